@@ -1,0 +1,33 @@
+# The README's two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Reinstall only when what we depend on changed: re-running `make install` is instant.
+DEPS   := pyproject.toml
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(DEPS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found %s)" % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/jamsos db upgrade
+	$(BIN)/jamsos demo load
+	$(BIN)/jamsos serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/ruff check gateway tests bench
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

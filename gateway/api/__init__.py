@@ -1,0 +1,163 @@
+"""The JSON API under /api/v1: roster submissions, their reports, runs and worker lookup."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.api.auth import forbidden_agency, require_key
+from gateway.api.errors import api_error
+from gateway.api.openapi import openapi_document
+from gateway.app import gateway
+from gateway.domain.nik import normalize_nik
+from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+RUN_FIELDS = (
+    "id", "agency", "source", "trigger", "filename", "status", "started_at", "finished_at",
+    "rows", "accepted", "rejected", "warnings", "new", "changed", "unchanged", "ended", "error",
+)
+
+
+def run_json(run: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key in RUN_FIELDS:
+        value = run.get(key)
+        out[key] = value.isoformat() if isinstance(value, datetime | date) else value
+    return out
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc: Exception) -> Any:
+    limit = gateway().config["MAX_UPLOAD_MB"]
+    return api_error(
+        413,
+        "file_too_large",
+        f"Berkas melebihi batas {limit} MB. Pecah roster menjadi beberapa berkas per unit kerja.",
+        f"The file exceeds the {limit} MB limit. Split the roster into files per work unit.",
+        limit_mb=limit,
+    )
+
+
+def _agency_or_error(code: str) -> Any:
+    try:
+        agency = resolve_agency(code)
+    except UnknownAgency as exc:
+        return None, api_error(404, "unknown_agency", exc.message_id, str(exc))
+    if agency.code != g.agency:
+        return None, forbidden_agency()
+    return agency, None
+
+
+def _spooled_upload() -> tuple[Path | None, str | None, Any]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return None, None, api_error(
+            400,
+            "file_missing",
+            "Lampirkan berkas roster (CSV atau XLSX) pada kolom 'file'.",
+            "Attach the roster file (CSV or XLSX) in the 'file' form field.",
+        )
+    fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(upload.filename).suffix[:8])
+    with os.fdopen(fd, "wb") as fh:
+        upload.save(fh)
+    return Path(name), upload.filename, None
+
+
+@bp.post("/agencies/<code>/rosters")
+@require_key
+def submit(code: str) -> Any:
+    agency, error = _agency_or_error(code)
+    if error:
+        return error
+    path, filename, error = _spooled_upload()
+    if error:
+        return error
+    try:
+        report = submit_roster(
+            gateway().registry, path, agency=agency, today=date.today(),
+            trigger="api", filename=filename, batch_size=gateway().config["BATCH_SIZE"],
+        )
+    except RunFailed as exc:
+        return jsonify(exc.report.as_dict()), 500
+    finally:
+        path.unlink(missing_ok=True)
+    status = 200 if report.replayed else 201 if report.status == "succeeded" else 422
+    response = jsonify(report.as_dict())
+    response.status_code = status
+    response.headers["Location"] = f"/api/v1/runs/{report.run_id}"
+    return response
+
+
+@bp.post("/agencies/<code>/rosters/check")
+@require_key
+def check(code: str) -> Any:
+    agency, error = _agency_or_error(code)
+    if error:
+        return error
+    path, filename, error = _spooled_upload()
+    if error:
+        return error
+    try:
+        report = check_roster(path, agency=agency, today=date.today(), filename=filename)
+    finally:
+        path.unlink(missing_ok=True)
+    return jsonify(report.as_dict())
+
+
+def _own_run(run_id: int) -> tuple[dict | None, Any]:
+    run = gateway().registry.get_run(run_id)
+    if run is None:
+        return None, api_error(404, "run_not_found", "Run tidak ditemukan.", "No such run.")
+    if run["agency"] != g.agency:
+        return None, forbidden_agency()
+    return run, None
+
+
+@bp.get("/runs")
+@require_key
+def list_runs() -> Any:
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
+    before = request.args.get("before", type=int)
+    runs = gateway().registry.list_runs(agency=g.agency, limit=limit, before_id=before)
+    return jsonify({"runs": [run_json(r) for r in runs]})
+
+
+@bp.get("/runs/<int:run_id>")
+@require_key
+def get_run(run_id: int) -> Any:
+    run, error = _own_run(run_id)
+    if error:
+        return error
+    report = stored_report(gateway().registry, run, replayed=False).as_dict()
+    return jsonify({**report, "run": run_json(run)})
+
+
+@bp.get("/workers/<nik>")
+@require_key
+def find_worker(nik: str) -> Any:
+    found = gateway().registry.find_worker(normalize_nik(nik))
+    # An agency sees only its own enrollments; a worker it never enrolled is "not found",
+    # so a key cannot be used to probe which NIKs other agencies hold.
+    if found is not None:
+        found["enrollments"] = [e for e in found["enrollments"] if e["agency"] == g.agency]
+    if not found or not found["enrollments"]:
+        return api_error(
+            404, "worker_not_found",
+            "Pekerja dengan NIK ini tidak terdaftar di instansi Anda.",
+            "No worker with this NIK is enrolled by your agency.",
+        )
+    return jsonify(found)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(openapi_document())

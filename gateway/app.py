@@ -1,0 +1,85 @@
+"""The Flask application factory and the gateway's runtime (`app.extensions["jamsos"]`)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from gateway.config import load_config
+from gateway.security.crypto import KeyRing, load_keyring
+from gateway.store import db
+from gateway.store.registry import Registry
+
+
+class Gateway:
+    """Everything a request or command needs, created lazily: building the app opens no
+    database and reads no key, so `--help` and a cold import stay cheap."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.key_notice: str | None = None
+        self._ready = False
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        return db.make_engine(self.config["DATABASE_URL"])
+
+    @functools.cached_property
+    def keyring(self) -> KeyRing:
+        ring, self.key_notice = load_keyring(self.config)
+        return ring
+
+    @functools.cached_property
+    def registry(self) -> Registry:
+        self.ensure_ready()
+        return Registry(self.engine, self.keyring)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.config["DATABASE_URL"]).get_backend_name() == "sqlite"
+
+    def ensure_ready(self) -> None:
+        """Migrate (embedded SQLite) or check the schema, and check the index key."""
+        if self._ready:
+            return
+        auto = self.config.get("AUTO_MIGRATE")
+        if auto is None:
+            auto = self.is_sqlite  # zero setup for the embedded default; production migrates
+        if auto:
+            db.upgrade(self.engine)
+        else:
+            db.check_schema(self.engine)
+        db.check_index_key(self.engine, self.keyring.fingerprint())
+        self._ready = True
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the gateway's Flask app. `config` overrides file and environment settings."""
+    settings = load_config(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=True)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024
+    app.extensions["jamsos"] = Gateway(settings)
+
+    from gateway.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    @app.get("/")
+    def index() -> dict[str, Any]:
+        return {
+            "service": "Jamsos Gateway",
+            "api": "/api/v1",
+            "openapi": "/api/v1/openapi.json",
+        }
+
+    return app
+
+
+def gateway() -> Gateway:
+    """The runtime of the current app (inside a request or an app context)."""
+    return current_app.extensions["jamsos"]

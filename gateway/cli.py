@@ -1,0 +1,246 @@
+"""The `jamsos` command line, built on Flask's CLI so it shares the application factory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from gateway.agencies import Agency, UnknownAgency, resolve_agency
+from gateway.app import create_app, gateway
+from gateway.cli_report import print_report, progress_bar
+from gateway.domain.nik import normalize_nik
+from gateway.pipeline import RunFailed, check_roster, submit_roster
+from gateway.security.crypto import generate_keyring
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """Jamsos Gateway: enrol government non-ASN workers into BPJS Ketenagakerjaan.
+
+    Settings come from config/gateway.toml and JAMSOS_* environment variables
+    (JAMSOS_DATABASE_URL, JAMSOS_INSTANCE_PATH, JAMSOS_DATA_KEYS, JAMSOS_INDEX_KEY).
+    """
+
+
+def _agency(code: str) -> Agency:
+    try:
+        return resolve_agency(code)
+    except UnknownAgency as exc:
+        raise click.BadParameter(str(exc), param_hint="--agency") from exc
+
+
+# -- rosters ----------------------------------------------------------------------------------
+@main.group()
+def roster() -> None:
+    """Check or submit a roster file (CSV or XLSX)."""
+
+
+@roster.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "agency_code", default=None,
+              help="Agency code; sets the default worker category (default: a regional roster).")
+@click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
+@with_appcontext
+def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
+    """Validate FILE without writing anything. Exit status 1 when a row has an error."""
+    agency = _agency(agency_code or "31")
+    with progress_bar(file, enabled=not as_json) as progress:
+        report = check_roster(
+            file, agency=agency, today=date.today(), progress=progress,
+            batch_size=gateway().config["BATCH_SIZE"],
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    sys.exit(1 if report.rejected or report.status == "rejected" else 0)
+
+
+@roster.command("submit")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", "agency_code", required=True,
+              help="Agency code: ministry (kemenkes) or Kemendagri region (15.05).")
+@click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
+@with_appcontext
+def roster_submit(file: Path, agency_code: str, as_json: bool) -> None:
+    """Apply FILE as the complete roster of an agency.
+
+    Workers in the file are added or updated; the agency's workers missing from it are ended
+    (never deleted). The same file again changes nothing. Exit status 1 when the file could
+    not be applied.
+    """
+    agency = _agency(agency_code)
+    try:
+        with progress_bar(file, enabled=not as_json) as progress:
+            report = submit_roster(
+                gateway().registry, file, agency=agency, today=date.today(), trigger="cli",
+                progress=progress, batch_size=gateway().config["BATCH_SIZE"],
+            )
+    except RunFailed as exc:
+        report = exc.report
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report)
+    sys.exit(0 if report.status == "succeeded" else 1)
+
+
+# -- runs and workers -------------------------------------------------------------------------
+@main.command("runs")
+@click.option("--agency", "agency_code", default=None, help="Only this agency's runs.")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:
+    """List recent runs (submissions and syncs)."""
+    from gateway.api import run_json
+
+    code = _agency(agency_code).code if agency_code else None
+    runs = [run_json(r) for r in gateway().registry.list_runs(agency=code, limit=limit)]
+    if as_json:
+        click.echo(json.dumps(runs, indent=2))
+        return
+    if not runs:
+        click.echo("Belum ada run. / No runs yet.")
+        return
+    click.echo(f"{'ID':>5}  {'AGENCY':<10} {'STATUS':<10} {'ROWS':>8} {'OK':>8} {'REJ':>6} "
+               f"{'NEW':>6} {'CHG':>6} {'END':>6}  STARTED")
+    for r in runs:
+        click.echo(
+            f"{r['id']:>5}  {r['agency']:<10} {r['status']:<10} {r['rows']:>8} {r['accepted']:>8} "
+            f"{r['rejected']:>6} {r['new']:>6} {r['changed']:>6} {r['ended']:>6}  "
+            f"{(r['started_at'] or '')[:19]}"
+        )
+
+
+@main.group()
+def workers() -> None:
+    """Look workers up in the registry."""
+
+
+@workers.command("find")
+@click.argument("nik")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def workers_find(nik: str, as_json: bool) -> None:
+    """Find a worker by NIK (shown masked) and list their enrollments."""
+    found = gateway().registry.find_worker(normalize_nik(nik))
+    if found is None:
+        click.echo("NIK tidak terdaftar. / NIK not in the registry.", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"NIK {found['nik']}  {found['name']}  {found['gender']}  lahir {found['birth_date']}")
+    for e in found["enrollments"]:
+        end = f" s.d. {e['end_date']}" if e["end_date"] else ""
+        click.echo(f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
+                   f"Rp {e['wage']:,} sejak {e['start_date']}{end}".replace(",", "."))
+
+
+# -- database and keys ------------------------------------------------------------------------
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create or migrate the database to the latest schema."""
+    from gateway.store import db
+
+    gw = gateway()
+    db.upgrade(gw.engine)
+    click.echo(f"Database at revision {db.current_revision(gw.engine)}: "
+               f"{gw.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def keys() -> None:
+    """Encryption keys for NIK and name."""
+
+
+@keys.command("generate")
+@click.option("--key-id", default=None, help="Id of the new data key (default: random).")
+def keys_generate(key_id: str | None) -> None:
+    """Print fresh keys as environment variables for production."""
+    for name, value in generate_keyring(key_id).to_env().items():
+        click.echo(f"{name}={value}")
+
+
+@main.group()
+def apikeys() -> None:
+    """API keys of submitting agencies."""
+
+
+@apikeys.command("create")
+@click.option("--agency", "agency_code", required=True, help="The agency the key may act for.")
+@click.option("--label", default=None, help="Who holds it (e.g. 'BKPSDM Muaro Jambi').")
+@with_appcontext
+def apikeys_create(agency_code: str, label: str | None) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    agency = _agency(agency_code)
+    token = gateway().registry.create_api_key(agency.code, label)
+    click.echo(token)
+    click.echo(f"Kunci untuk {agency.name} ({agency.code}). Simpan sekarang: tidak akan "
+               "ditampilkan lagi. / Store it now: it will not be shown again.", err=True)
+
+
+# -- serving and demo -------------------------------------------------------------------------
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", "nworkers", default=2, show_default=True, help="Gunicorn workers.")
+@with_appcontext
+def serve(host: str, port: int, nworkers: int) -> None:
+    """Serve the gateway with gunicorn."""
+    gateway().ensure_ready()  # migrate and check keys once, before the workers fork
+    click.echo(f"Jamsos Gateway di / at http://{host}:{port}")
+    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+            "--workers", str(nworkers), "--access-logfile", "-", "gateway.app:create_app()"]
+    os.execv(sys.executable, args)
+
+
+@main.group()
+def demo() -> None:
+    """Demo data: synthetic agencies and rosters."""
+
+
+@demo.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Generate the demo rosters and submit them (again: nothing changes)."""
+    from gateway.demo import demo_rosters, generate_roster, write_csv
+
+    gw = gateway()
+    folder = Path(gw.config["INSTANCE_PATH"]) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    for spec in demo_rosters():
+        path = folder / spec.filename
+        if not path.exists():
+            write_csv(path, generate_roster(spec.n, seed=spec.seed, **_demo_options(spec)))
+        agency = _agency(spec.agency)
+        try:
+            report = submit_roster(gw.registry, path, agency=agency, today=date.today(),
+                                   trigger="demo")
+        except RunFailed as exc:
+            report = exc.report
+        click.echo(f"{agency.name:<40} {report.accepted:>5} diterima / accepted, "
+                   f"{report.rejected:>3} ditolak / rejected  (run {report.run_id}"
+                   f"{', sudah ada / already loaded' if report.replayed else ''})")
+
+
+def _demo_options(spec: Any) -> dict[str, Any]:
+    options = {"error_rate": spec.error_rate, "category": spec.category}
+    region = spec.agency
+    options["regency" if "." in region else "province"] = region
+    return options

@@ -1,0 +1,90 @@
+"""Configuration: built-in defaults -> a TOML file -> environment variables `JAMSOS_*`.
+
+Secrets are never written in the TOML file itself: a value may be a reference, `$env:NAME`
+(read from the environment) or `$file:/path` (read from a file, e.g. a mounted secret).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "INSTANCE_PATH": "instance",
+    "DATABASE_URL": None,  # None: a SQLite file in the instance folder
+    "DATA_KEYS": None,  # "kid:base64key,kid2:base64key" (first encrypts); None: instance key file
+    "INDEX_KEY": None,  # base64 HMAC key of the blind index
+    "MAX_UPLOAD_MB": 64,
+    "BATCH_SIZE": 2000,
+    "CONFIG_FILE": None,  # default: config/gateway.toml in the working directory, if present
+}
+
+# Settings whose environment value is converted from text.
+_INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def resolve_secret(value: str | None) -> str | None:
+    """Resolve a `$env:NAME` or `$file:/path` reference; plain values pass through."""
+    if value is None or not isinstance(value, str):
+        return value
+    if value.startswith("$env:"):
+        name = value[5:]
+        if name not in os.environ:
+            raise ConfigError(f"environment variable {name} (referenced by {value}) is not set")
+        return os.environ[name]
+    if value.startswith("$file:"):
+        path = Path(value[6:])
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read secret file {path}: {exc.strerror}") from exc
+    return value
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Build the effective configuration.
+
+    Order (later wins): DEFAULTS, the TOML file's `[gateway]` table (keys in any case),
+    `JAMSOS_<KEY>` environment variables, then `overrides` (tests, create_app(config=...)).
+    """
+    config: dict[str, Any] = dict(DEFAULTS)
+    overrides = dict(overrides or {})
+    if "CONFIG_FILE" in overrides:  # explicit, even None: tests run without the repo's file
+        config_file = overrides["CONFIG_FILE"]
+    else:
+        config_file = os.environ.get("JAMSOS_CONFIG_FILE") or (
+            "config/gateway.toml" if Path("config/gateway.toml").is_file() else None
+        )
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {config_file}: {exc}") from exc
+        for key, value in data.get("gateway", {}).items():
+            config[key.upper()] = value
+        config["CONFIG_FILE"] = config_file
+    for key in list(DEFAULTS):
+        env = os.environ.get(f"JAMSOS_{key}")
+        if env is not None and env != "":
+            config[key] = env
+    config.update(overrides)
+    for key in _INTS:
+        try:
+            config[key] = int(config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a whole number, got {config[key]!r}") from exc
+    for key in ("DATA_KEYS", "INDEX_KEY", "DATABASE_URL"):
+        config[key] = resolve_secret(config.get(key))
+    instance = Path(config["INSTANCE_PATH"]).expanduser().resolve()
+    config["INSTANCE_PATH"] = str(instance)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'jamsos.db'}"
+    return config

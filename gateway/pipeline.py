@@ -1,0 +1,268 @@
+"""One way through: roster file -> raw rows -> validation -> registry -> report.
+
+`check_roster` runs the first half (nothing is written); `submit_roster` runs all of it inside
+one registry transaction and records the run, whatever happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from gateway.agencies import Agency
+from gateway.dedupe import DuplicateTracker
+from gateway.domain.nik import normalize_nik
+from gateway.domain.records import Category, Problem, RawRow, RowResult, Severity
+from gateway.domain.validation import duplicate_problem, validate_row
+from gateway.feeds.roster import RosterFileError, open_roster
+from gateway.store.registry import Registry
+
+# A report keeps at most this many problems in memory; the registry keeps all of them.
+REPORT_PROBLEM_LIMIT = 10_000
+
+Progress = Callable[[int, float | None], None]  # rows done, fraction of the input read
+
+
+@dataclass
+class RosterReport:
+    """What happened to a roster: the machine report of the CLI and the API."""
+
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems_total: int = 0
+    run_id: int | None = None
+    status: str = "checked"  # checked | succeeded | rejected | failed
+    replayed: bool = False  # the same input was applied before: this is that run's report
+    changes: dict[str, int] | None = None  # new / changed / unchanged / ended, when applied
+    error: str | None = None
+
+    def add(self, results: list[RowResult]) -> None:
+        for res in results:
+            self.rows += 1
+            if res.record is None:
+                self.rejected += 1
+            else:
+                self.accepted += 1
+            for p in res.problems:
+                self.problems_total += 1
+                if p.severity is Severity.WARNING:
+                    self.warnings += 1
+                if len(self.problems) < REPORT_PROBLEM_LIMIT:
+                    self.problems.append(p.as_dict())
+
+    def add_notices(self, notices: list[Problem]) -> None:
+        """File-level warnings (unknown columns, skipped totals rows): not rows themselves."""
+        for p in notices:
+            self.problems_total += 1
+            if p.severity is Severity.WARNING:
+                self.warnings += 1
+            if len(self.problems) < REPORT_PROBLEM_LIMIT:
+                self.problems.append(p.as_dict())
+
+    def reject_file(self, problem: Problem) -> None:
+        self.problems.append(problem.as_dict())
+        self.problems_total += 1
+        self.status = "rejected"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "columns": self.columns,
+            "unknown_columns": self.unknown_columns,
+            "problems": self.problems,
+        }
+        if self.problems_total > len(self.problems):
+            out["problems_total"] = self.problems_total
+            out["problems_truncated"] = True
+        if self.run_id is not None:
+            out.update(run_id=self.run_id, status=self.status, replayed=self.replayed)
+            if self.changes is not None:
+                out["changes"] = self.changes
+            if self.error:
+                out["error"] = self.error
+        return out
+
+
+class RunFailed(Exception):
+    """The run could not be applied; it is recorded as failed and is safe to retry."""
+
+    def __init__(self, report: RosterReport) -> None:
+        self.report = report
+        super().__init__(f"run {report.run_id} failed: {report.error}")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _nik_key(raw: RawRow) -> str | None:
+    """The NIK a row names, if it looks like one: used for in-file duplicates and for
+    keeping (not ending) a worker whose row was rejected for another reason."""
+    value = raw.values.get("nik")
+    if not value or "nik" in raw.numeric_fields:
+        return None
+    nik = normalize_nik(value)
+    return nik if len(nik) == 16 and nik.isdigit() else None
+
+
+def validated_batches(
+    rows: Iterator[RawRow],
+    *,
+    today: date,
+    default_category: Category | None,
+    batch_size: int,
+) -> Iterator[tuple[list[RowResult], list[str]]]:
+    """Validate rows in batches; yields (results, NIKs of rejected-but-identifiable rows)."""
+    with DuplicateTracker() as seen:
+        batch: list[RawRow] = []
+
+        def flush() -> tuple[list[RowResult], list[str]]:
+            results = [validate_row(r, today=today, default_category=default_category) for r in batch]
+            keyed = [(r.row, nik) for r in batch if (nik := _nik_key(r)) is not None]
+            niks = dict(keyed)
+            repeats = seen.check_batch(keyed)
+            kept: list[str] = []
+            for res in results:
+                if res.row in repeats:
+                    res.problems.append(duplicate_problem(res.row, repeats[res.row]))
+                    res.record = None
+                elif res.record is None and res.row in niks:
+                    kept.append(niks[res.row])
+            batch.clear()
+            return results, kept
+
+        for raw in rows:
+            batch.append(raw)
+            if len(batch) >= batch_size:
+                yield flush()
+        if batch:
+            yield flush()
+
+
+def check_roster(
+    source: Path | BinaryIO,
+    *,
+    agency: Agency,
+    today: date,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    filename: str | None = None,
+) -> RosterReport:
+    """Validate a roster without writing anything."""
+    report = RosterReport()
+    try:
+        with open_roster(source, filename=filename) as reader:
+            report.columns = dict(reader.columns)
+            report.unknown_columns = list(reader.unknown_columns)
+            for results, _ in validated_batches(
+                iter(reader), today=today, default_category=agency.default_category,
+                batch_size=batch_size,
+            ):
+                report.add(results)
+                if progress:
+                    progress(report.rows, reader.progress)
+            report.add_notices(reader.notices())
+    except RosterFileError as exc:
+        report.reject_file(exc.as_problem())
+    return report
+
+
+def submit_roster(
+    registry: Registry,
+    path: Path,
+    *,
+    agency: Agency,
+    today: date,
+    trigger: str,
+    source: str = "upload",
+    filename: str | None = None,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    external_id: str | None = None,
+) -> RosterReport:
+    """Apply a roster as a snapshot of `agency`'s workers; idempotent on the file's bytes.
+
+    Raises RunFailed (after recording the failed run) when the apply could not complete.
+    """
+    digest = sha256_of(path)
+    earlier = registry.find_applied_run(agency.code, digest)
+    if earlier is not None:
+        return stored_report(registry, earlier, replayed=True)
+    run_id = registry.start_run(
+        agency=agency.code, source=source, trigger=trigger,
+        filename=filename or path.name, input_sha256=digest, external_id=external_id,
+    )
+    report = RosterReport(run_id=run_id)
+    try:
+        with (
+            open_roster(path, filename=filename or path.name) as reader,
+            registry.applying(run_id, agency.code, today) as apply,
+        ):
+            report.columns, report.unknown_columns = dict(reader.columns), list(
+                reader.unknown_columns
+            )
+            registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
+            for results, kept in validated_batches(
+                iter(reader), today=today, default_category=agency.default_category,
+                batch_size=batch_size,
+            ):
+                apply.add_batch(results, kept)
+                report.add(results)
+                if progress:
+                    progress(report.rows, reader.progress)
+            notices = reader.notices()
+            apply.add_notices(notices)
+            report.add_notices(notices)
+            # A roster with no acceptable row is a wrong or broken file, not a statement
+            # that the agency has no workers: it ends nobody.
+            if apply.counts.accepted:
+                apply.end_absent()
+                report.status = "succeeded"
+            else:
+                report.status = "rejected"
+            apply.finish(report.status)
+            c = apply.counts
+            report.changes = {
+                "new": c.new, "changed": c.changed, "unchanged": c.unchanged, "ended": c.ended,
+            }
+    except RosterFileError as exc:
+        # Found before or while reading (no header, undecodable bytes): whatever was written
+        # is rolled back; the run is recorded as rejected with the reason on the file.
+        registry.record_file_problem(run_id, exc.as_problem())
+        return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
+    except Exception as exc:
+        report.status = "failed"
+        report.error = f"{type(exc).__name__}: {exc}"
+        registry.fail_run(run_id, report.error)
+        raise RunFailed(report) from exc
+    return report
+
+
+def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterReport:
+    """The report of a recorded run, rebuilt from the registry."""
+    problems = registry.run_problems(run["id"], limit=REPORT_PROBLEM_LIMIT)
+    report = RosterReport(
+        rows=run["rows"], accepted=run["accepted"], rejected=run["rejected"],
+        warnings=run["warnings"], columns=run["columns"] or {},
+        unknown_columns=run["unknown_columns"] or [], problems=problems,
+        problems_total=len(problems), run_id=run["id"], status=run["status"],
+        replayed=replayed, error=run["error"],
+        changes={k: run[k] for k in ("new", "changed", "unchanged", "ended")},
+    )
+    return report

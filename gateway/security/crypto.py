@@ -1,0 +1,157 @@
+"""Protection of PII at rest: AES-GCM field encryption with a key ring, and a blind index.
+
+* Each encrypted value is stored as text `<key id>:<base64(nonce || ciphertext+tag)>`, so a
+  value names the key that can open it and keys can be rotated without a flag day.
+* The associated data binds a ciphertext to its column (`workers.nik`), so a value copied into
+  another column fails to decrypt instead of showing the wrong thing.
+* The blind index is HMAC-SHA256 under a separate key: equal NIKs give equal indexes (lookups,
+  de-duplication) while the database alone reveals nothing about the NIK.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_FILE_NAME = "keys.json"
+
+
+class KeyRingError(Exception):
+    """A key is missing, malformed or does not open the stored data."""
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Data keys by id (the first one encrypts) and the blind-index key."""
+
+    data_keys: dict[str, bytes]
+    primary: str
+    index_key: bytes
+
+    def __post_init__(self) -> None:
+        if self.primary not in self.data_keys:
+            raise KeyRingError(f"primary key id {self.primary!r} is not in the key ring")
+        for kid, key in self.data_keys.items():
+            if len(key) != 32:
+                raise KeyRingError(f"data key {kid!r} must be 32 bytes (AES-256), got {len(key)}")
+            if ":" in kid or "," in kid:
+                raise KeyRingError(f"key id {kid!r} may not contain ':' or ','")
+        if len(self.index_key) < 32:
+            raise KeyRingError("the index key must be at least 32 bytes")
+        # One AESGCM object per key: creating it per value would dominate bulk encryption.
+        object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.data_keys.items()})
+
+    # -- field encryption -------------------------------------------------------------
+    def encrypt(self, plaintext: str, column: str) -> str:
+        nonce = os.urandom(12)
+        sealed = self._ciphers[self.primary].encrypt(nonce, plaintext.encode(), column.encode())
+        return f"{self.primary}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def decrypt(self, stored: str, column: str) -> str:
+        kid, sep, body = stored.partition(":")
+        if not sep:
+            raise KeyRingError(f"stored value in {column} has no key id")
+        cipher = self._ciphers.get(kid)
+        if cipher is None:
+            raise KeyRingError(
+                f"value in {column} was encrypted with key {kid!r}, which is not in the key ring"
+            )
+        try:
+            raw = base64.b64decode(body, validate=True)
+            return cipher.decrypt(raw[:12], raw[12:], column.encode()).decode()
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise KeyRingError(f"key {kid!r} does not open the value in {column}") from exc
+
+    def key_id_of(self, stored: str) -> str:
+        return stored.partition(":")[0]
+
+    # -- blind index --------------------------------------------------------------------
+    def blind_index(self, nik: str) -> str:
+        return hmac.new(self.index_key, nik.encode(), hashlib.sha256).hexdigest()
+
+    def fingerprint(self) -> str:
+        """A short public fingerprint of the index key: detects a wrong key at start."""
+        return hmac.new(self.index_key, b"jamsos-index-check", hashlib.sha256).hexdigest()[:16]
+
+    # -- (de)serialisation ---------------------------------------------------------------
+    def to_env(self) -> dict[str, str]:
+        keys = [self.primary] + [k for k in self.data_keys if k != self.primary]
+        return {
+            "JAMSOS_DATA_KEYS": ",".join(f"{k}:{_b64(self.data_keys[k])}" for k in keys),
+            "JAMSOS_INDEX_KEY": _b64(self.index_key),
+        }
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise KeyRingError(f"{what} is not valid base64") from exc
+
+
+def generate_keyring(key_id: str | None = None) -> KeyRing:
+    kid = key_id or f"k{secrets.token_hex(3)}"
+    return KeyRing({kid: AESGCM.generate_key(bit_length=256)}, kid, secrets.token_bytes(32))
+
+
+def parse_keyring(data_keys: str, index_key: str) -> KeyRing:
+    """Parse `kid:base64,kid2:base64` (the first entry encrypts) and a base64 index key."""
+    keys: dict[str, bytes] = {}
+    for i, part in enumerate(p for p in data_keys.split(",") if p.strip()):
+        kid, sep, b64 = part.strip().partition(":")
+        if not sep or not kid:
+            raise KeyRingError(f"data key #{i + 1} must be written as KEYID:BASE64")
+        keys[kid] = _unb64(b64, f"data key {kid!r}")
+    if not keys:
+        raise KeyRingError("no data key given")
+    return KeyRing(keys, next(iter(keys)), _unb64(index_key, "the index key"))
+
+
+def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | None]:
+    """The key ring from configuration, else from the instance key file.
+
+    With neither, and `create`, a key file is written (mode 0600) and a notice is returned so
+    the caller can say so: a development install works with no setup, and production is told
+    to put its keys somewhere safer.
+    """
+    if config.get("DATA_KEYS") or config.get("INDEX_KEY"):
+        if not (config.get("DATA_KEYS") and config.get("INDEX_KEY")):
+            raise KeyRingError("set both JAMSOS_DATA_KEYS and JAMSOS_INDEX_KEY, or neither")
+        return parse_keyring(config["DATA_KEYS"], config["INDEX_KEY"]), None
+    path = Path(config["INSTANCE_PATH"]) / KEY_FILE_NAME
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+            return parse_keyring(data["data_keys"], data["index_key"]), None
+        except (OSError, ValueError, KeyError) as exc:
+            raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
+    if not create:
+        raise KeyRingError(f"no keys configured and no key file at {path}")
+    ring = generate_keyring()
+    env = ring.to_env()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]}, fh)
+    notice = (
+        f"Created a new encryption key file at {path} (mode 0600). Back it up: without it the "
+        "stored NIKs and names cannot be read. For production set JAMSOS_DATA_KEYS and "
+        "JAMSOS_INDEX_KEY instead (`jamsos keys generate`)."
+    )
+    print(notice, file=sys.stderr)
+    return ring, notice

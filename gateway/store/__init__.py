@@ -1,0 +1,1 @@
+"""The registry store: tables, migrations, apply and reads."""

@@ -1,0 +1,105 @@
+"""Engine creation and migrations. SQLite (WAL) by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+
+from gateway.store.tables import gateway_meta
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is (not migrated, wrong keys, unreachable)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; a SQLite file gets its folder, WAL and a busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # WAL lets the dashboard read while a roster is applied; foreign keys are off by
+            # default in SQLite. The driver's own BEGIN handling is replaced below so that a
+            # whole apply is one real transaction.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # IMMEDIATE takes the write lock at the start: two writers queue on the busy
+            # timeout instead of one failing half-way with "database is locked".
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(files("gateway.store") / "migrations"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (idempotent)."""
+    cfg = _alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise StoreError unless the database is at the latest migration."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise StoreError(
+            f"database schema is at {current or 'nothing'}, expected {head}: "
+            "run `jamsos db upgrade` first"
+        )
+
+
+def check_index_key(engine: Engine, fingerprint: str) -> None:
+    """Refuse to run with an index key other than the one the data was written with.
+
+    A wrong key would not crash: it would silently fail to find every worker and enrol them
+    all twice. So the first start records the key's fingerprint and later starts compare.
+    """
+    with engine.begin() as conn:
+        stored = conn.execute(
+            select(gateway_meta.c.value).where(gateway_meta.c.key == "index_key_fingerprint")
+        ).scalar()
+        if stored is None:
+            conn.execute(
+                gateway_meta.insert().values(key="index_key_fingerprint", value=fingerprint)
+            )
+        elif stored != fingerprint:
+            raise StoreError(
+                "the configured JAMSOS_INDEX_KEY is not the key this database was written with "
+                f"(fingerprint {fingerprint}, database expects {stored}); refusing to start"
+            )

@@ -1,0 +1,245 @@
+"""The registry: run bookkeeping, reads, worker lookup and API keys over one engine.
+
+Only the pipeline writes enrollments (through `RosterApply`); everything here is bookkeeping
+around it and the read side the API, CLI and dashboard use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+
+from gateway.domain.nik import mask_nik
+from gateway.domain.records import Problem
+from gateway.security.crypto import KeyRing
+from gateway.store.apply import RosterApply, problem_row
+from gateway.store.tables import api_keys, enrollments, problems, runs, workers
+
+API_KEY_PREFIX = "jgw_"
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    prefix: str
+    agency: str
+    label: str | None
+
+
+class Registry:
+    def __init__(self, engine: Engine, keyring: KeyRing) -> None:
+        self.engine = engine
+        self.keyring = keyring
+
+    # -- runs ----------------------------------------------------------------------------
+    def start_run(
+        self,
+        *,
+        agency: str,
+        source: str,
+        trigger: str,
+        filename: str | None = None,
+        input_sha256: str | None = None,
+        external_id: str | None = None,
+        mode: str = "snapshot",
+    ) -> int:
+        """Record a run as `running` in its own transaction, so a crash leaves a trace."""
+        with self.engine.begin() as conn:
+            return conn.execute(
+                insert(runs)
+                .values(
+                    agency=agency,
+                    source=source,
+                    trigger=trigger,
+                    mode=mode,
+                    filename=filename,
+                    input_sha256=input_sha256,
+                    external_id=external_id,
+                    status="running",
+                    started_at=datetime.now(UTC),
+                )
+                .returning(runs.c.id)
+            ).scalar_one()
+
+    @contextmanager
+    def applying(self, run_id: int, agency: str, today: date) -> Iterator[RosterApply]:
+        """One transaction for the whole apply; rolled back if anything raises."""
+        with self.engine.begin() as conn:
+            yield RosterApply(conn, self.keyring, run_id, agency, today)
+
+    def fail_run(self, run_id: int, error: str, columns: dict | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(status="failed", error=error[:4000], finished_at=datetime.now(UTC))
+            )
+
+    def record_file_problem(self, run_id: int, problem: Problem) -> None:
+        """A file-level problem (no header, bad encoding) on a run that could not start."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(problems).values(problem_row(run_id, problem)))
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(status="rejected", finished_at=datetime.now(UTC), error=problem.code)
+            )
+
+    def set_columns(self, conn: Connection, run_id: int, columns: dict, unknown: list) -> None:
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(columns=columns, unknown_columns=unknown)
+        )
+
+    def find_applied_run(self, agency: str, input_sha256: str) -> dict | None:
+        """The agency's latest finished run, if it was for this exact input.
+
+        Only the latest counts: sending the same file twice (a retry, a double click) changes
+        nothing, but sending last month's file after this month's is a deliberate statement
+        and is applied again.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(runs)
+                .where(
+                    and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected")))
+                )
+                .order_by(runs.c.id.desc())
+                .limit(1)
+            ).mappings().first()
+        return dict(row) if row and row["input_sha256"] == input_sha256 else None
+
+    def mark_interrupted(self, older_than: timedelta = timedelta(hours=6)) -> int:
+        """Runs left `running` by a killed process are failed, so they show and can be retried."""
+        cutoff = datetime.now(UTC) - older_than
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(runs)
+                .where(and_(runs.c.status == "running", runs.c.started_at < cutoff))
+                .values(status="failed", error="interrupted", finished_at=datetime.now(UTC))
+            ).rowcount
+
+    def get_run(self, run_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+        return dict(row) if row else None
+
+    def list_runs(
+        self, *, agency: str | None = None, limit: int = 50, before_id: int | None = None
+    ) -> list[dict]:
+        query = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if agency is not None:
+            query = query.where(runs.c.agency == agency)
+        if before_id is not None:
+            query = query.where(runs.c.id < before_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def run_problems(self, run_id: int, limit: int | None = None) -> list[dict]:
+        query = (
+            select(
+                problems.c.row,
+                problems.c.field,
+                problems.c.code,
+                problems.c.severity,
+                problems.c.message_id,
+                problems.c.message_en,
+            )
+            .where(problems.c.run_id == run_id)
+            .order_by(problems.c.row, problems.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # -- workers -------------------------------------------------------------------------
+    def find_worker(self, nik: str) -> dict | None:
+        """A worker and their enrollments by NIK; the NIK comes back masked."""
+        index = self.keyring.blind_index(nik)
+        with self.engine.connect() as conn:
+            worker = conn.execute(
+                select(workers).where(workers.c.nik_index == index)
+            ).mappings().first()
+            if worker is None:
+                return None
+            rows = conn.execute(
+                select(enrollments)
+                .where(enrollments.c.worker_id == worker["id"])
+                .order_by(enrollments.c.agency)
+            ).mappings()
+            enrolled = [
+                {
+                    "agency": e["agency"],
+                    "category": e["category"],
+                    "position": e["position"],
+                    "work_unit": e["work_unit"],
+                    "wage": e["wage"],
+                    "start_date": e["start_date"].isoformat(),
+                    "end_date": e["end_date"].isoformat() if e["end_date"] else None,
+                    "status": e["status"],
+                }
+                for e in rows
+            ]
+        return {
+            "nik": mask_nik(self.keyring.decrypt(worker["nik_enc"], "workers.nik")),
+            "name": self.keyring.decrypt(worker["name_enc"], "workers.name"),
+            "birth_date": worker["birth_date"].isoformat(),
+            "gender": worker["gender"],
+            "nik_region": worker["nik_region"],
+            "enrollments": enrolled,
+        }
+
+    def count_active(self, agency: str | None = None) -> int:
+        query = select(func.count()).select_from(enrollments).where(
+            enrollments.c.status == "active"
+        )
+        if agency is not None:
+            query = query.where(enrollments.c.agency == agency)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    # -- API keys ------------------------------------------------------------------------
+    def create_api_key(self, agency: str, label: str | None = None) -> str:
+        """Create a key scoped to `agency`; the token is returned once and stored hashed."""
+        prefix = secrets.token_hex(4)
+        token = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    prefix=prefix,
+                    key_hash=_hash_token(token),
+                    agency=agency,
+                    label=label,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return token
+
+    def authenticate(self, token: str) -> ApiKey | None:
+        parts = token.split("_", 2)
+        if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(api_keys).where(
+                    and_(api_keys.c.prefix == parts[1], api_keys.c.revoked_at.is_(None))
+                )
+            ).mappings().first()
+        # Constant-time comparison of the hashes: the prefix lookup already narrowed it to one.
+        if row is None or not secrets.compare_digest(row["key_hash"], _hash_token(token)):
+            return None
+        return ApiKey(row["id"], row["prefix"], row["agency"], row["label"])
+
+
+def _hash_token(token: str) -> str:
+    # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,149 @@
+"""The registry's tables (SQLAlchemy Core). Alembic migrations in `migrations/` create them.
+
+NIK and name are stored only encrypted (`*_enc`, see security/crypto.py); `nik_index` is the
+keyed blind index used for lookups and de-duplication. No other column holds a NIK.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("nik_index", String(64), nullable=False, unique=True),
+    Column("nik_enc", Text, nullable=False),
+    Column("name_enc", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("gender", String(1), nullable=False),
+    # Where the NIK was first registered ("PP.RR"), not where the person lives or works.
+    Column("nik_region", String(5), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+enrollments = Table(
+    "enrollments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("worker_id", Integer, ForeignKey("workers.id"), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("position", Text),
+    Column("work_unit", Text),
+    Column("wage", BigInteger, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("status", String(16), nullable=False),  # active | ended
+    # Digest of the enrolled facts: an unchanged row is recognised without decrypting anything.
+    Column("record_hash", String(32), nullable=False),
+    Column("first_run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("last_run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    # The last run whose roster named this worker: the snapshot ends the ones it did not name.
+    Column("seen_run_id", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("worker_id", "agency"),
+    Index("ix_enrollments_agency_status", "agency", "status"),
+)
+
+enrollment_history = Table(
+    "enrollment_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enrollment_id", Integer, ForeignKey("enrollments.id"), nullable=False, index=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False, index=True),
+    Column("change", String(16), nullable=False),  # new | changed | ended | reactivated
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(32), nullable=False),
+    Column("source", String(64), nullable=False),  # "upload" or a plugin source id
+    Column("trigger", String(32), nullable=False),  # api | cli | web | schedule | airflow
+    Column("mode", String(16), nullable=False, server_default="snapshot"),
+    Column("filename", Text),
+    Column("input_sha256", String(64)),
+    Column("status", String(16), nullable=False),  # running | succeeded | rejected | failed
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("rows", Integer, nullable=False, server_default="0"),
+    Column("accepted", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("warnings", Integer, nullable=False, server_default="0"),
+    Column("new", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("ended", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("columns", JSON),
+    Column("unknown_columns", JSON),
+    Column("cursor_before", Text),
+    Column("cursor_after", Text),
+    Column("external_id", Text),  # e.g. the Airflow dag_id/run_id that started it
+    Column("error", Text),
+    Index("ix_runs_agency_status", "agency", "status"),
+    Index("ix_runs_started_at", "started_at"),
+)
+
+problems = Table(
+    "problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("field", String(32)),
+    Column("code", String(48), nullable=False),
+    Column("severity", String(8), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("message_en", Text, nullable=False),
+    Index("ix_problems_run_row", "run_id", "row"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown to people, not secret
+    Column("key_hash", String(64), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("label", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# One row: facts the gateway checks at start (e.g. that the index key is the one in use).
+gateway_meta = Table(
+    "gateway_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

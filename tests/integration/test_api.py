@@ -1,0 +1,129 @@
+"""The HTTP API through Flask's test client on a real SQLite registry."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tests.conftest import worker_row, write_roster
+
+
+@pytest.fixture
+def keys(gw):
+    return {
+        "15.05": gw.registry.create_api_key("15.05", "BKPSDM Muaro Jambi"),
+        "31": gw.registry.create_api_key("31", "BKD DKI Jakarta"),
+    }
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(client, agency: str, path, token: str | None, url_suffix: str = ""):
+    headers = auth(token) if token else {}
+    with open(path, "rb") as fh:
+        return client.post(f"/api/v1/agencies/{agency}/rosters{url_suffix}", headers=headers,
+                           data={"file": (fh, path.name)}, content_type="multipart/form-data")
+
+
+@pytest.fixture
+def roster(tmp_path):
+    rows = [worker_row(i) for i in range(5)]
+    rows[2][3] = "31-02-1990"  # no such date
+    return write_roster(tmp_path / "roster.csv", rows)
+
+
+def test_submit_returns_the_report_and_the_same_file_again_the_same_run(client, keys, roster):
+    first = upload(client, "15.05", roster, keys["15.05"])
+    assert first.status_code == 201, first.json
+    body = first.json
+    assert (body["rows"], body["accepted"], body["rejected"]) == (5, 4, 1)
+    assert body["columns"]["NIK"] == "nik"
+    problem = body["problems"][0]
+    assert problem["row"] == 4 and problem["field"] == "birth_date"
+    assert problem["severity"] == "error" and problem["message_id"] and problem["message_en"]
+    again = upload(client, "15.05", roster, keys["15.05"])
+    assert again.status_code == 200
+    assert again.json["run_id"] == body["run_id"] and again.json["replayed"] is True
+    report = client.get(f"/api/v1/runs/{body['run_id']}", headers=auth(keys["15.05"]))
+    assert report.status_code == 200 and report.json["accepted"] == 4
+    assert len(report.json["problems"]) == 1
+
+
+@pytest.mark.parametrize("token", [None, "jgw_deadbeef_nope", "garbage"])
+def test_no_key_or_a_bad_key_is_401(client, keys, roster, token):
+    response = upload(client, "15.05", roster, token)
+    assert response.status_code == 401
+    assert response.json["error"] == "unauthorized"
+    assert client.get("/api/v1/runs", headers=auth(token) if token else {}).status_code == 401
+
+
+def test_another_agencys_key_is_403_for_submit_and_reads(client, keys, roster):
+    assert upload(client, "15.05", roster, keys["31"]).status_code == 403
+    run_id = upload(client, "15.05", roster, keys["15.05"]).json["run_id"]
+    assert client.get(f"/api/v1/runs/{run_id}", headers=auth(keys["31"])).status_code == 403
+    listed = client.get("/api/v1/runs", headers=auth(keys["31"])).json["runs"]
+    assert listed == []
+    nik = worker_row(0)[0]
+    assert client.get(f"/api/v1/workers/{nik}", headers=auth(keys["31"])).status_code == 404
+    own = client.get(f"/api/v1/workers/{nik}", headers=auth(keys["15.05"]))
+    assert own.status_code == 200
+    assert own.json["nik"] == f"{nik[:6]}******{nik[-4:]}"
+    assert nik not in own.get_data(as_text=True)
+
+
+def test_unknown_agency_is_a_clear_404(client, keys, roster):
+    response = upload(client, "99.99", roster, keys["15.05"])
+    assert response.status_code == 404
+    assert response.json["error"] == "unknown_agency"
+
+
+def test_missing_file_is_400(client, keys):
+    response = client.post("/api/v1/agencies/15.05/rosters", headers=auth(keys["15.05"]),
+                           data={}, content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json["error"] == "file_missing"
+
+
+def test_too_large_upload_is_a_clear_413(app, client, keys):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    big = io.BytesIO(b"NIK;Nama\n" + b"x" * 4096)
+    response = client.post("/api/v1/agencies/15.05/rosters", headers=auth(keys["15.05"]),
+                           data={"file": (big, "big.csv")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert response.json["error"] == "file_too_large"
+    assert "MB" in response.json["message_id"]
+
+
+def test_check_endpoint_writes_nothing(client, keys, roster, gw):
+    response = upload(client, "15.05", roster, keys["15.05"], "/check")
+    assert response.status_code == 200 and response.json["accepted"] == 4
+    assert gw.registry.list_runs() == []
+
+
+def test_a_file_that_is_not_a_roster_is_rejected_with_a_recorded_run(client, keys, tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("hello;world\n1;2\n")
+    response = upload(client, "15.05", path, keys["15.05"])
+    assert response.status_code == 422
+    assert response.json["status"] == "rejected"
+    assert response.json["problems"][0]["row"] == 1
+    runs = client.get("/api/v1/runs", headers=auth(keys["15.05"])).json["runs"]
+    assert runs[0]["status"] == "rejected"
+
+
+def test_openapi_document_matches_the_routes(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
+    }
+    routed = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1"):
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == routed

@@ -1,0 +1,176 @@
+"""The registry on a real SQLite file: snapshots, idempotency, history, rollback, encryption."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.agencies import resolve_agency
+from gateway.pipeline import RunFailed, submit_roster
+from gateway.store.apply import RosterApply
+from gateway.store.tables import enrollment_history, enrollments, runs, workers
+from tests.conftest import worker_row, write_roster
+
+TODAY = date(2026, 11, 21)
+MUARO_JAMBI = resolve_agency("15.05")
+
+
+def submit(gw, path: Path, agency=MUARO_JAMBI, **kw):
+    return submit_roster(gw.registry, path, agency=agency, today=TODAY, trigger="test",
+                         batch_size=gw.config["BATCH_SIZE"], **kw)
+
+
+def count(gw, table, *where) -> int:
+    with gw.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def statuses(gw) -> dict[str, int]:
+    with gw.engine.connect() as conn:
+        rows = conn.execute(select(enrollments.c.status, func.count()).group_by(
+            enrollments.c.status)).all()
+    return dict(rows)
+
+
+def test_first_submission_enrolls_every_valid_worker(gw, tmp_path):
+    report = submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(120)]))
+    assert report.status == "succeeded"
+    assert (report.rows, report.accepted, report.rejected) == (120, 120, 0)
+    assert report.changes == {"new": 120, "changed": 0, "unchanged": 0, "ended": 0}
+    assert count(gw, workers) == 120
+    assert statuses(gw) == {"active": 120}
+    assert count(gw, enrollment_history, enrollment_history.c.change == "new") == 120
+
+
+def test_same_file_again_returns_the_original_run_and_changes_nothing(gw, tmp_path):
+    path = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(10)])
+    first = submit(gw, path)
+    again = submit(gw, path)
+    assert again.replayed and again.run_id == first.run_id
+    assert again.accepted == 10
+    assert count(gw, runs) == 1
+    assert count(gw, enrollment_history) == 10
+
+
+def test_snapshot_adds_changes_and_ends_but_never_deletes(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(5)]))
+    # Worker 0 leaves, worker 1 gets a raise, worker 5 joins.
+    rows = [worker_row(1, wage=4_000_000)] + [worker_row(i) for i in (2, 3, 4, 5)]
+    report = submit(gw, write_roster(tmp_path / "b.csv", rows))
+    assert report.changes == {"new": 1, "changed": 1, "unchanged": 3, "ended": 1}
+    assert count(gw, enrollments) == 6  # nobody deleted
+    assert statuses(gw) == {"active": 5, "ended": 1}
+    with gw.engine.connect() as conn:
+        ended = conn.execute(select(enrollments).where(enrollments.c.status == "ended")).one()
+        assert ended.end_date == TODAY
+        changed = conn.execute(
+            select(enrollment_history).where(enrollment_history.c.change == "changed")
+        ).one()
+    assert changed.before["wage"] == 3_500_000 and changed.after["wage"] == 4_000_000
+    # The lookup shows the worker's current facts.
+    found = gw.registry.find_worker(worker_row(1)[0])
+    assert found["enrollments"][0]["wage"] == 4_000_000
+
+
+def test_an_ended_worker_who_returns_is_reactivated_with_history(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
+    submit(gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(2)]))
+    report = submit(gw, write_roster(tmp_path / "c.csv", [worker_row(i) for i in range(3)]))
+    assert report.changes["changed"] == 1
+    assert statuses(gw) == {"active": 3}
+    assert count(gw, enrollment_history, enrollment_history.c.change == "reactivated") == 1
+
+
+def test_a_rejected_row_does_not_end_the_workers_enrollment(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
+    bad = worker_row(2)
+    bad[5] = "-"  # wage unreadable: the row is rejected, the worker is still on the roster
+    report = submit(gw, write_roster(tmp_path / "b.csv", [worker_row(0), worker_row(1), bad]))
+    assert report.rejected == 1
+    assert report.changes["ended"] == 0
+    assert statuses(gw) == {"active": 3}
+
+
+def test_a_file_with_no_acceptable_row_ends_nobody(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
+    rows = [worker_row(i) for i in range(3)]
+    for row in rows:
+        row[0] = "12345"
+    report = submit(gw, write_roster(tmp_path / "b.csv", rows))
+    assert report.status == "rejected"
+    assert report.accepted == 0 and report.rejected == 3
+    assert statuses(gw) == {"active": 3}
+    assert {p["code"] for p in report.problems} == {"nik_length"}
+
+
+def test_same_nik_twice_is_an_error_on_the_second_occurrence(gw, tmp_path):
+    rows = [worker_row(0), worker_row(1), worker_row(0)]
+    report = submit(gw, write_roster(tmp_path / "r.csv", rows))
+    assert (report.accepted, report.rejected) == (2, 1)
+    dup = [p for p in report.problems if p["code"] == "nik_duplicate"]
+    assert [p["row"] for p in dup] == [4]  # header is row 1: the third data row is row 4
+    assert "2" in dup[0]["message_id"]  # names the first occurrence
+
+
+def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
+    gw, tmp_path, monkeypatch
+):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(60)]))
+    before = (count(gw, workers), count(gw, enrollments), count(gw, enrollment_history),
+              statuses(gw))
+    # Batches are 50 rows: fail on the second batch, after the first was written.
+    original = RosterApply.add_batch
+    calls = {"n": 0}
+
+    def failing(self, results, kept=()):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk unplugged")
+        return original(self, results, kept)
+
+    monkeypatch.setattr(RosterApply, "add_batch", failing)
+    path = write_roster(tmp_path / "b.csv", [worker_row(i, wage=5_000_000) for i in range(30, 130)])
+    with pytest.raises(RunFailed) as info:
+        submit(gw, path)
+    assert info.value.report.status == "failed"
+    after = (count(gw, workers), count(gw, enrollments), count(gw, enrollment_history),
+             statuses(gw))
+    assert after == before
+    failed = gw.registry.get_run(info.value.report.run_id)
+    assert failed["status"] == "failed" and "disk unplugged" in failed["error"]
+
+    monkeypatch.setattr(RosterApply, "add_batch", original)
+    retry = submit(gw, path)  # a failed run does not count as applied: the retry applies
+    assert retry.status == "succeeded" and not retry.replayed
+    assert retry.changes == {"new": 70, "changed": 30, "unchanged": 0, "ended": 30}
+
+
+def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
+    rows = [worker_row(i, name=f"Siti Rahmawati {i}") for i in range(20)]
+    submit(gw, write_roster(tmp_path / "r.csv", rows))
+    gw.engine.dispose()  # flush WAL into the file
+    db_file = Path(gw.config["INSTANCE_PATH"]) / "jamsos.db"
+    blob = db_file.read_bytes()
+    for path in (db_file, Path(str(db_file) + "-wal")):
+        if path.exists():
+            blob += path.read_bytes()
+    for row in rows:
+        assert row[0].encode() not in blob
+        assert row[1].encode() not in blob
+    found = gw.registry.find_worker(rows[3][0])
+    assert found["name"] == "Siti Rahmawati 3"
+    assert found["nik"] == rows[3][0][:6] + "******" + rows[3][0][-4:]
+
+
+def test_agencies_are_separate_snapshots(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(4)]))
+    jakarta = resolve_agency("31")
+    report = submit(gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(2)]),
+                    agency=jakarta)
+    # The same workers enrolled by a second agency: new enrollments, Muaro Jambi's untouched.
+    assert report.changes == {"new": 2, "changed": 0, "unchanged": 0, "ended": 0}
+    assert count(gw, workers) == 4
+    assert statuses(gw) == {"active": 6}
