@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,18 +15,35 @@ from flask.cli import FlaskGroup, with_appcontext
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.app import create_app, gateway
 from gateway.cli_report import print_report, progress_bar
+from gateway.config import ConfigError
 from gateway.domain.nik import normalize_nik
+from gateway.domain.records import Category
 from gateway.pipeline import RunFailed, check_roster, submit_roster
-from gateway.security.crypto import generate_keyring
+from gateway.security.crypto import KeyRingError, generate_keyring
+from gateway.store.db import StoreError
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+class JamsosGroup(FlaskGroup):
+    """Flask's CLI group, with the gateway's own start-up errors shown as one clear line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, KeyRingError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=JamsosGroup, create_app=create_app, add_default_commands=False)
 def main() -> None:
     """Jamsos Gateway: enrol government non-ASN workers into BPJS Ketenagakerjaan.
 
     Settings come from config/gateway.toml and JAMSOS_* environment variables
     (JAMSOS_DATABASE_URL, JAMSOS_INSTANCE_PATH, JAMSOS_DATA_KEYS, JAMSOS_INDEX_KEY).
     """
+
+
+# `roster check` without --agency: a regional government's roster (honorer by default).
+REGIONAL_ROSTER = Agency("-", "roster daerah / regional roster", "regency", Category.HONORER)
 
 
 def _agency(code: str) -> Agency:
@@ -45,16 +61,23 @@ def roster() -> None:
 
 @roster.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--agency", "agency_code", default=None,
-              help="Agency code; sets the default worker category (default: a regional roster).")
+@click.option(
+    "--agency",
+    "agency_code",
+    default=None,
+    help="Agency code; sets the default worker category (default: a regional roster).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
 @with_appcontext
 def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
     """Validate FILE without writing anything. Exit status 1 when a row has an error."""
-    agency = _agency(agency_code or "31")
+    agency = _agency(agency_code) if agency_code else REGIONAL_ROSTER
     with progress_bar(file, enabled=not as_json) as progress:
         report = check_roster(
-            file, agency=agency, today=date.today(), progress=progress,
+            file,
+            agency=agency,
+            today=date.today(),
+            progress=progress,
             batch_size=gateway().config["BATCH_SIZE"],
         )
     if as_json:
@@ -66,8 +89,12 @@ def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
 
 @roster.command("submit")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--agency", "agency_code", required=True,
-              help="Agency code: ministry (kemenkes) or Kemendagri region (15.05).")
+@click.option(
+    "--agency",
+    "agency_code",
+    required=True,
+    help="Agency code: ministry (kemenkes) or Kemendagri region (15.05).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
 @with_appcontext
 def roster_submit(file: Path, agency_code: str, as_json: bool) -> None:
@@ -81,8 +108,13 @@ def roster_submit(file: Path, agency_code: str, as_json: bool) -> None:
     try:
         with progress_bar(file, enabled=not as_json) as progress:
             report = submit_roster(
-                gateway().registry, file, agency=agency, today=date.today(), trigger="cli",
-                progress=progress, batch_size=gateway().config["BATCH_SIZE"],
+                gateway().registry,
+                file,
+                agency=agency,
+                today=date.today(),
+                trigger="cli",
+                progress=progress,
+                batch_size=gateway().config["BATCH_SIZE"],
             )
     except RunFailed as exc:
         report = exc.report
@@ -111,8 +143,10 @@ def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:
     if not runs:
         click.echo("Belum ada run. / No runs yet.")
         return
-    click.echo(f"{'ID':>5}  {'AGENCY':<10} {'STATUS':<10} {'ROWS':>8} {'OK':>8} {'REJ':>6} "
-               f"{'NEW':>6} {'CHG':>6} {'END':>6}  STARTED")
+    click.echo(
+        f"{'ID':>5}  {'AGENCY':<10} {'STATUS':<10} {'ROWS':>8} {'OK':>8} {'REJ':>6} "
+        f"{'NEW':>6} {'CHG':>6} {'END':>6}  STARTED"
+    )
     for r in runs:
         click.echo(
             f"{r['id']:>5}  {r['agency']:<10} {r['status']:<10} {r['rows']:>8} {r['accepted']:>8} "
@@ -139,11 +173,15 @@ def workers_find(nik: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
-    click.echo(f"NIK {found['nik']}  {found['name']}  {found['gender']}  lahir {found['birth_date']}")
+    click.echo(
+        f"NIK {found['nik']}  {found['name']}  {found['gender']}  lahir {found['birth_date']}"
+    )
     for e in found["enrollments"]:
         end = f" s.d. {e['end_date']}" if e["end_date"] else ""
-        click.echo(f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
-                   f"Rp {e['wage']:,} sejak {e['start_date']}{end}".replace(",", "."))
+        click.echo(
+            f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
+            f"Rp {e['wage']:,} sejak {e['start_date']}{end}".replace(",", ".")
+        )
 
 
 # -- database and keys ------------------------------------------------------------------------
@@ -160,8 +198,10 @@ def db_upgrade() -> None:
 
     gw = gateway()
     db.upgrade(gw.engine)
-    click.echo(f"Database at revision {db.current_revision(gw.engine)}: "
-               f"{gw.engine.url.render_as_string(hide_password=True)}")
+    click.echo(
+        f"Database at revision {db.current_revision(gw.engine)}: "
+        f"{gw.engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @main.group()
@@ -191,8 +231,11 @@ def apikeys_create(agency_code: str, label: str | None) -> None:
     agency = _agency(agency_code)
     token = gateway().registry.create_api_key(agency.code, label)
     click.echo(token)
-    click.echo(f"Kunci untuk {agency.name} ({agency.code}). Simpan sekarang: tidak akan "
-               "ditampilkan lagi. / Store it now: it will not be shown again.", err=True)
+    click.echo(
+        f"Kunci untuk {agency.name} ({agency.code}). Simpan sekarang: tidak akan "
+        "ditampilkan lagi. / Store it now: it will not be shown again.",
+        err=True,
+    )
 
 
 # -- serving and demo -------------------------------------------------------------------------
@@ -205,8 +248,18 @@ def serve(host: str, port: int, nworkers: int) -> None:
     """Serve the gateway with gunicorn."""
     gateway().ensure_ready()  # migrate and check keys once, before the workers fork
     click.echo(f"Jamsos Gateway di / at http://{host}:{port}")
-    args = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-            "--workers", str(nworkers), "--access-logfile", "-", "gateway.app:create_app()"]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(nworkers),
+        "--access-logfile",
+        "-",
+        "gateway.app:create_app()",
+    ]
     os.execv(sys.executable, args)
 
 
@@ -219,28 +272,24 @@ def demo() -> None:
 @with_appcontext
 def demo_load() -> None:
     """Generate the demo rosters and submit them (again: nothing changes)."""
-    from gateway.demo import demo_rosters, generate_roster, write_csv
+    from gateway.demo import demo_rosters
 
     gw = gateway()
     folder = Path(gw.config["INSTANCE_PATH"]) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     for spec in demo_rosters():
         path = folder / spec.filename
-        if not path.exists():
-            write_csv(path, generate_roster(spec.n, seed=spec.seed, **_demo_options(spec)))
+        if not path.exists():  # generated once: the same bytes again are an idempotent replay
+            path = spec.write(folder)
         agency = _agency(spec.agency)
         try:
-            report = submit_roster(gw.registry, path, agency=agency, today=date.today(),
-                                   trigger="demo")
+            report = submit_roster(
+                gw.registry, path, agency=agency, today=date.today(), trigger="demo"
+            )
         except RunFailed as exc:
             report = exc.report
-        click.echo(f"{agency.name:<40} {report.accepted:>5} diterima / accepted, "
-                   f"{report.rejected:>3} ditolak / rejected  (run {report.run_id}"
-                   f"{', sudah ada / already loaded' if report.replayed else ''})")
-
-
-def _demo_options(spec: Any) -> dict[str, Any]:
-    options = {"error_rate": spec.error_rate, "category": spec.category}
-    region = spec.agency
-    options["regency" if "." in region else "province"] = region
-    return options
+        click.echo(
+            f"{agency.name:<40} {report.accepted:>5} diterima / accepted, "
+            f"{report.rejected:>3} ditolak / rejected  (run {report.run_id}"
+            f"{', sudah ada / already loaded' if report.replayed else ''})"
+        )

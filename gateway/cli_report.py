@@ -22,8 +22,9 @@ def progress_bar(file: Path, *, enabled: bool = True) -> Iterator[Progress | Non
     if not enabled or file.stat().st_size < PROGRESS_MIN_BYTES:
         yield None
         return
-    with click.progressbar(length=1000, label="Memproses / Processing", file=sys.stderr,
-                           show_eta=True) as bar:
+    with click.progressbar(
+        length=1000, label="Memproses / Processing", file=sys.stderr, show_eta=True
+    ) as bar:
         done = 0
 
         def update(rows: int, fraction: float | None) -> None:
@@ -50,28 +51,38 @@ def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
     run = f" (run {report.run_id})" if report.run_id is not None else ""
     echo(click.style(status + run, bold=True))
     if report.replayed:
-        echo("Berkas yang sama sudah pernah dikirim: ini laporan run tersebut, tidak ada "
-             "perubahan. / The same file was submitted before: this is that run's report, "
-             "nothing changed.")
-    echo(f"  Baris / rows: {report.rows}   diterima / accepted: {report.accepted}   "
-         f"ditolak / rejected: {report.rejected}   peringatan / warnings: {report.warnings}")
+        echo(
+            "Berkas yang sama sudah pernah dikirim: ini laporan run tersebut, tidak ada "
+            "perubahan. / The same file was submitted before: this is that run's report, "
+            "nothing changed."
+        )
+    echo(
+        f"  Baris / rows: {report.rows}   diterima / accepted: {report.accepted}   "
+        f"ditolak / rejected: {report.rejected}   peringatan / warnings: {report.warnings}"
+    )
     if report.changes:
         c = report.changes
-        echo(f"  Baru / new: {c['new']}   berubah / changed: {c['changed']}   tetap / unchanged: "
-             f"{c['unchanged']}   diakhiri / ended: {c['ended']}")
+        echo(
+            f"  Baru / new: {c['new']}   berubah / changed: {c['changed']}   tetap / unchanged: "
+            f"{c['unchanged']}   diakhiri / ended: {c['ended']}"
+        )
     if report.columns:
         mapped = ", ".join(f"{h} → {f}" for h, f in report.columns.items())
         echo(f"  Kolom / columns: {mapped}")
     if report.unknown_columns:
-        echo(f"  Kolom tidak dikenal (diabaikan) / unknown columns (ignored): "
-             f"{', '.join(report.unknown_columns)}")
+        echo(
+            f"  Kolom tidak dikenal (diabaikan) / unknown columns (ignored): "
+            f"{', '.join(report.unknown_columns)}"
+        )
     if report.error:
         echo(click.style(f"  Kesalahan / error: {report.error}", fg="red"))
     if not report.problems:
         return
     codes = Counter(p["code"] for p in report.problems)
-    echo("  Masalah per kode / problems by code: "
-         + ", ".join(f"{code} ×{n}" for code, n in codes.most_common()))
+    echo(
+        "  Masalah per kode / problems by code: "
+        + ", ".join(f"{code} ×{n}" for code, n in codes.most_common())
+    )
     echo("")
     for p in report.problems[:max_problems]:
         color = "red" if p["severity"] == "error" else "yellow"

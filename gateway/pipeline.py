@@ -133,7 +133,9 @@ def validated_batches(
         batch: list[RawRow] = []
 
         def flush() -> tuple[list[RowResult], list[str]]:
-            results = [validate_row(r, today=today, default_category=default_category) for r in batch]
+            results = [
+                validate_row(r, today=today, default_category=default_category) for r in batch
+            ]
             keyed = [(r.row, nik) for r in batch if (nik := _nik_key(r)) is not None]
             niks = dict(keyed)
             repeats = seen.check_batch(keyed)
@@ -171,7 +173,9 @@ def check_roster(
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             for results, _ in validated_batches(
-                iter(reader), today=today, default_category=agency.default_category,
+                iter(reader),
+                today=today,
+                default_category=agency.default_category,
                 batch_size=batch_size,
             ):
                 report.add(results)
@@ -205,8 +209,12 @@ def submit_roster(
     if earlier is not None:
         return stored_report(registry, earlier, replayed=True)
     run_id = registry.start_run(
-        agency=agency.code, source=source, trigger=trigger,
-        filename=filename or path.name, input_sha256=digest, external_id=external_id,
+        agency=agency.code,
+        source=source,
+        trigger=trigger,
+        filename=filename or path.name,
+        input_sha256=digest,
+        external_id=external_id,
     )
     report = RosterReport(run_id=run_id)
     try:
@@ -214,12 +222,15 @@ def submit_roster(
             open_roster(path, filename=filename or path.name) as reader,
             registry.applying(run_id, agency.code, today) as apply,
         ):
-            report.columns, report.unknown_columns = dict(reader.columns), list(
-                reader.unknown_columns
+            report.columns, report.unknown_columns = (
+                dict(reader.columns),
+                list(reader.unknown_columns),
             )
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
             for results, kept in validated_batches(
-                iter(reader), today=today, default_category=agency.default_category,
+                iter(reader),
+                today=today,
+                default_category=agency.default_category,
                 batch_size=batch_size,
             ):
                 apply.add_batch(results, kept)
@@ -239,7 +250,10 @@ def submit_roster(
             apply.finish(report.status)
             c = apply.counts
             report.changes = {
-                "new": c.new, "changed": c.changed, "unchanged": c.unchanged, "ended": c.ended,
+                "new": c.new,
+                "changed": c.changed,
+                "unchanged": c.unchanged,
+                "ended": c.ended,
             }
     except RosterFileError as exc:
         # Found before or while reading (no header, undecodable bytes): whatever was written
@@ -258,11 +272,18 @@ def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterRep
     """The report of a recorded run, rebuilt from the registry."""
     problems = registry.run_problems(run["id"], limit=REPORT_PROBLEM_LIMIT)
     report = RosterReport(
-        rows=run["rows"], accepted=run["accepted"], rejected=run["rejected"],
-        warnings=run["warnings"], columns=run["columns"] or {},
-        unknown_columns=run["unknown_columns"] or [], problems=problems,
-        problems_total=len(problems), run_id=run["id"], status=run["status"],
-        replayed=replayed, error=run["error"],
+        rows=run["rows"],
+        accepted=run["accepted"],
+        rejected=run["rejected"],
+        warnings=run["warnings"],
+        columns=run["columns"] or {},
+        unknown_columns=run["unknown_columns"] or [],
+        problems=problems,
+        problems_total=len(problems),
+        run_id=run["id"],
+        status=run["status"],
+        replayed=replayed,
+        error=run["error"],
         changes={k: run[k] for k in ("new", "changed", "unchanged", "ended")},
     )
     return report

@@ -22,8 +22,23 @@ from gateway.pipeline import RunFailed, check_roster, stored_report, submit_rost
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 RUN_FIELDS = (
-    "id", "agency", "source", "trigger", "filename", "status", "started_at", "finished_at",
-    "rows", "accepted", "rejected", "warnings", "new", "changed", "unchanged", "ended", "error",
+    "id",
+    "agency",
+    "source",
+    "trigger",
+    "filename",
+    "status",
+    "started_at",
+    "finished_at",
+    "rows",
+    "accepted",
+    "rejected",
+    "warnings",
+    "new",
+    "changed",
+    "unchanged",
+    "ended",
+    "error",
 )
 
 
@@ -60,11 +75,15 @@ def _agency_or_error(code: str) -> Any:
 def _spooled_upload() -> tuple[Path | None, str | None, Any]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return None, None, api_error(
-            400,
-            "file_missing",
-            "Lampirkan berkas roster (CSV atau XLSX) pada kolom 'file'.",
-            "Attach the roster file (CSV or XLSX) in the 'file' form field.",
+        return (
+            None,
+            None,
+            api_error(
+                400,
+                "file_missing",
+                "Lampirkan berkas roster (CSV atau XLSX) pada kolom 'file'.",
+                "Attach the roster file (CSV or XLSX) in the 'file' form field.",
+            ),
         )
     fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(upload.filename).suffix[:8])
     with os.fdopen(fd, "wb") as fh:
@@ -83,8 +102,13 @@ def submit(code: str) -> Any:
         return error
     try:
         report = submit_roster(
-            gateway().registry, path, agency=agency, today=date.today(),
-            trigger="api", filename=filename, batch_size=gateway().config["BATCH_SIZE"],
+            gateway().registry,
+            path,
+            agency=agency,
+            today=date.today(),
+            trigger="api",
+            filename=filename,
+            batch_size=gateway().config["BATCH_SIZE"],
         )
     except RunFailed as exc:
         return jsonify(exc.report.as_dict()), 500
@@ -151,7 +175,8 @@ def find_worker(nik: str) -> Any:
         found["enrollments"] = [e for e in found["enrollments"] if e["agency"] == g.agency]
     if not found or not found["enrollments"]:
         return api_error(
-            404, "worker_not_found",
+            404,
+            "worker_not_found",
             "Pekerja dengan NIK ini tidak terdaftar di instansi Anda.",
             "No worker with this NIK is enrolled by your agency.",
         )

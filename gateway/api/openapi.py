@@ -29,8 +29,15 @@ _PROBLEM = {
 
 _REPORT = {
     "type": "object",
-    "required": ["rows", "accepted", "rejected", "warnings", "columns", "unknown_columns",
-                 "problems"],
+    "required": [
+        "rows",
+        "accepted",
+        "rejected",
+        "warnings",
+        "columns",
+        "unknown_columns",
+        "problems",
+    ],
     "properties": {
         "rows": {"type": "integer"},
         "accepted": {"type": "integer"},
@@ -46,8 +53,9 @@ _REPORT = {
         "replayed": {"type": "boolean"},
         "changes": {
             "type": "object",
-            "properties": {k: {"type": "integer"} for k in ("new", "changed", "unchanged",
-                                                           "ended")},
+            "properties": {
+                k: {"type": "integer"} for k in ("new", "changed", "unchanged", "ended")
+            },
         },
         "error": {"type": ["string", "null"]},
     },
@@ -64,8 +72,19 @@ _RUN = {
         "status": {"enum": ["running", "succeeded", "rejected", "failed"]},
         "started_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
-        **{k: {"type": "integer"} for k in ("rows", "accepted", "rejected", "warnings", "new",
-                                            "changed", "unchanged", "ended")},
+        **{
+            k: {"type": "integer"}
+            for k in (
+                "rows",
+                "accepted",
+                "rejected",
+                "warnings",
+                "new",
+                "changed",
+                "unchanged",
+                "ended",
+            )
+        },
         "error": {"type": ["string", "null"]},
     },
 }
@@ -161,13 +180,19 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "Runs",
-                            "content": {"application/json": {"schema": {
-                                "type": "object",
-                                "properties": {"runs": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Run"},
-                                }},
-                            }}},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "runs": {
+                                                "type": "array",
+                                                "items": {"$ref": "#/components/schemas/Run"},
+                                            }
+                                        },
+                                    }
+                                }
+                            },
                         },
                         "401": _ERRORS["401"],
                     },
@@ -177,8 +202,12 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "A run's report",
                     "parameters": [
-                        {"name": "run_id", "in": "path", "required": True,
-                         "schema": {"type": "integer"}},
+                        {
+                            "name": "run_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        },
                     ],
                     "responses": {
                         "200": _resp("The run's report", "Report"),
@@ -191,8 +220,12 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "A worker enrolled by the key's agency (NIK masked)",
                     "parameters": [
-                        {"name": "nik", "in": "path", "required": True,
-                         "schema": {"type": "string"}},
+                        {
+                            "name": "nik",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
                     ],
                     "responses": {
                         "200": {"description": "The worker and the agency's enrollments"},

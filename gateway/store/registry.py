@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
@@ -94,9 +93,7 @@ class Registry:
 
     def set_columns(self, conn: Connection, run_id: int, columns: dict, unknown: list) -> None:
         conn.execute(
-            update(runs)
-            .where(runs.c.id == run_id)
-            .values(columns=columns, unknown_columns=unknown)
+            update(runs).where(runs.c.id == run_id).values(columns=columns, unknown_columns=unknown)
         )
 
     def find_applied_run(self, agency: str, input_sha256: str) -> dict | None:
@@ -107,14 +104,18 @@ class Registry:
         and is applied again.
         """
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(runs)
-                .where(
-                    and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected")))
+            row = (
+                conn.execute(
+                    select(runs)
+                    .where(
+                        and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected")))
+                    )
+                    .order_by(runs.c.id.desc())
+                    .limit(1)
                 )
-                .order_by(runs.c.id.desc())
-                .limit(1)
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         return dict(row) if row and row["input_sha256"] == input_sha256 else None
 
     def mark_interrupted(self, older_than: timedelta = timedelta(hours=6)) -> int:
@@ -166,9 +167,9 @@ class Registry:
         """A worker and their enrollments by NIK; the NIK comes back masked."""
         index = self.keyring.blind_index(nik)
         with self.engine.connect() as conn:
-            worker = conn.execute(
-                select(workers).where(workers.c.nik_index == index)
-            ).mappings().first()
+            worker = (
+                conn.execute(select(workers).where(workers.c.nik_index == index)).mappings().first()
+            )
             if worker is None:
                 return None
             rows = conn.execute(
@@ -199,8 +200,8 @@ class Registry:
         }
 
     def count_active(self, agency: str | None = None) -> int:
-        query = select(func.count()).select_from(enrollments).where(
-            enrollments.c.status == "active"
+        query = (
+            select(func.count()).select_from(enrollments).where(enrollments.c.status == "active")
         )
         if agency is not None:
             query = query.where(enrollments.c.agency == agency)
@@ -229,11 +230,15 @@ class Registry:
         if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(api_keys).where(
-                    and_(api_keys.c.prefix == parts[1], api_keys.c.revoked_at.is_(None))
+            row = (
+                conn.execute(
+                    select(api_keys).where(
+                        and_(api_keys.c.prefix == parts[1], api_keys.c.revoked_at.is_(None))
+                    )
                 )
-            ).mappings().first()
+                .mappings()
+                .first()
+            )
         # Constant-time comparison of the hashes: the prefix lookup already narrowed it to one.
         if row is None or not secrets.compare_digest(row["key_hash"], _hash_token(token)):
             return None

@@ -25,8 +25,12 @@ def auth(token: str) -> dict[str, str]:
 def upload(client, agency: str, path, token: str | None, url_suffix: str = ""):
     headers = auth(token) if token else {}
     with open(path, "rb") as fh:
-        return client.post(f"/api/v1/agencies/{agency}/rosters{url_suffix}", headers=headers,
-                           data={"file": (fh, path.name)}, content_type="multipart/form-data")
+        return client.post(
+            f"/api/v1/agencies/{agency}/rosters{url_suffix}",
+            headers=headers,
+            data={"file": (fh, path.name)},
+            content_type="multipart/form-data",
+        )
 
 
 @pytest.fixture
@@ -82,16 +86,24 @@ def test_unknown_agency_is_a_clear_404(client, keys, roster):
 
 
 def test_missing_file_is_400(client, keys):
-    response = client.post("/api/v1/agencies/15.05/rosters", headers=auth(keys["15.05"]),
-                           data={}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/agencies/15.05/rosters",
+        headers=auth(keys["15.05"]),
+        data={},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and response.json["error"] == "file_missing"
 
 
 def test_too_large_upload_is_a_clear_413(app, client, keys):
     app.config["MAX_CONTENT_LENGTH"] = 1024
     big = io.BytesIO(b"NIK;Nama\n" + b"x" * 4096)
-    response = client.post("/api/v1/agencies/15.05/rosters", headers=auth(keys["15.05"]),
-                           data={"file": (big, "big.csv")}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/v1/agencies/15.05/rosters",
+        headers=auth(keys["15.05"]),
+        data={"file": (big, "big.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
     assert response.json["error"] == "file_too_large"
     assert "MB" in response.json["message_id"]
@@ -117,9 +129,7 @@ def test_a_file_that_is_not_a_roster_is_rejected_with_a_recorded_run(client, key
 def test_openapi_document_matches_the_routes(app, client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    documented = {
-        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     routed = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):

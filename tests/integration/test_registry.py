@@ -19,8 +19,15 @@ MUARO_JAMBI = resolve_agency("15.05")
 
 
 def submit(gw, path: Path, agency=MUARO_JAMBI, **kw):
-    return submit_roster(gw.registry, path, agency=agency, today=TODAY, trigger="test",
-                         batch_size=gw.config["BATCH_SIZE"], **kw)
+    return submit_roster(
+        gw.registry,
+        path,
+        agency=agency,
+        today=TODAY,
+        trigger="test",
+        batch_size=gw.config["BATCH_SIZE"],
+        **kw,
+    )
 
 
 def count(gw, table, *where) -> int:
@@ -30,8 +37,9 @@ def count(gw, table, *where) -> int:
 
 def statuses(gw) -> dict[str, int]:
     with gw.engine.connect() as conn:
-        rows = conn.execute(select(enrollments.c.status, func.count()).group_by(
-            enrollments.c.status)).all()
+        rows = conn.execute(
+            select(enrollments.c.status, func.count()).group_by(enrollments.c.status)
+        ).all()
     return dict(rows)
 
 
@@ -119,8 +127,12 @@ def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
     gw, tmp_path, monkeypatch
 ):
     submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(60)]))
-    before = (count(gw, workers), count(gw, enrollments), count(gw, enrollment_history),
-              statuses(gw))
+    before = (
+        count(gw, workers),
+        count(gw, enrollments),
+        count(gw, enrollment_history),
+        statuses(gw),
+    )
     # Batches are 50 rows: fail on the second batch, after the first was written.
     original = RosterApply.add_batch
     calls = {"n": 0}
@@ -136,8 +148,12 @@ def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
     with pytest.raises(RunFailed) as info:
         submit(gw, path)
     assert info.value.report.status == "failed"
-    after = (count(gw, workers), count(gw, enrollments), count(gw, enrollment_history),
-             statuses(gw))
+    after = (
+        count(gw, workers),
+        count(gw, enrollments),
+        count(gw, enrollment_history),
+        statuses(gw),
+    )
     assert after == before
     failed = gw.registry.get_run(info.value.report.run_id)
     assert failed["status"] == "failed" and "disk unplugged" in failed["error"]
@@ -168,8 +184,9 @@ def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
 def test_agencies_are_separate_snapshots(gw, tmp_path):
     submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(4)]))
     jakarta = resolve_agency("31")
-    report = submit(gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(2)]),
-                    agency=jakarta)
+    report = submit(
+        gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(2)]), agency=jakarta
+    )
     # The same workers enrolled by a second agency: new enrollments, Muaro Jambi's untouched.
     assert report.changes == {"new": 2, "changed": 0, "unchanged": 0, "ended": 0}
     assert count(gw, workers) == 4

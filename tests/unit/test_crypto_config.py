@@ -62,8 +62,12 @@ def test_blind_index_is_keyed_and_stable():
 
 @pytest.mark.parametrize(
     ("data_keys", "message"),
-    [("", "no data key"), ("nocolon", "KEYID:BASE64"), ("k1:!!!", "base64"),
-     ("k1:c2hvcnQ=", "32 bytes")],
+    [
+        ("", "no data key"),
+        ("nocolon", "KEYID:BASE64"),
+        ("k1:!!!", "base64"),
+        ("k1:c2hvcnQ=", "32 bytes"),
+    ],
 )
 def test_malformed_keys_are_refused(data_keys, message):
     index = generate_keyring().to_env()["JAMSOS_INDEX_KEY"]
@@ -84,8 +88,10 @@ def test_first_start_creates_a_private_key_file_and_reuses_it(tmp_path, capsys):
 
 def test_config_layers_and_secret_references(tmp_path, monkeypatch):
     toml = tmp_path / "gateway.toml"
-    toml.write_text('[gateway]\nbatch_size = 77\nindex_key = "$env:MY_INDEX"\n'
-                    f'data_keys = "$file:{tmp_path / "dk"}"\n')
+    toml.write_text(
+        '[gateway]\nbatch_size = 77\nindex_key = "$env:MY_INDEX"\n'
+        f'data_keys = "$file:{tmp_path / "dk"}"\n'
+    )
     (tmp_path / "dk").write_text("k1:abc\n")
     monkeypatch.setenv("MY_INDEX", "secret-index")
     monkeypatch.setenv("JAMSOS_MAX_UPLOAD_MB", "5")

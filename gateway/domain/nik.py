@@ -1,0 +1,256 @@
+"""The NIK (Nomor Induk Kependudukan): normalising, checking and decoding it (DOMAIN.md §3).
+
+A NIK is 16 digits, `PP RR DD DDMMYY SSSS`: province, regency/city and district of first
+registration, the birth date with 40 added to the day for women, and a serial (never 0000).
+
+Why not just `stdnum.id.nik.validate`: python-stdnum checks digits, length and the birth date,
+but its place check looks the province up in a pre-2022 table (so it rejects every NIK
+starting 92, 93, 95 or 96), it does not check the regency, district or serial, and its century
+guess tries 1900 first. Rejecting a real NIK would block a worker's enrolment, so this module
+implements the structure itself: province prefixes against our Kemendagri table, regency codes
+by range only (an unknown but well-formed regency is accepted). The tests use python-stdnum as
+an oracle for the rules both implement.
+
+`parse_nik` returns a `NikError` value rather than raising: a bad NIK is an ordinary outcome
+when validating millions of rows, and the caller turns it into a `Problem` with `nik_problem`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from gateway.domain.records import Gender, Message, Problem, Severity, make_problem
+from gateway.domain.regions import is_nik_province
+
+_E = Severity.ERROR
+
+_TEXT_HINT_ID = " Format kolom NIK sebagai Teks di spreadsheet, lalu ketik ulang NIK-nya."
+_TEXT_HINT_EN = " Format the NIK column as Text in the spreadsheet and type the NIK in again."
+
+MESSAGES: dict[str, Message] = {
+    "nik_missing": Message(_E, "NIK wajib diisi.", "The NIK is required."),
+    "nik_numeric_cell": Message(
+        _E,
+        "NIK tersimpan sebagai angka, sehingga digit terakhirnya sudah hilang." + _TEXT_HINT_ID,
+        "The NIK was stored as a number, so its last digits are already lost." + _TEXT_HINT_EN,
+    ),
+    "nik_scientific": Message(
+        _E,
+        "NIK tertulis dalam notasi ilmiah (seperti 1.50501E+15): spreadsheet menyimpannya "
+        "sebagai angka dan digitnya sudah hilang." + _TEXT_HINT_ID,
+        "The NIK is in scientific notation (like 1.50501E+15): the spreadsheet stored it as a "
+        "number and its digits are lost." + _TEXT_HINT_EN,
+    ),
+    "nik_length": Message(
+        _E,
+        "NIK harus 16 digit, tetapi berisi {length} digit.{hint_id}",
+        "A NIK has 16 digits, this one has {length}.{hint_en}",
+    ),
+    "nik_not_digits": Message(
+        _E,
+        "NIK hanya boleh berisi angka (spasi dan titik diabaikan).",
+        "A NIK may contain digits only (spaces and dots are ignored).",
+    ),
+    "nik_province": Message(
+        _E,
+        "Kode provinsi NIK ({prefix}) tidak dikenal.",
+        "The NIK's province code ({prefix}) does not exist.",
+    ),
+    "nik_regency": Message(
+        _E,
+        "Kode kabupaten/kota NIK ({regency}) tidak mungkin: kabupaten 01-69, kota 71-99.",
+        "The NIK's regency/city code ({regency}) is impossible: regencies 01-69, cities 71-99.",
+    ),
+    "nik_district": Message(
+        _E,
+        "Kode kecamatan NIK tidak boleh 00.",
+        "The NIK's district code cannot be 00.",
+    ),
+    "nik_birth_date": Message(
+        _E,
+        "Tanggal lahir di dalam NIK (digit 7-12) bukan tanggal yang ada "
+        "(untuk perempuan tanggal ditambah 40).",
+        "The birth date inside the NIK (digits 7-12) is not a real date "
+        "(for women 40 is added to the day).",
+    ),
+    "nik_serial": Message(
+        _E,
+        "Nomor urut NIK (4 digit terakhir) tidak boleh 0000.",
+        "The NIK's serial number (last 4 digits) cannot be 0000.",
+    ),
+}
+
+# Only 15 significant digits survive a spreadsheet number, so a 15-digit NIK is that.
+_LENGTH_15_HINT_ID = " Spreadsheet hanya menyimpan 15 digit angka:" + _TEXT_HINT_ID
+_LENGTH_15_HINT_EN = " Spreadsheets keep only 15 significant digits of a number:" + _TEXT_HINT_EN
+
+# "1.50501E+15", "3,17101E+15" (comma in an Indonesian locale), "1.5E15".
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]*)?[eE][+]?[0-9]+")
+# Removed by normalisation: separators people type, and spreadsheet no-break spaces.
+_STRIP_INSIDE = str.maketrans("", "", " .\t\u00a0")
+
+_MIN_AGE = 15
+_MAX_AGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class NikInfo:
+    """What a valid NIK says.
+
+    `province` is the prefix: where the person was first registered, not where they live or
+    work today (for Papua the name behind a prefix differs between sources; never map it to a
+    current province).
+    """
+
+    nik: str  # 16 digits
+    province: str  # "PP"
+    regency: str  # "PP.RR"
+    district: str  # "PP.RR.DD"
+    birth_date: date
+    gender: Gender
+    serial: str  # "SSSS"
+
+
+@dataclass(frozen=True, slots=True)
+class NikError:
+    """Why a value is not a usable NIK: a `MESSAGES` code and its message parameters.
+
+    The parameters never contain the NIK itself (reports are stored and shown; NIKs are PII).
+    """
+
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def normalize_nik(value: str) -> str:
+    """Strip surrounding spaces, one leading apostrophe, and inner spaces and dots.
+
+    The apostrophe is the spreadsheet habit for keeping a number as text. Nothing else is
+    changed: whatever remains is checked by `parse_nik`.
+    """
+    value = value.strip()
+    if value.startswith("'"):
+        value = value[1:]
+    return value.translate(_STRIP_INSIDE)
+
+
+def _birth_date(day: int, month: int, yy: int, roster: date | None, today: date) -> date | None:
+    """The birth date encoded as DDMMYY, with its century chosen (None if no such date)."""
+    # The roster's year settles the century when the roster agrees with the NIK; when it
+    # disagrees, validation reports the mismatch and the NIK is decoded on its own.
+    if roster is not None and (roster.day, roster.month, roster.year % 100) == (day, month, yy):
+        return roster
+    before_birthday = (today.month, today.day) < (month, day)
+    existing: list[date] = []
+    for year in (2000 + yy, 1900 + yy):
+        try:
+            born = date(year, month, day)
+        except ValueError:  # 29 February exists in one century only, e.g. 2000 but not 1900
+            continue
+        if _MIN_AGE <= today.year - year - before_birthday <= _MAX_AGE:
+            return born
+        existing.append(born)
+    # Nobody fits 15-100: take the latest date not in the future, so that a child's NIK
+    # decodes to the child's age and validation can say "under 15" rather than "bad NIK".
+    for born in existing:
+        if born <= today:
+            return born
+    return existing[-1] if existing else None
+
+
+def parse_nik(
+    value: str | None,
+    *,
+    numeric_cell: bool = False,
+    birth_date: date | None = None,
+    today: date,
+) -> NikInfo | NikError:
+    """Check a NIK as a roster gives it and decode it; a `NikError` when it is not usable.
+
+    `numeric_cell`: the spreadsheet cell held a number, which has already lost digits, so it
+    is rejected whatever it shows (never repaired). `birth_date`: the roster's birth date,
+    used to choose the century of the NIK's two-digit year when it matches; otherwise the
+    century that makes the person 15 to 100 years old on `today`.
+    """
+    if value is None or not value.strip():
+        return NikError("nik_missing")
+    if numeric_cell:
+        return NikError("nik_numeric_cell")
+    if value.isascii() and value.isdigit():
+        nik = value  # the usual case: nothing to normalise
+    else:
+        if _SCIENTIFIC.fullmatch(value.strip().lstrip("'").strip()):
+            return NikError("nik_scientific")
+        nik = normalize_nik(value)
+        if not nik:
+            return NikError("nik_missing")
+        if not (nik.isascii() and nik.isdigit()):
+            return NikError("nik_not_digits")
+    if len(nik) != 16:
+        return NikError("nik_length", {"length": len(nik)})
+    province = nik[:2]
+    if not is_nik_province(province):
+        return NikError("nik_province", {"prefix": province})
+    regency = int(nik[2:4])
+    if not (1 <= regency <= 69 or 71 <= regency <= 99):
+        return NikError("nik_regency", {"regency": nik[2:4]})
+    if nik[4:6] == "00":
+        return NikError("nik_district")
+    day = int(nik[6:8])
+    gender = Gender.MALE
+    if day > 40:
+        day -= 40
+        gender = Gender.FEMALE
+    born = _birth_date(day, int(nik[8:10]), int(nik[10:12]), birth_date, today)
+    if born is None:
+        return NikError("nik_birth_date")
+    serial = nik[12:]
+    if serial == "0000":
+        return NikError("nik_serial")
+    regency_code = f"{province}.{nik[2:4]}"
+    return NikInfo(
+        nik=nik,
+        province=province,
+        regency=regency_code,
+        district=f"{regency_code}.{nik[4:6]}",
+        birth_date=born,
+        gender=gender,
+        serial=serial,
+    )
+
+
+def nik_problem(error: NikError, row: int) -> Problem:
+    """The `Problem` (field "nik") reporting `error` on spreadsheet row `row`."""
+    params = dict(error.params)
+    if error.code == "nik_length":
+        fifteen = params.get("length") == 15
+        params["hint_id"] = _LENGTH_15_HINT_ID if fifteen else ""
+        params["hint_en"] = _LENGTH_15_HINT_EN if fifteen else ""
+    return make_problem(MESSAGES, error.code, row, "nik", **params)
+
+
+def mask_nik(nik: str) -> str:
+    """Hide the birth date for display: '150501******0001' (first 6, six stars, last 4)."""
+    if len(nik) < 10:
+        return "*" * len(nik)
+    return f"{nik[:6]}******{nik[-4:]}"
+
+
+def make_nik(
+    region: str, birth_date: date, gender: Gender, serial: int, district: str = "01"
+) -> str:
+    """Build a NIK (for demo data and tests): region "PP.RR" or "PPRR", serial 1-9999."""
+    region_digits = region.replace(".", "")
+    if len(region_digits) != 4 or not region_digits.isdigit():
+        raise ValueError("region must be 'PP.RR' or 'PPRR'")
+    if len(district) != 2 or not district.isdigit() or district == "00":
+        raise ValueError("district must be two digits, not 00")
+    if not 1 <= serial <= 9999:
+        raise ValueError("serial must be 1-9999")
+    day = birth_date.day + (40 if gender == Gender.FEMALE else 0)
+    return (
+        f"{region_digits}{district}{day:02d}{birth_date.month:02d}"
+        f"{birth_date.year % 100:02d}{serial:04d}"
+    )

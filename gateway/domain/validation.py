@@ -1,0 +1,289 @@
+"""Validating one roster row into an `EnrollmentRecord` and its `Problem`s (DOMAIN.md §3-4).
+
+Every field is checked in one pass, so a rejected row reports all that is wrong with it, not
+just the first thing. Problems come in field order (`records.FIELDS`), with the checks that
+need two fields (age at the start date) last. Warnings never reject a row.
+
+Conventions: a cell that is empty, blank or "-" (the spreadsheet way of writing "nothing") is
+absent; a missing required field is `<field>_missing`; no message ever contains the NIK.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+
+from gateway.domain import nik as nik_rules
+from gateway.domain import parsing
+from gateway.domain.nik import NikError, NikInfo, nik_problem, parse_nik
+from gateway.domain.parsing import ParseError, parse_category, parse_date, parse_gender, parse_money
+from gateway.domain.records import (
+    Category,
+    EnrollmentRecord,
+    Message,
+    Problem,
+    RawRow,
+    RowResult,
+    Severity,
+    make_problem,
+)
+
+_E = Severity.ERROR
+_W = Severity.WARNING
+
+MAX_NAME_LENGTH = 150
+MIN_AGE = 15  # below: not a worker (error)
+ADULT_AGE = 18  # 15-17: allowed, but the submitter should look (warning)
+
+MESSAGES: dict[str, Message] = {
+    "name_missing": Message(_E, "Nama wajib diisi.", "The name is required."),
+    "name_too_long": Message(
+        _E,
+        "Nama terlalu panjang (lebih dari {max} karakter).",
+        "The name is too long (more than {max} characters).",
+    ),
+    "gender_mismatch": Message(
+        _E,
+        "Jenis kelamin tidak sesuai dengan NIK.",
+        "The gender does not match the NIK.",
+    ),
+    "birth_date_mismatch": Message(
+        _E,
+        "Tanggal lahir tidak sesuai dengan NIK.",
+        "The birth date does not match the NIK.",
+    ),
+    "birth_date_future": Message(
+        _E,
+        "Tanggal lahir ada di masa depan.",
+        "The birth date is in the future.",
+    ),
+    "wage_missing": Message(_E, "Upah wajib diisi.", "The wage is required."),
+    "start_date_missing": Message(
+        _E,
+        "Tanggal mulai kerja (TMT) wajib diisi.",
+        "The start date (TMT) is required.",
+    ),
+    "start_date_future": Message(
+        _E,
+        "Tanggal mulai kerja lebih dari 1 tahun ke depan.",
+        "The start date is more than a year in the future.",
+    ),
+    "category_missing": Message(
+        _E,
+        "Kategori pekerja wajib diisi (kolom Kategori atau pilihan kategori saat unggah).",
+        "The worker category is required (a Kategori column or the category chosen on upload).",
+    ),
+    "kpj_invalid": Message(
+        _E,
+        "Nomor KPJ hanya boleh berisi angka.",
+        "The KPJ card number may contain digits only.",
+    ),
+    "age_under_15": Message(
+        _E,
+        "Umur pada tanggal mulai kerja {age} tahun: di bawah 15 tahun tidak boleh didaftarkan.",
+        "Age at the start date is {age}: under-15s cannot be enrolled.",
+    ),
+    "age_under_18": Message(
+        _W,
+        "Umur pada tanggal mulai kerja {age} tahun (di bawah 18): mohon periksa kembali.",
+        "Age at the start date is {age} (under 18): please check.",
+    ),
+    "nik_duplicate": Message(
+        _E,
+        "NIK ini sudah muncul di baris {first_row}.",
+        "This NIK already appears in row {first_row}.",
+    ),
+}
+
+# For a duplicate whose first occurrence is not known (e.g. seen in an earlier chunk).
+_DUPLICATE_FIRST_UNKNOWN: dict[str, Message] = {
+    "nik_duplicate": Message(
+        _E,
+        "NIK ini sudah muncul di baris sebelumnya dalam berkas ini.",
+        "This NIK already appears in an earlier row of this file.",
+    ),
+}
+
+
+def _merge(*catalogs: dict[str, Message]) -> dict[str, Message]:
+    merged: dict[str, Message] = {}
+    for catalog in catalogs:
+        clash = merged.keys() & catalog.keys()
+        if clash:  # codes are stable identifiers: one meaning each
+            raise ValueError(f"problem codes defined twice: {sorted(clash)}")
+        merged.update(catalog)
+    return merged
+
+
+ALL_MESSAGES: dict[str, Message] = _merge(nik_rules.MESSAGES, parsing.MESSAGES, MESSAGES)
+
+_ABSENT = frozenset({"", "-", "\u2013", "\u2014"})
+
+
+def _present(text: str | None) -> str | None:
+    """The stripped cell text, or None for an empty, blank or "-" cell."""
+    if text is None:
+        return None
+    text = text.strip()
+    return None if text in _ABSENT else text
+
+
+def _age(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+@functools.lru_cache(maxsize=16)
+def _latest_start(today: date) -> date:
+    """A year after `today` (28 Feb for 29 Feb): later start dates are typos."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return date(today.year + 1, 2, 28)
+
+
+def duplicate_problem(row: int, first_row: int | None) -> Problem:
+    """The error for a NIK already seen in this file (reported on its second occurrence)."""
+    if first_row is None:
+        return make_problem(_DUPLICATE_FIRST_UNKNOWN, "nik_duplicate", row, "nik")
+    return make_problem(MESSAGES, "nik_duplicate", row, "nik", first_row=first_row)
+
+
+def validate_row(
+    raw: RawRow, *, today: date, default_category: Category | None = None
+) -> RowResult:
+    """Check one row: a record when it has no error, and every problem found.
+
+    `today` fixes the NIK century and the "future" checks (passed in: domain code reads no
+    clock). `default_category` is used when the row has no category (e.g. chosen on upload).
+    """
+    row = raw.row
+    get = raw.values.get
+    problems: list[Problem] = []
+
+    # The roster's birth date is read first: it settles the century of the NIK's year.
+    birth_problem: Problem | None = None
+    roster_birth: date | None = None
+    text = _present(get("birth_date"))
+    if text is not None:
+        try:
+            roster_birth = parse_date(text)
+        except ParseError as error:
+            birth_problem = make_problem(ALL_MESSAGES, error.code, row, "birth_date")
+        else:
+            if roster_birth > today:
+                birth_problem = make_problem(MESSAGES, "birth_date_future", row, "birth_date")
+
+    info: NikInfo | None = None
+    result = parse_nik(
+        _present(get("nik")),
+        numeric_cell="nik" in raw.numeric_fields,
+        birth_date=roster_birth,
+        today=today,
+    )
+    if isinstance(result, NikError):
+        problems.append(nik_problem(result, row))
+    else:
+        info = result
+
+    name = _present(get("name"))
+    if name is not None:
+        name = " ".join(name.split())
+        if len(name) > MAX_NAME_LENGTH:
+            problems.append(
+                make_problem(MESSAGES, "name_too_long", row, "name", max=MAX_NAME_LENGTH)
+            )
+    else:
+        problems.append(make_problem(MESSAGES, "name_missing", row, "name"))
+
+    gender = info.gender if info is not None else None
+    text = _present(get("gender"))
+    if text is not None:
+        try:
+            roster_gender = parse_gender(text)
+        except ParseError as error:
+            problems.append(make_problem(ALL_MESSAGES, error.code, row, "gender"))
+        else:
+            if info is not None and roster_gender != info.gender:
+                problems.append(make_problem(MESSAGES, "gender_mismatch", row, "gender"))
+
+    birth = info.birth_date if info is not None else None
+    if birth_problem is not None:
+        problems.append(birth_problem)
+    elif roster_birth is not None:
+        if info is not None and roster_birth != info.birth_date:
+            problems.append(make_problem(MESSAGES, "birth_date_mismatch", row, "birth_date"))
+        birth = roster_birth
+
+    position = _present(get("position"))
+    work_unit = _present(get("work_unit"))
+
+    wage: int | None = None
+    text = _present(get("wage"))
+    if text is None:
+        problems.append(make_problem(MESSAGES, "wage_missing", row, "wage"))
+    else:
+        try:
+            wage = parse_money(text)
+        except ParseError as error:
+            problems.append(make_problem(ALL_MESSAGES, error.code, row, "wage", **error.params))
+
+    start: date | None = None
+    text = _present(get("start_date"))
+    if text is None:
+        problems.append(make_problem(MESSAGES, "start_date_missing", row, "start_date"))
+    else:
+        try:
+            start = parse_date(text)
+        except ParseError as error:
+            problems.append(make_problem(ALL_MESSAGES, error.code, row, "start_date"))
+        else:
+            if start > _latest_start(today):
+                problems.append(make_problem(MESSAGES, "start_date_future", row, "start_date"))
+
+    category = default_category
+    text = _present(get("category"))
+    if text is not None:
+        try:
+            category = parse_category(text)
+        except ParseError as error:
+            problems.append(make_problem(ALL_MESSAGES, error.code, row, "category", **error.params))
+            category = None
+    elif category is None:
+        problems.append(make_problem(MESSAGES, "category_missing", row, "category"))
+
+    kpj = _present(get("kpj"))  # not ours to check beyond digits (DOMAIN.md §6)
+    if kpj is not None and not (kpj.isascii() and kpj.isdigit()):
+        problems.append(make_problem(MESSAGES, "kpj_invalid", row, "kpj"))
+
+    # An age from a birth date already reported as impossible would only add noise.
+    if birth is not None and start is not None and birth_problem is None:
+        age = _age(birth, start)
+        if age < MIN_AGE:
+            problems.append(make_problem(MESSAGES, "age_under_15", row, "birth_date", age=age))
+        elif age < ADULT_AGE:
+            problems.append(make_problem(MESSAGES, "age_under_18", row, "birth_date", age=age))
+
+    record: EnrollmentRecord | None = None
+    if (
+        info is not None
+        and name is not None
+        and gender is not None
+        and birth is not None
+        and category is not None
+        and wage is not None
+        and start is not None
+        and not any(problem.severity is _E for problem in problems)
+    ):
+        record = EnrollmentRecord(
+            nik=info.nik,
+            name=name,
+            birth_date=birth,
+            gender=gender,
+            category=category,
+            wage=wage,
+            start_date=start,
+            position=position,
+            work_unit=work_unit,
+            kpj=kpj,
+        )
+    return RowResult(row=row, record=record, problems=problems)

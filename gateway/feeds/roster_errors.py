@@ -1,0 +1,118 @@
+"""What can be wrong with a roster file as a whole, in Bahasa Indonesia and English.
+
+Row-level problems belong to validation; these stop the file before (or, for a bad byte or a
+broken quote far down a CSV, while) its rows are read. Messages never quote cell contents:
+a cell may hold a NIK, and problems are stored and shown (records.Problem).
+"""
+
+from __future__ import annotations
+
+from gateway.domain.records import Message, Problem, Severity, make_problem
+
+_E = Severity.ERROR
+_W = Severity.WARNING
+
+MESSAGES: dict[str, Message] = {
+    "empty_file": Message(
+        _E,
+        "Berkas kosong: tidak ada baris judul kolom maupun data.",
+        "The file is empty: it has no header row and no data.",
+    ),
+    "no_header": Message(
+        _E,
+        "Baris judul kolom tidak dikenali. Baris pertama harus berisi nama kolom; "
+        "kolom wajib: {required}.",
+        "No recognisable header row. The first row must hold the column names; "
+        "required columns: {required}.",
+    ),
+    "missing_columns": Message(
+        _E,
+        "Kolom wajib tidak ditemukan: {columns}.",
+        "Required columns are missing: {columns}.",
+    ),
+    "duplicate_column": Message(
+        _E,
+        "Kolom {field} muncul lebih dari sekali ({headers}); sisakan satu saja.",
+        "Column {field} appears more than once ({headers}); keep only one.",
+    ),
+    "corrupt_xlsx": Message(
+        _E,
+        "Berkas Excel (.xlsx) rusak atau tidak dapat dibaca ({detail}). "
+        "Simpan ulang dari Excel lalu unggah kembali.",
+        "The Excel (.xlsx) file is damaged or cannot be read ({detail}). "
+        "Save it again from Excel and upload it again.",
+    ),
+    "xlsx_too_large": Message(
+        _E,
+        "Berkas Excel terlalu besar untuk dibaca (teks tak terkompresi lebih dari {limit} MiB). "
+        "Unggah sebagai CSV.",
+        "The Excel file is too large to read (more than {limit} MiB of uncompressed text). "
+        "Upload it as CSV instead.",
+    ),
+    "legacy_xls": Message(
+        _E,
+        "Format Excel lama (.xls) tidak didukung: buka di Excel lalu simpan sebagai .xlsx "
+        "atau CSV.",
+        "The old Excel format (.xls) is not supported: open it in Excel and save it as .xlsx "
+        "or CSV.",
+    ),
+    "unsupported_format": Message(
+        _E,
+        "Format berkas tidak didukung: unggah CSV (.csv) atau Excel (.xlsx).",
+        "Unsupported file format: upload a CSV (.csv) or Excel (.xlsx) file.",
+    ),
+    "undecodable": Message(
+        _E,
+        "Teks berkas tidak dapat dibaca sebagai {encoding} (sekitar baris {row}). "
+        "Simpan ulang dari Excel sebagai 'CSV UTF-8'.",
+        "The file's text cannot be decoded as {encoding} (near row {row}). "
+        "Save it again from Excel as 'CSV UTF-8'.",
+    ),
+    "malformed_csv": Message(
+        _E,
+        "Struktur CSV rusak sekitar baris {row}, misalnya tanda kutip yang tidak ditutup.",
+        "Malformed CSV near row {row}, for example a quote that is never closed.",
+    ),
+    # Notices: the file is read, the submitter should know.
+    "totals_row_skipped": Message(
+        _W,
+        "Baris {number} adalah baris jumlah/total dan dilewati.",
+        "Row {number} is a totals row and was skipped.",
+    ),
+    "unknown_column": Message(
+        _W,
+        "Kolom '{header}' tidak dikenali dan diabaikan.",
+        "Column '{header}' is not recognised and was ignored.",
+    ),
+}
+
+
+class RosterFileError(Exception):
+    """The roster file as a whole cannot be read; no row of it may be applied."""
+
+    def __init__(self, code: str, message_id: str, message_en: str) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.code = code
+        self.message_id = message_id
+        self.message_en = message_en
+
+    @classmethod
+    def from_catalog(cls, code: str, **params: object) -> RosterFileError:
+        msg = MESSAGES[code]
+        return cls(code, msg.id.format(**params), msg.en.format(**params))
+
+    def as_problem(self) -> Problem:
+        # A file-level problem is reported against the header row, as DOMAIN.md §4 asks.
+        return Problem(
+            row=1,
+            field=None,
+            code=self.code,
+            severity=Severity.ERROR,
+            message_id=self.message_id,
+            message_en=self.message_en,
+        )
+
+
+def notice(code: str, at_row: int, **params: object) -> Problem:
+    """A warning about the file (unknown column, totals row skipped) at row `at_row`."""
+    return make_problem(MESSAGES, code, at_row, None, **params)

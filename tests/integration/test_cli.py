@@ -1,0 +1,120 @@
+"""The `jamsos` command as a user runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import worker_row, write_roster
+
+JAMSOS = str(Path(sys.executable).with_name("jamsos"))
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAMSOS_")}
+    env["JAMSOS_INSTANCE_PATH"] = str(tmp_path / "instance")
+    env["JAMSOS_CONFIG_FILE"] = ""
+    return env
+
+
+def jamsos(env, *args, cwd=None):
+    return subprocess.run(
+        [JAMSOS, *args], env=env, capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+@pytest.fixture
+def roster(tmp_path):
+    rows = [worker_row(i) for i in range(6)]
+    rows[1][0] = "1.50501E+15"
+    rows[4][5] = "Rp 0"
+    return write_roster(tmp_path / "roster.csv", rows)
+
+
+def test_check_prints_a_readable_report_and_fails_on_errors(env, roster):
+    result = jamsos(env, "roster", "check", str(roster))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "diterima / accepted: 4" in out and "ditolak / rejected: 2" in out
+    assert "Baris      3" in out and "nik_scientific" in out
+    assert "Teks" in out  # the hint to format the column as text, in Bahasa Indonesia
+    assert not (Path(env["JAMSOS_INSTANCE_PATH"]) / "jamsos.db").exists()  # nothing written
+
+
+def test_check_json_is_the_machine_report(env, roster):
+    result = jamsos(env, "roster", "check", str(roster), "--json")
+    report = json.loads(result.stdout)
+    assert {k: report[k] for k in ("rows", "accepted", "rejected", "warnings")} == {
+        "rows": 6,
+        "accepted": 4,
+        "rejected": 2,
+        "warnings": 0,
+    }
+    assert report["columns"]["Gaji"] == "wage"
+    assert report["unknown_columns"] == []
+    assert [(p["row"], p["field"], p["code"]) for p in report["problems"]] == [
+        (3, "nik", "nik_scientific"),
+        (6, "wage", "money_not_positive"),
+    ]
+    for p in report["problems"]:
+        assert set(p) == {"row", "field", "code", "severity", "message_id", "message_en"}
+
+
+def test_submit_then_runs_then_find_the_worker_masked(env, roster):
+    submitted = jamsos(env, "roster", "submit", str(roster), "--agency", "15.05", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    report = json.loads(submitted.stdout)
+    assert report["status"] == "succeeded" and report["changes"]["new"] == 4
+    assert "keys.json" in submitted.stderr  # the first start says it created a key file
+
+    runs = jamsos(env, "runs", "--json")
+    assert json.loads(runs.stdout)[0]["accepted"] == 4
+
+    nik = worker_row(0)[0]
+    found = jamsos(env, "workers", "find", nik)
+    assert found.returncode == 0
+    assert f"{nik[:6]}******{nik[-4:]}" in found.stdout and nik not in found.stdout
+
+    again = jamsos(env, "roster", "submit", str(roster), "--agency", "15.05")
+    assert again.returncode == 0 and "sudah pernah dikirim" in again.stdout
+
+
+def test_submit_exits_non_zero_when_nothing_could_be_applied(env, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Nama;Alamat\nBudi;Jambi\n")
+    result = jamsos(env, "roster", "submit", str(bad), "--agency", "15.05")
+    assert result.returncode == 1
+    assert "nik" in result.stdout.lower()
+
+
+def test_unknown_agency_is_a_usage_error(env, roster):
+    result = jamsos(env, "roster", "submit", str(roster), "--agency", "98.01")
+    assert result.returncode == 2
+    assert "unknown agency code" in result.stderr
+
+
+def test_keys_generate_and_apikeys_create(env, tmp_path):
+    keys = jamsos(env, "keys", "generate").stdout.splitlines()
+    assert [line.split("=", 1)[0] for line in keys] == ["JAMSOS_DATA_KEYS", "JAMSOS_INDEX_KEY"]
+    env.update(line.split("=", 1) for line in keys)
+    token = jamsos(env, "apikeys", "create", "--agency", "15.05")
+    assert token.returncode == 0 and token.stdout.startswith("jgw_")
+    # With keys in the environment no key file is created.
+    assert not (Path(env["JAMSOS_INSTANCE_PATH"]) / "keys.json").exists()
+
+
+def test_a_different_index_key_is_refused_at_start(env, roster):
+    jamsos(env, "roster", "submit", str(roster), "--agency", "15.05")
+    other = dict(
+        env,
+        **dict(line.split("=", 1) for line in jamsos(env, "keys", "generate").stdout.splitlines()),
+    )
+    result = jamsos(other, "runs")
+    assert result.returncode != 0
+    assert "not the key this database was written with" in result.stderr
