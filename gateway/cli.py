@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.app import create_app, gateway
+from gateway.cli_contributions import contributions
 from gateway.cli_report import print_report, progress_bar
 from gateway.config import ConfigError
 from gateway.domain.nik import normalize_nik
@@ -44,6 +45,9 @@ def main() -> None:
 
 # `roster check` without --agency: a regional government's roster (honorer by default).
 REGIONAL_ROSTER = Agency("-", "roster daerah / regional roster", "regency", Category.HONORER)
+
+
+main.add_command(contributions)
 
 
 def _agency(code: str) -> Agency:
