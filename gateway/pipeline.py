@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from gateway.agencies import Agency
 from gateway.dedupe import DuplicateTracker
@@ -25,6 +25,8 @@ from gateway.store.registry import Registry
 REPORT_PROBLEM_LIMIT = 10_000
 
 Progress = Callable[[int, float | None], None]  # rows done, fraction of the input read
+# Adds problems to a row's result (and clears its record on an error): agency-specific rules.
+RowCheck = Callable[[RawRow, RowResult], None]
 
 
 @dataclass
@@ -127,6 +129,7 @@ def validated_batches(
     today: date,
     default_category: Category | None,
     batch_size: int,
+    check_row: RowCheck | None = None,
 ) -> Iterator[tuple[list[RowResult], list[str]]]:
     """Validate rows in batches; yields (results, NIKs of rejected-but-identifiable rows)."""
     with DuplicateTracker() as seen:
@@ -138,6 +141,9 @@ def validated_batches(
             ]
             keyed = [(r.row, nik) for r in batch if (nik := _nik_key(r)) is not None]
             niks = dict(keyed)
+            if check_row is not None:
+                for raw, res in zip(batch, results, strict=True):
+                    check_row(raw, res)
             repeats = seen.check_batch(keyed)
             kept: list[str] = []
             for res in results:
@@ -216,22 +222,66 @@ def submit_roster(
         input_sha256=digest,
         external_id=external_id,
     )
+    return apply_rows(
+        registry,
+        run_id,
+        lambda: open_roster(path, filename=filename or path.name),
+        agency=agency,
+        today=today,
+        batch_size=batch_size,
+        progress=progress,
+    )
+
+
+class RowSource(Protocol):
+    """What the pipeline reads: a RosterReader, or a plugin source's equivalent."""
+
+    columns: dict[str, str]
+    unknown_columns: list[str]
+
+    def __iter__(self) -> Iterator[RawRow]: ...
+
+    @property
+    def progress(self) -> float | None: ...
+
+    def notices(self) -> list[Problem]: ...
+
+    def __enter__(self) -> RowSource: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def apply_rows(
+    registry: Registry,
+    run_id: int,
+    open_rows: Callable[[], RowSource],
+    *,
+    agency: Agency,
+    today: date,
+    mode: str = "snapshot",
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    check_row: RowCheck | None = None,
+) -> RosterReport:
+    """Validate and apply the rows of a started run in one transaction; record the outcome.
+
+    `mode` "snapshot" ends the agency's workers the rows do not name; "incremental" (a feed
+    that sends only what changed since its cursor) ends nobody. `check_row` adds
+    agency-specific problems to a row's result (the plugins' `validate_record` hook).
+    Raises RunFailed (after recording the failed run) when the apply could not complete.
+    """
     report = RosterReport(run_id=run_id)
     try:
-        with (
-            open_roster(path, filename=filename or path.name) as reader,
-            registry.applying(run_id, agency.code, today) as apply,
-        ):
-            report.columns, report.unknown_columns = (
-                dict(reader.columns),
-                list(reader.unknown_columns),
-            )
+        with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
+            report.columns = dict(reader.columns)
+            report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
             for results, kept in validated_batches(
                 iter(reader),
                 today=today,
                 default_category=agency.default_category,
                 batch_size=batch_size,
+                check_row=check_row,
             ):
                 apply.add_batch(results, kept)
                 report.add(results)
@@ -243,7 +293,8 @@ def submit_roster(
             # A roster with no acceptable row is a wrong or broken file, not a statement
             # that the agency has no workers: it ends nobody.
             if apply.counts.accepted:
-                apply.end_absent()
+                if mode == "snapshot":
+                    apply.end_absent()
                 report.status = "succeeded"
             else:
                 report.status = "rejected"
