@@ -54,6 +54,9 @@ class Gateway:
         else:
             db.check_schema(self.engine)
         db.check_index_key(self.engine, self.keyring.fingerprint())
+        # A process killed mid-run leaves its run "running": show it as failed so it can be
+        # seen and retried (its transaction was rolled back by the database).
+        Registry(self.engine, self.keyring).mark_interrupted()
         self._ready = True
 
 

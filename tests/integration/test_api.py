@@ -137,3 +137,27 @@ def test_openapi_document_matches_the_routes(app, client):
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == routed
+
+
+def test_an_xlsx_roster_submits_like_a_csv(client, keys, tmp_path):
+    from openpyxl import Workbook
+
+    from tests.conftest import HEADER
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    for i in range(4):
+        sheet.append(worker_row(i))
+    sheet.append([3171011708450001, "Angka Bukan Teks", "L", "17-08-1945", "Sopir",
+                  "Rp 3.000.000", "01-01-2024"])
+    sheet.append([None, "JUMLAH", None, None, None, "Rp 15.000.000", None])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    response = upload(client, "15.05", path, keys["15.05"])
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert (body["rows"], body["accepted"], body["rejected"]) == (5, 4, 1)
+    codes = {(p["row"], p["code"]) for p in body["problems"]}
+    assert (6, "nik_numeric_cell") in codes  # a number-typed NIK cell: digits already lost
+    assert (7, "totals_row_skipped") in codes  # the JUMLAH row is never a worker
