@@ -1,4 +1,4 @@
-"""The HTTP API through Flask's test client on a real SQLite registry."""
+"""The HTTP API through Flask's test client on a real registry (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import re
 import pytest
 
 from tests.conftest import worker_row, write_roster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture

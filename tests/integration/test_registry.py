@@ -1,4 +1,5 @@
-"""The registry on a real SQLite file: snapshots, idempotency, history, rollback, encryption."""
+"""The registry on a real SQLite file and a real PostgreSQL: snapshots, idempotency, history,
+rollback, encryption. Every test runs on both backends."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from gateway.agencies import resolve_agency
 from gateway.pipeline import RunFailed, submit_roster
@@ -16,6 +17,11 @@ from tests.conftest import worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 MUARO_JAMBI = resolve_agency("15.05")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
 
 
 def submit(gw, path: Path, agency=MUARO_JAMBI, **kw):
@@ -167,12 +173,7 @@ def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
 def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
     rows = [worker_row(i, name=f"Siti Rahmawati {i}") for i in range(20)]
     submit(gw, write_roster(tmp_path / "r.csv", rows))
-    gw.engine.dispose()  # flush WAL into the file
-    db_file = Path(gw.config["INSTANCE_PATH"]) / "jamsos.db"
-    blob = db_file.read_bytes()
-    for path in (db_file, Path(str(db_file) + "-wal")):
-        if path.exists():
-            blob += path.read_bytes()
+    blob = stored_bytes(gw)
     for row in rows:
         assert row[0].encode() not in blob
         assert row[1].encode() not in blob
@@ -191,3 +192,24 @@ def test_agencies_are_separate_snapshots(gw, tmp_path):
     assert report.changes == {"new": 2, "changed": 0, "unchanged": 0, "ended": 0}
     assert count(gw, workers) == 4
     assert statuses(gw) == {"active": 6}
+
+
+def stored_bytes(gw) -> bytes:
+    """Everything the database holds: the SQLite file (and WAL), or every PostgreSQL row."""
+    if gw.is_sqlite:
+        gw.engine.dispose()  # flush WAL into the file
+        db_file = Path(gw.config["INSTANCE_PATH"]) / "jamsos.db"
+        blob = db_file.read_bytes()
+        for path in (db_file, Path(str(db_file) + "-wal")):
+            if path.exists():
+                blob += path.read_bytes()
+        return blob
+    with gw.engine.connect() as conn:
+        tables = conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ).scalars()
+        return b"\n".join(
+            row.encode()
+            for table in list(tables)
+            for row in conn.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()
+        )
