@@ -199,6 +199,7 @@ _XLSX_FAILURES = (
     TypeError,
     IndexError,
     ParseError,
+    SyntaxError,  # lxml.etree.XMLSyntaxError: openpyxl parses with lxml when installed
     OSError,
 )
 

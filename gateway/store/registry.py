@@ -19,7 +19,14 @@ from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem
 from gateway.security.crypto import KeyRing
 from gateway.store.apply import RosterApply, problem_row
-from gateway.store.tables import api_keys, enrollments, problems, runs, workers
+from gateway.store.tables import (
+    api_keys,
+    enrollments,
+    problems,
+    runs,
+    source_state,
+    workers,
+)
 
 API_KEY_PREFIX = "jgw_"
 
@@ -207,6 +214,42 @@ class Registry:
             query = query.where(enrollments.c.agency == agency)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
+
+    # -- plugin sources ------------------------------------------------------------------
+    def get_cursor(self, source: str) -> str | None:
+        """The source's saved cursor (None before its first successful sync)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(source_state.c.cursor).where(source_state.c.source == source)
+            ).scalar()
+
+    def set_run_cursor_before(self, run_id: int, cursor: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(cursor_before=cursor))
+
+    def save_cursor(self, conn: Connection, source: str, cursor: str | None, run_id: int) -> None:
+        """Move the source's cursor inside the run's own transaction (`conn`): it moves if and
+        only if the run's changes are committed."""
+        now = datetime.now(UTC)
+        conn.execute(update(runs).where(runs.c.id == run_id).values(cursor_after=cursor))
+        moved = conn.execute(
+            update(source_state)
+            .where(source_state.c.source == source)
+            .values(cursor=cursor, run_id=run_id, updated_at=now)
+        ).rowcount
+        if not moved:
+            conn.execute(
+                insert(source_state).values(
+                    source=source, cursor=cursor, run_id=run_id, updated_at=now
+                )
+            )
+
+    def last_runs_by_source(self) -> dict[str, dict]:
+        """Each source's latest run (uploads are the source "upload")."""
+        latest = select(func.max(runs.c.id)).group_by(runs.c.source).scalar_subquery()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(runs).where(runs.c.id.in_(latest))).mappings()
+            return {r["source"]: dict(r) for r in rows}
 
     # -- API keys ------------------------------------------------------------------------
     def create_api_key(self, agency: str, label: str | None = None) -> str:

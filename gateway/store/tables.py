@@ -147,3 +147,32 @@ gateway_meta = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# -- plugin sources (migration 0002) ------------------------------------------------------------
+
+# One row per source that has synced: its incremental cursor ("changed since") and, for a drop
+# folder, the file it processed last. Moved only by a succeeded run, in that run's transaction.
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("cursor", Text),
+    Column("run_id", Integer, ForeignKey("runs.id")),  # the run that set the cursor
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# What a government allocated in its budget (APBD, SIPD export) or declared itself, per fiscal
+# year and account code (Permendagri 90/2019: 5.1.02.02.02.0006 JKK, .0007 JKM, .0010 JHT).
+budget_allocations = Table(
+    "budget_allocations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("government", String(8), nullable=False),  # Kemendagri region code, "15.05"
+    Column("fiscal_year", Integer, nullable=False),
+    Column("account_code", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # whole Rupiah for the year
+    Column("source", String(16), nullable=False),  # apbd | declared
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("government", "fiscal_year", "account_code", "source"),
+)
