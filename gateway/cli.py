@@ -14,6 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.app import create_app, gateway
+from gateway.budget import declare_allocation, parse_allocation
+from gateway.cli_budget import budget, coverage_command
 from gateway.cli_contributions import contributions
 from gateway.cli_report import print_report, progress_bar
 from gateway.config import ConfigError
@@ -48,6 +50,8 @@ REGIONAL_ROSTER = Agency("-", "roster daerah / regional roster", "regency", Cate
 
 
 main.add_command(contributions)
+main.add_command(budget)
+main.add_command(coverage_command)
 
 
 def _agency(code: str) -> Agency:
@@ -99,16 +103,26 @@ def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
     required=True,
     help="Agency code: ministry (kemenkes) or Kemendagri region (15.05).",
 )
+@click.option("--year", "fiscal_year", type=click.IntRange(2000, 2100), default=None,
+              help="Fiscal year of the allocation declared with --allocation.")
+@click.option("--allocation", default=None,
+              help="Budget allocated for the year, e.g. jkk=24.000.000,jkm=30.000.000 "
+                   "(programs jkk, jkm, jht, jp).")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
 @with_appcontext
-def roster_submit(file: Path, agency_code: str, as_json: bool) -> None:
+def roster_submit(
+    file: Path, agency_code: str, fiscal_year: int | None, allocation: str | None,
+    as_json: bool,
+) -> None:
     """Apply FILE as the complete roster of an agency.
 
     Workers in the file are added or updated; the agency's workers missing from it are ended
-    (never deleted). The same file again changes nothing. Exit status 1 when the file could
-    not be applied.
+    (never deleted). The same file again changes nothing. A regional government may declare
+    its budget allocation for a fiscal year with it (--year and --allocation). Exit status 1
+    when the file could not be applied.
     """
     agency = _agency(agency_code)
+    amounts = _allocation(agency, fiscal_year, allocation)
     try:
         with progress_bar(file, enabled=not as_json) as progress:
             report = submit_roster(
@@ -122,11 +136,34 @@ def roster_submit(file: Path, agency_code: str, as_json: bool) -> None:
             )
     except RunFailed as exc:
         report = exc.report
+    out = report.as_dict()
+    if amounts and fiscal_year and report.status == "succeeded":
+        declare_allocation(gateway().registry.engine, agency.code, fiscal_year, amounts,
+                           report.run_id)
+        out["declared_allocation"] = {"fiscal_year": fiscal_year, **amounts}
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print_report(report)
+        if "declared_allocation" in out:
+            click.echo(f"  Alokasi {fiscal_year} dicatat / allocation recorded: " + ", ".join(
+                f"{p} Rp {a:,}".replace(",", ".") for p, a in amounts.items()))
     sys.exit(0 if report.status == "succeeded" else 1)
+
+
+def _allocation(agency: Agency, fiscal_year: int | None, text: str | None) -> dict[str, int]:
+    if text is None and fiscal_year is None:
+        return {}
+    if text is None or fiscal_year is None:
+        raise click.UsageError("--year dan --allocation dipakai bersama / --year and "
+                               "--allocation go together")
+    if agency.kind == "ministry":
+        raise click.UsageError("alokasi APBD hanya untuk pemerintah daerah / an APBD "
+                               "allocation is only for a regional government")
+    try:
+        return parse_allocation(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allocation") from exc
 
 
 # -- runs and workers -------------------------------------------------------------------------

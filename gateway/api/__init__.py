@@ -5,19 +5,23 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
 from gateway.app import gateway
+from gateway.budget import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.coverage import coverage, load_targets
 from gateway.domain.nik import normalize_nik
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
+from gateway.rates import load_packages, load_schedule
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -101,6 +105,11 @@ def submit(code: str) -> Any:
     if error:
         return error
     try:
+        amounts = _declared_allocation(agency)
+    except ValueError as exc:
+        path.unlink(missing_ok=True)
+        return api_error(400, "allocation_invalid", str(exc).split(" / ")[0], str(exc))
+    try:
         report = submit_roster(
             gateway().registry,
             path,
@@ -115,10 +124,33 @@ def submit(code: str) -> Any:
     finally:
         path.unlink(missing_ok=True)
     status = 200 if report.replayed else 201 if report.status == "succeeded" else 422
-    response = jsonify(report.as_dict())
+    body = report.as_dict()
+    if amounts and report.status == "succeeded":
+        year = int(request.form["fiscal_year"])
+        declare_allocation(gateway().registry.engine, agency.code, year, amounts, report.run_id)
+        body["declared_allocation"] = {"fiscal_year": year, **amounts}
+    response = jsonify(body)
     response.status_code = status
     response.headers["Location"] = f"/api/v1/runs/{report.run_id}"
     return response
+
+
+def _declared_allocation(agency: Agency) -> dict[str, int]:
+    """The optional `fiscal_year` + `allocation` form fields (ValueError when malformed)."""
+    year, text = request.form.get("fiscal_year"), request.form.get("allocation")
+    if not year and not text:
+        return {}
+    if not (year and text and year.isdigit() and 2000 <= int(year) <= 2100):
+        raise ValueError(
+            "isi fiscal_year (mis. 2025) bersama allocation / send fiscal_year (e.g. 2025) "
+            "together with allocation"
+        )
+    if agency.kind == "ministry":
+        raise ValueError(
+            "alokasi APBD hanya untuk pemerintah daerah / an APBD allocation is only for a "
+            "regional government"
+        )
+    return parse_allocation(text)
 
 
 @bp.post("/agencies/<code>/rosters/check")
@@ -181,6 +213,33 @@ def find_worker(nik: str) -> Any:
             "No worker with this NIK is enrolled by your agency.",
         )
     return jsonify(found)
+
+
+@bp.get("/budget/<government>/<int:year>")
+@require_key
+def budget_check(government: str, year: int) -> Any:
+    agency, error = _agency_or_error(government)
+    if error:
+        return error
+    minimum = request.args.get("what_if_min_wage", type=int)
+    raise_pct = request.args.get("what_if_raise", type=float)
+    scenario = None
+    if minimum or raise_pct:
+        scenario = WageScenario(raise_percent=Decimal(str(raise_pct or 0)),
+                                minimum_wage=minimum or 0)
+    result = check_budget(gateway().registry.engine, agency.code, year,
+                          schedule=load_schedule(), packages=load_packages(), scenario=scenario)
+    body = dict(result.as_dict(), name=agency.name)
+    if scenario is not None:
+        body["what_if"] = scenario.as_dict()
+    return jsonify(body)
+
+
+@bp.get("/coverage")
+@require_key
+def coverage_report() -> Any:
+    # Aggregate counts only, no PII: every agency may see how far everyone is.
+    return jsonify(coverage(gateway().registry.engine, load_targets()))
 
 
 @bp.get("/openapi.json")

@@ -109,7 +109,13 @@ _UPLOAD = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "fiscal_year": {"type": "integer",
+                                    "description": "Year of a declared allocation"},
+                    "allocation": {"type": "string",
+                                   "description": "e.g. jkk=24.000.000,jkm=30.000.000"},
+                },
             }
         }
     },
@@ -232,6 +238,31 @@ def openapi_document() -> dict[str, Any]:
                         "404": _resp("Not enrolled by this agency", "Error"),
                         "401": _ERRORS["401"],
                     },
+                }
+            },
+            "/api/v1/budget/{government}/{year}": {
+                "get": {
+                    "summary": "Budget-allocation check of the key's government for a year",
+                    "parameters": [
+                        {"name": "government", "in": "path", "required": True,
+                         "schema": {"type": "string"}},
+                        {"name": "year", "in": "path", "required": True,
+                         "schema": {"type": "integer"}},
+                        {"name": "what_if_min_wage", "in": "query",
+                         "schema": {"type": "integer"}},
+                        {"name": "what_if_raise", "in": "query", "schema": {"type": "number"}},
+                    ],
+                    "responses": {
+                        "200": {"description": "sufficient, shortfall or no_budget, per program"},
+                        "404": _resp("Unknown government code", "Error"),
+                        **_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/coverage": {
+                "get": {
+                    "summary": "Enrolled workers against targets per province, regency, agency",
+                    "responses": {"200": {"description": "Coverage"}, "401": _ERRORS["401"]},
                 }
             },
             "/api/v1/openapi.json": {

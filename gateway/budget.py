@@ -1,0 +1,220 @@
+"""Budget-allocation checks over the registry: obligation of enrolled workers vs allocation.
+
+The arithmetic is in `domain/budget.py` and `domain/obligations.py`; this module reads the
+enrollments and allocations and streams them through it, so a check over a million
+enrollments holds one row at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Engine, and_, delete, insert, or_, select
+
+from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
+from gateway.domain.contributions import RateSchedule
+from gateway.rates import Packages
+from gateway.store.tables import budget_allocations, enrollments, workers
+
+
+@dataclass(frozen=True)
+class WageScenario:
+    """A what-if: wages raised by a percentage and/or up to a (new) minimum wage."""
+
+    raise_percent: Decimal = Decimal(0)
+    minimum_wage: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "raise_percent", Decimal(str(self.raise_percent)))
+
+    def apply(self, wage: int) -> int:
+        if self.raise_percent:
+            wage = int(
+                (Decimal(wage) * (1 + self.raise_percent / 100)).quantize(Decimal(1), ROUND_HALF_UP)
+            )
+        return max(wage, self.minimum_wage)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"raise_percent": str(self.raise_percent), "minimum_wage": self.minimum_wage}
+
+
+def tally_obligation(
+    rows: Iterable[tuple[int, str, str | None, date, date | None, date]],
+    *,
+    government: str,
+    fiscal_year: int,
+    schedule: RateSchedule,
+    packages: Packages,
+    scenario: WageScenario | None = None,
+) -> ObligationTally:
+    """Sum the employer share per program over (wage, category, position, start, end, birth)."""
+    tally = ObligationTally()
+    rates: dict[tuple[str, int], object] = {}
+    for wage, category, position, start, end, birth in rows:
+        if end is not None and end < start:
+            continue  # ended before it began (a future TMT withdrawn): never cost anything
+        if scenario is not None:
+            wage = scenario.apply(wage)
+        risk = packages.risk_class_for(government, position)
+        costs: dict[str, int] = {}
+        months = 0
+        for program in packages.programs_for(category, government):
+            year_rates = rates.get((program, risk))
+            if year_rates is None:
+                year_rates = rates[(program, risk)] = schedule.year_rates(
+                    fiscal_year, frozenset({program}), risk
+                )
+            cost = year_rates.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
+            costs[program] = cost.employer
+            months = max(months, cost.months)
+        tally.add(costs, months)
+    return tally
+
+
+def enrollment_rows(
+    engine: Engine, government: str, fiscal_year: int
+) -> Iterable[tuple[int, str, str | None, date, date | None, date]]:
+    """The government's enrollments that overlap the fiscal year, streamed."""
+    first, last = date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
+    query = (
+        select(
+            enrollments.c.wage,
+            enrollments.c.category,
+            enrollments.c.position,
+            enrollments.c.start_date,
+            enrollments.c.end_date,
+            workers.c.birth_date,
+        )
+        .join(workers, workers.c.id == enrollments.c.worker_id)
+        .where(
+            and_(
+                enrollments.c.agency == government,
+                enrollments.c.start_date <= last,
+                or_(enrollments.c.end_date.is_(None), enrollments.c.end_date >= first),
+            )
+        )
+    )
+    with engine.connect() as conn:
+        result = conn.execution_options(yield_per=5000).execute(query)
+        for row in result:
+            yield tuple(row)  # type: ignore[misc]
+
+
+def allocations(engine: Engine, government: str, fiscal_year: int) -> dict[str, dict[str, int]]:
+    """{source: {account code or program: amount}} for a government and year."""
+    out: dict[str, dict[str, int]] = {}
+    query = select(
+        budget_allocations.c.source, budget_allocations.c.account_code, budget_allocations.c.amount
+    ).where(
+        and_(
+            budget_allocations.c.government == government,
+            budget_allocations.c.fiscal_year == fiscal_year,
+        )
+    )
+    with engine.connect() as conn:
+        for source, account, amount in conn.execute(query):
+            bucket = out.setdefault(source, {})
+            bucket[account] = bucket.get(account, 0) + amount
+    return out
+
+
+def declare_allocation(
+    engine: Engine, government: str, fiscal_year: int, amounts: dict[str, int], run_id: int | None
+) -> None:
+    """Record the allocation a government declared with its roster (replaces an earlier one)."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            delete(budget_allocations).where(
+                and_(
+                    budget_allocations.c.government == government,
+                    budget_allocations.c.fiscal_year == fiscal_year,
+                    budget_allocations.c.source == "declared",
+                )
+            )
+        )
+        conn.execute(
+            insert(budget_allocations),
+            [
+                {
+                    "government": government,
+                    "fiscal_year": fiscal_year,
+                    "account_code": ACCOUNT_CODES.get(program, program),
+                    "amount": amount,
+                    "source": "declared",
+                    "run_id": run_id,
+                    "received_at": now,
+                }
+                for program, amount in amounts.items()
+            ],
+        )
+
+
+def parse_allocation(text: str) -> dict[str, int]:
+    """`jkk=24.000.000,jkm=30000000` -> {"jkk": 24000000, "jkm": 30000000}.
+
+    Amounts may be written as on a spreadsheet (dots, commas, "Rp"), so a comma only separates
+    entries when a `program=` follows it. Raises ValueError with a message in both languages.
+    """
+    from gateway.domain.budget import BUDGET_PROGRAMS
+    from gateway.domain.parsing import ParseError, parse_money
+
+    out: dict[str, int] = {}
+    for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", text.strip()):
+        program, sep, amount = part.partition("=")
+        program = program.strip().lower()
+        if not sep or program not in BUDGET_PROGRAMS:
+            raise ValueError(
+                f"alokasi harus ditulis program=JUMLAH dengan program salah satu dari "
+                f"{', '.join(BUDGET_PROGRAMS)} / allocation must be written program=AMOUNT with "
+                f"a program among {', '.join(BUDGET_PROGRAMS)}: {part.strip()!r}"
+            )
+        try:
+            out[program] = parse_money(amount)
+        except ParseError as exc:
+            raise ValueError(
+                f"jumlah alokasi {program} tidak dikenali / the {program} amount is not "
+                f"recognised: {amount.strip()!r}"
+            ) from exc
+    return out
+
+
+def check_budget(
+    engine: Engine,
+    government: str,
+    fiscal_year: int,
+    *,
+    schedule: RateSchedule,
+    packages: Packages,
+    scenario: WageScenario | None = None,
+) -> BudgetCheck:
+    tally = tally_obligation(
+        enrollment_rows(engine, government, fiscal_year),
+        government=government,
+        fiscal_year=fiscal_year,
+        schedule=schedule,
+        packages=packages,
+        scenario=scenario,
+    )
+    found = allocations(engine, government, fiscal_year)
+    return assess(government, fiscal_year, tally, found.get("apbd"), found.get("declared"))
+
+
+def governments_with_data(engine: Engine, fiscal_year: int) -> list[str]:
+    """Every government with enrollments or an allocation for the year (for the monthly DAG)."""
+    with engine.connect() as conn:
+        rostered = conn.execute(select(enrollments.c.agency).distinct()).scalars().all()
+        budgeted = (
+            conn.execute(
+                select(budget_allocations.c.government)
+                .where(budget_allocations.c.fiscal_year == fiscal_year)
+                .distinct()
+            )
+            .scalars()
+            .all()
+        )
+    return sorted({code for code in (*rostered, *budgeted) if code[:1].isdigit()})

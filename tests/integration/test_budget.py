@@ -1,0 +1,189 @@
+"""Budget-allocation checks end to end: a roster, an allocation, the check (CLI and API)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import insert
+
+from gateway.agencies import resolve_agency
+from gateway.budget import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.cli import main
+from gateway.pipeline import submit_roster
+from gateway.rates import load_packages, load_schedule
+from gateway.store.tables import budget_allocations
+from tests.conftest import worker_row, write_roster
+
+WORKERS = 4156  # DOMAIN.md §2 worked example 3 (a real regional figure, 2022)
+JKK_YEAR = WORKERS * 2_400 * 12  # JKK class 1 = 0.24 % of Rp 1,000,000
+JKM_YEAR = WORKERS * 3_000 * 12  # JKM 0.30 %
+
+
+@pytest.fixture
+def rostered(gw, tmp_path):
+    """4,156 honorer of Kabupaten Muaro Jambi on a wage base of Rp 1,000,000, all year 2025."""
+    path = write_roster(tmp_path / "r.csv", [worker_row(i, wage=1_000_000) for i in range(WORKERS)])
+    report = submit_roster(gw.registry, path, agency=resolve_agency("15.05"),
+                           today=date(2025, 1, 2), trigger="test", batch_size=2000)
+    assert report.accepted == WORKERS
+    return gw
+
+
+def check(gw, **kw):
+    return check_budget(gw.engine, "15.05", 2025, schedule=load_schedule(),
+                        packages=load_packages(), **kw)
+
+
+def test_the_worked_example_costs_269_308_800_a_year(rostered):
+    result = check(rostered)
+    assert result.obligation == 269_308_800 == JKK_YEAR + JKM_YEAR
+    assert {line.program: line.obligation for line in result.lines} == {
+        "jkk": JKK_YEAR, "jkm": JKM_YEAR}
+    assert result.status == "no_budget"
+    assert result.workers == WORKERS and result.worker_months == WORKERS * 12
+
+
+def test_sufficient_shortfall_and_no_budget(rostered):
+    declare_allocation(rostered.engine, "15.05", 2025, {"jkk": JKK_YEAR, "jkm": JKM_YEAR}, None)
+    assert check(rostered).status == "sufficient"
+    assert check(rostered).gap == 0
+
+    declare_allocation(rostered.engine, "15.05", 2025, {"jkk": JKK_YEAR, "jkm": JKM_YEAR // 2},
+                       None)
+    short = check(rostered)
+    assert short.status == "shortfall"
+    assert short.gap == JKM_YEAR - JKM_YEAR // 2
+    assert short.months_covered == 8  # (JKK + half of JKM) pays 8 of 12 months for everyone
+    assert short.workers_covered == (JKK_YEAR + JKM_YEAR // 2) * WORKERS // (JKK_YEAR + JKM_YEAR)
+
+
+def test_a_government_with_no_roster_and_no_budget_line(gw):
+    result = check_budget(gw.registry.engine, "17", 2025, schedule=load_schedule(),
+                          packages=load_packages())
+    assert result.status == "no_budget" and result.obligation == 0 and result.lines == ()
+
+
+def test_the_apbd_figure_wins_and_a_disagreement_is_flagged(rostered):
+    declare_allocation(rostered.engine, "15.05", 2025, {"jkk": JKK_YEAR, "jkm": JKM_YEAR}, None)
+    with rostered.engine.begin() as conn:
+        conn.execute(insert(budget_allocations), [
+            {"government": "15.05", "fiscal_year": 2025, "account_code": code, "amount": amount,
+             "source": "apbd", "received_at": datetime.now(UTC)}
+            for code, amount in (("5.1.02.02.02.0006", JKK_YEAR), ("5.1.02.02.02.0007", 1))
+        ])
+    result = check(rostered)
+    assert result.allocation_source == "apbd" and result.disagreement
+    assert result.allocations == {"apbd": JKK_YEAR + 1, "declared": JKK_YEAR + JKM_YEAR}
+    assert result.status == "shortfall" and result.gap == JKM_YEAR - 1
+
+
+def test_what_if_the_minimum_wage_rises(rostered):
+    # Next year's wage base of Rp 1,100,000: JKK 2,640 + JKM 3,300 a month per worker.
+    result = check(rostered, scenario=WageScenario(minimum_wage=1_100_000))
+    assert result.obligation == WORKERS * (2_640 + 3_300) * 12
+    raised = check(rostered, scenario=WageScenario(raise_percent=10))
+    assert raised.obligation == result.obligation
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("jkk=24.000.000,jkm=30000000", {"jkk": 24_000_000, "jkm": 30_000_000}),
+     ("jkk=4,500,000.00, jht=Rp 1.000", {"jkk": 4_500_000, "jht": 1_000})],
+)
+def test_parse_allocation(text, expected):
+    assert parse_allocation(text) == expected
+
+
+@pytest.mark.parametrize("text", ["jkk", "jkn=5", "jkk=abc"])
+def test_parse_allocation_refuses_nonsense_in_both_languages(text):
+    with pytest.raises(ValueError, match="/"):
+        parse_allocation(text)
+
+
+def test_cli_declares_with_the_roster_then_checks_and_exports(app, tmp_path):
+    runner = CliRunner()
+    roster = write_roster(tmp_path / "r.csv", [worker_row(i, wage=1_000_000) for i in range(10)])
+    with app.app_context():
+        submitted = runner.invoke(main, ["roster", "submit", str(roster), "--agency", "15.05",
+                                         "--year", "2025", "--allocation",
+                                         "jkk=288.000,jkm=360.000", "--json"])
+    assert submitted.exit_code == 0, submitted.output
+    assert json.loads(submitted.stdout)["declared_allocation"]["jkk"] == 288_000
+    export = tmp_path / "budget.xlsx"
+    with app.app_context():
+        result = runner.invoke(main, ["budget", "check", "--government", "15.05", "--year",
+                                      "2025", "--json", "--export", str(export)])
+    body = json.loads(result.stdout)
+    # The roster's TMT is 01-01-2024: all twelve months of 2025 count.
+    assert body["obligation"] == 10 * (2_400 + 3_000) * 12 == 648_000
+    assert body["status"] == "sufficient" and result.exit_code == 0
+    sheet = load_workbook(export).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == "15.05" and rows[1][7] in (288_000, 360_000)
+
+
+def test_cli_refuses_an_allocation_without_a_year(app, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
+    with app.app_context():
+        result = CliRunner().invoke(main, ["roster", "submit", str(roster), "--agency", "15.05",
+                                           "--allocation", "jkk=1"])
+    assert result.exit_code == 2 and "--year" in result.output
+
+
+def test_export_neutralises_formulas(tmp_path):
+    from gateway.budget_export import neutralise
+
+    assert neutralise("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert neutralise("+62") == "'+62" and neutralise(5) == 5 and neutralise("Jambi") == "Jambi"
+
+
+def test_api_budget_and_coverage(app, client, gw, tmp_path):
+    key = gw.registry.create_api_key("15.05")
+    other = gw.registry.create_api_key("31")
+    roster = write_roster(tmp_path / "r.csv", [worker_row(i, wage=1_000_000) for i in range(10)])
+    with open(roster, "rb") as fh:
+        submitted = client.post(
+            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            data={"file": (fh, "r.csv"), "fiscal_year": "2025", "allocation": "jkk=288.000"},
+            content_type="multipart/form-data")
+    assert submitted.status_code == 201
+    assert submitted.json["declared_allocation"] == {"fiscal_year": 2025, "jkk": 288_000}
+    body = client.get("/api/v1/budget/15.05/2025", headers={"Authorization": f"Bearer {key}"}).json
+    assert body["status"] == "shortfall" and body["gap"] == 10 * 3_000 * 12
+    assert client.get("/api/v1/budget/15.05/2025",
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 403
+    what_if = client.get("/api/v1/budget/15.05/2025?what_if_min_wage=1100000",
+                         headers={"Authorization": f"Bearer {key}"}).json
+    assert what_if["obligation"] == 10 * (2_640 + 3_300) * 12
+    cov = client.get("/api/v1/coverage", headers={"Authorization": f"Bearer {other}"}).json
+    assert {"code": "15.05", "enrolled": 10} in [
+        {k: r[k] for k in ("code", "enrolled")} for r in cov["regencies"]]
+
+
+def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
+    key = gw.registry.create_api_key("15.05")
+    roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
+    with open(roster, "rb") as fh:
+        response = client.post(
+            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            data={"file": (fh, "r.csv"), "allocation": "jkk=1"},
+            content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json["error"] == "allocation_invalid"
+    assert gw.registry.list_runs() == []  # nothing applied
+
+
+def test_cli_coverage_counts_where_the_agency_is(app, tmp_path):
+    roster = write_roster(tmp_path / "r.csv", [worker_row(i, region="31.74") for i in range(3)])
+    runner = CliRunner()
+    with app.app_context():
+        runner.invoke(main, ["roster", "submit", str(roster), "--agency", "15.05"])
+        result = runner.invoke(main, ["coverage", "--json"])
+    body = json.loads(result.stdout)
+    # NIKs first registered in Jakarta, enrolled by Muaro Jambi: they count for Jambi.
+    provinces = {r["code"]: r for r in body["provinces"]}
+    assert provinces["15"]["enrolled"] == 3
+    assert provinces["31"]["enrolled"] == 0 and provinces["31"]["target"] == 8_200_000
