@@ -283,7 +283,7 @@ def apply_rows(
                 batch_size=batch_size,
                 check_row=check_row,
             ):
-                apply.add_batch(results, kept)
+                apply.add_batch(results, [registry.keyring.blind_index(n) for n in kept])
                 report.add(results)
                 if progress:
                     progress(report.rows, reader.progress)

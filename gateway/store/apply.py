@@ -1,27 +1,35 @@
 """Applying a validated roster to the registry: one transaction, snapshot semantics.
 
-The roster arrives as batches of RowResults. Each batch is written as it comes (memory stays
-flat); the whole apply is still one transaction, so it lands completely or not at all. After the
-last batch, enrollments of the agency that the roster did not name are ended, never deleted,
-and every change is written to `enrollment_history`.
+The roster arrives as batches of RowResults (or of rows already sealed by a worker process,
+see `Sealed`). Each batch is written as it comes (memory stays flat); the whole apply is still
+one transaction, so it lands completely or not at all. After the last batch, enrollments of the
+agency that the roster did not name are ended, never deleted, and every change is written to
+`enrollment_history`. The row-by-row writes go through `bulk.py` (DB-API, COPY on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple, Protocol
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, select, update
 
-from gateway.domain.records import EnrollmentRecord, Problem, RowResult, Severity
+from gateway.domain.records import EnrollmentRecord, Problem, Severity
 from gateway.security.crypto import KeyRing
-from gateway.store.tables import enrollment_history, enrollments, problems, runs, workers
+from gateway.store.bulk import (
+    ENROLLMENT_COLUMNS,
+    HISTORY_COLUMNS,
+    PROBLEM_COLUMNS,
+    TRACKED,
+    writer_for,
+)
+from gateway.store.tables import enrollments, runs, workers
 
-# The enrollment facts a roster states; history records them before and after each change.
-# No NIK and no name: history is read by people who should not see PII.
-TRACKED = ("category", "position", "work_unit", "wage", "start_date", "end_date", "status")
+__all__ = ["TRACKED", "ApplyCounts", "RosterApply", "Sealed", "problem_row", "record_hash", "seal"]
 
 
 @dataclass
@@ -65,12 +73,65 @@ def problem_row(run_id: int, p: Problem) -> dict:
     }
 
 
-def _snapshot(row: dict) -> dict:
-    out = {}
-    for key in TRACKED:
-        value = row.get(key)
-        out[key] = value.isoformat() if isinstance(value, date) else value
-    return out
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class Sealed(NamedTuple):
+    """An accepted row ready to write: blind index, ciphertexts, digests and the history
+    snapshot already computed (in a worker process on a large roster). Plain text and ints
+    only: it pickles cheaply and binds unchanged on SQLite and in PostgreSQL's COPY."""
+
+    nik_index: str
+    nik_enc: str
+    name_enc: str
+    birth_date: str  # ISO dates
+    gender: str
+    nik_region: str
+    category: str
+    position: str | None
+    work_unit: str | None
+    wage: int
+    start_date: str
+    record_hash: str
+    snapshot: str  # JSON of the TRACKED facts of this enrollment once active
+
+
+def seal(ring: KeyRing, rec: EnrollmentRecord, nik_index: str | None = None) -> Sealed:
+    """Encrypt, index and digest one accepted record (`nik_index` when already computed)."""
+    start = rec.start_date.isoformat()
+    facts = {
+        "category": rec.category.value,
+        "position": rec.position,
+        "work_unit": rec.work_unit,
+        "wage": rec.wage,
+        "start_date": start,
+        "end_date": None,
+        "status": "active",
+    }
+    return Sealed(
+        nik_index or ring.blind_index(rec.nik),
+        ring.encrypt(rec.nik, "workers.nik"),
+        ring.encrypt(rec.name, "workers.name"),
+        rec.birth_date.isoformat(),
+        rec.gender.value,
+        f"{rec.nik[:2]}.{rec.nik[2:4]}",
+        rec.category.value,
+        rec.position,
+        rec.work_unit,
+        rec.wage,
+        start,
+        record_hash(rec),
+        json.dumps(facts),
+    )
+
+
+class RowOutcome(Protocol):
+    """A validated row: a RowResult, or the pipeline's PreparedRow (record already sealed)."""
+
+    row: int
+    record: EnrollmentRecord | Sealed | None
+    problems: list[Problem]
 
 
 class RosterApply:
@@ -86,29 +147,35 @@ class RosterApply:
         self.today = today
         self.now = datetime.now(UTC)
         self.counts = ApplyCounts()
+        # The driver's own connection: same transaction, none of Core's per-row overhead.
+        self.writer = writer_for(conn.connection.driver_connection, conn.dialect.name)
+        self.writer.lock_agency(agency)
+        self._now = self.writer.timestamp(self.now)
 
     # -- one batch ---------------------------------------------------------------------
-    def add_batch(self, results: Sequence[RowResult], kept_niks: Iterable[str] = ()) -> None:
-        """Write one batch. `kept_niks`: NIKs of rejected rows whose NIK itself is valid."""
+    def add_batch(self, results: Sequence[RowOutcome], kept_indexes: Iterable[str] = ()) -> None:
+        """Write one batch. `kept_indexes`: blind indexes of rejected rows whose NIK itself is
+        valid (their workers are kept, not ended)."""
         c = self.counts
-        good: list[EnrollmentRecord] = []
-        problem_rows: list[dict] = []
+        good: list[Sealed] = []
+        problem_rows: list[tuple] = []
         for res in results:
             c.rows += 1
-            if res.record is not None:
+            record = res.record
+            if record is not None:
                 c.accepted += 1
-                good.append(res.record)
+                good.append(record if isinstance(record, Sealed) else seal(self.keyring, record))
             else:
                 c.rejected += 1
             for p in res.problems:
                 if p.severity is Severity.WARNING:
                     c.warnings += 1
-                problem_rows.append(problem_row(self.run_id, p))
+                problem_rows.append(_problem_tuple(self.run_id, p))
         if problem_rows:
-            self.conn.execute(insert(problems), problem_rows)
+            self.writer.insert("problems", PROBLEM_COLUMNS, problem_rows)
         if good:
             self._apply_records(good)
-        kept = [self.keyring.blind_index(n) for n in kept_niks]
+        kept = list(kept_indexes)
         if kept:
             self._mark_kept(kept)
 
@@ -118,161 +185,81 @@ class RosterApply:
             if p.severity is Severity.WARNING:
                 self.counts.warnings += 1
         if notices:
-            self.conn.execute(insert(problems), [problem_row(self.run_id, p) for p in notices])
-
-    def _apply_records(self, records: list[EnrollmentRecord]) -> None:
-        conn, ring, c = self.conn, self.keyring, self.counts
-        indexes = [ring.blind_index(r.nik) for r in records]
-        worker_ids: dict[str, int] = dict(
-            conn.execute(
-                select(workers.c.nik_index, workers.c.id).where(workers.c.nik_index.in_(indexes))
-            ).all()
-        )
-        fresh = [(ix, r) for ix, r in zip(indexes, records, strict=True) if ix not in worker_ids]
-        if fresh:
-            created = conn.execute(
-                insert(workers).returning(
-                    workers.c.nik_index, workers.c.id, sort_by_parameter_order=True
-                ),
-                [
-                    {
-                        "nik_index": ix,
-                        "nik_enc": ring.encrypt(r.nik, "workers.nik"),
-                        "name_enc": ring.encrypt(r.name, "workers.name"),
-                        "birth_date": r.birth_date,
-                        "gender": r.gender.value,
-                        "nik_region": f"{r.nik[:2]}.{r.nik[2:4]}",
-                        "created_at": self.now,
-                        "updated_at": self.now,
-                    }
-                    for ix, r in fresh
-                ],
-            ).all()
-            worker_ids.update(dict(created))
-
-        ids = [worker_ids[ix] for ix in indexes]
-        existing = {
-            row.worker_id: row._asdict()
-            for row in conn.execute(
-                select(enrollments).where(
-                    and_(enrollments.c.agency == self.agency, enrollments.c.worker_id.in_(ids))
-                )
+            self.writer.insert(
+                "problems", PROBLEM_COLUMNS, [_problem_tuple(self.run_id, p) for p in notices]
             )
-        }
-        inserts: list[dict] = []
+
+    def _apply_records(self, records: list[Sealed]) -> None:
+        writer, c, run, now = self.writer, self.counts, self.run_id, self._now
+        # (nik_index, worker_id, enrollment id, status, record_hash, *facts) per known worker
+        found = {r[0]: r for r in writer.lookup(self.agency, [s.nik_index for s in records])}
+        fresh = [s[:6] for s in records if s.nik_index not in found]
+        worker_ids = {ix: r[1] for ix, r in found.items()}
+        if fresh:
+            worker_ids.update(writer.insert_workers(fresh, now))
+
+        inserts: list[Sealed] = []
         touched: list[int] = []
-        updates: list[tuple[dict, dict, EnrollmentRecord]] = []
-        for wid, rec in zip(ids, records, strict=True):
-            digest = record_hash(rec)
-            old = existing.get(wid)
-            if old is None:
-                inserts.append(self._enrollment_values(wid, rec, digest))
-            elif old["status"] == "active" and old["record_hash"] == digest:
-                touched.append(old["id"])
+        updates: list[tuple[tuple, Sealed]] = []
+        for s in records:
+            old = found.get(s.nik_index)
+            if old is None or old[2] is None:
+                inserts.append(s)
+            elif old[3] == "active" and old[4] == s.record_hash:
+                touched.append(old[2])
             else:
-                updates.append((old, self._enrollment_values(wid, rec, digest), rec))
+                updates.append((old, s))
 
         if inserts:
-            created = conn.execute(
-                insert(enrollments).returning(enrollments.c.id, sort_by_parameter_order=True),
-                inserts,
-            ).scalars()
-            conn.execute(
-                insert(enrollment_history),
+            ids = writer.new_ids("enrollments", len(inserts))
+            writer.insert(
+                "enrollments",
+                ENROLLMENT_COLUMNS,
                 [
-                    {
-                        "enrollment_id": eid,
-                        "run_id": self.run_id,
-                        "change": "new",
-                        "before": None,
-                        "after": _snapshot(vals),
-                        "at": self.now,
-                    }
-                    for eid, vals in zip(created, inserts, strict=True)
+                    (eid, worker_ids[s.nik_index], self.agency, s.category, s.position,
+                     s.work_unit, s.wage, s.start_date, None, "active", s.record_hash,
+                     run, run, run, now, now)
+                    for eid, s in zip(ids, inserts, strict=True)
+                ],
+            )  # fmt: skip
+            writer.insert(
+                "enrollment_history",
+                HISTORY_COLUMNS,
+                [
+                    (eid, run, "new", None, s.snapshot, now)
+                    for eid, s in zip(ids, inserts, strict=True)
                 ],
             )
             c.new += len(inserts)
         if touched:
-            conn.execute(
-                update(enrollments)
-                .where(enrollments.c.id == bindparam("eid"))
-                .values(seen_run_id=self.run_id),
-                [{"eid": eid} for eid in touched],
-            )
+            writer.touch(run, touched)
             c.unchanged += len(touched)
         if updates:
             self._apply_updates(updates)
 
-    def _enrollment_values(self, worker_id: int, rec: EnrollmentRecord, digest: str) -> dict:
-        return {
-            "worker_id": worker_id,
-            "agency": self.agency,
-            "category": rec.category.value,
-            "position": rec.position,
-            "work_unit": rec.work_unit,
-            "wage": rec.wage,
-            "start_date": rec.start_date,
-            "end_date": None,
-            "status": "active",
-            "record_hash": digest,
-            "first_run_id": self.run_id,
-            "last_run_id": self.run_id,
-            "seen_run_id": self.run_id,
-            "created_at": self.now,
-            "updated_at": self.now,
-        }
-
-    def _apply_updates(self, updates: list[tuple[dict, dict, EnrollmentRecord]]) -> None:
-        conn, ring = self.conn, self.keyring
-        history: list[dict] = []
-        params: list[dict] = []
-        renamed: list[dict] = []
-        for old, new, rec in updates:
-            change = "reactivated" if old["status"] != "active" else "changed"
+    def _apply_updates(self, updates: list[tuple[tuple, Sealed]]) -> None:
+        run, now = self.run_id, self._now
+        history: list[tuple] = []
+        params: list[tuple] = []
+        renamed: list[tuple] = []
+        for old, s in updates:
+            _, worker_id, eid, status = old[:4]
+            before = dict(zip(TRACKED, (*old[5:10], old[10], status), strict=True))
+            change = "reactivated" if status != "active" else "changed"
             params.append(
-                {
-                    "eid": old["id"],
-                    **{f"p_{k}": new[k] for k in TRACKED},
-                    "p_record_hash": new["record_hash"],
-                }
-            )
+                (s.category, s.position, s.work_unit, s.wage, s.start_date, None, "active",
+                 s.record_hash, run, run, now, eid)
+            )  # fmt: skip
             history.append(
-                {
-                    "enrollment_id": old["id"],
-                    "run_id": self.run_id,
-                    "change": change,
-                    "before": _snapshot(old),
-                    "after": _snapshot(new),
-                    "at": self.now,
-                }
-            )
-            # The name is part of the digest but lives on the worker: re-encrypt it so a
-            # corrected spelling reaches the registry (a no-op when only the wage changed).
-            renamed.append(
-                {"wid": old["worker_id"], "p_name_enc": ring.encrypt(rec.name, "workers.name")}
-            )
-        conn.execute(
-            update(enrollments)
-            .where(enrollments.c.id == bindparam("eid"))
-            .values(
-                {
-                    # Bind names may not equal column names in an executemany UPDATE.
-                    **{k: bindparam(f"p_{k}") for k in TRACKED},
-                    "record_hash": bindparam("p_record_hash"),
-                    "last_run_id": self.run_id,
-                    "seen_run_id": self.run_id,
-                    "updated_at": self.now,
-                }
-            ),
-            params,
-        )
-        conn.execute(
-            update(workers)
-            .where(workers.c.id == bindparam("wid"))
-            .values(name_enc=bindparam("p_name_enc"), updated_at=self.now),
-            renamed,
-        )
-        conn.execute(insert(enrollment_history), history)
+                (eid, run, change, json.dumps({k: _iso(v) for k, v in before.items()}),
+                 s.snapshot, now)
+            )  # fmt: skip
+            # The name is part of the digest but lives on the worker: store the new
+            # ciphertext so a corrected spelling reaches the registry.
+            renamed.append((s.name_enc, now, worker_id))
+        self.writer.update_enrollments(params)
+        self.writer.rename_workers(renamed)
+        self.writer.insert("enrollment_history", HISTORY_COLUMNS, history)
         self.counts.changed += len(updates)
 
     def _mark_kept(self, indexes: list[str]) -> None:
@@ -295,39 +282,8 @@ class RosterApply:
     # -- the end of the snapshot -----------------------------------------------------------
     def end_absent(self) -> None:
         """End the agency's active enrollments this roster did not name (history first)."""
-        conn = self.conn
-        absent = and_(
-            enrollments.c.agency == self.agency,
-            enrollments.c.status == "active",
-            enrollments.c.seen_run_id != self.run_id,
-        )
-        # Streamed in chunks: a national roster can end many thousands at once.
-        result = conn.execute(select(enrollments).where(absent)).mappings()
-        while chunk := result.fetchmany(5000):
-            history = []
-            for old in chunk:
-                after = dict(old, status="ended", end_date=self.today)
-                history.append(
-                    {
-                        "enrollment_id": old["id"],
-                        "run_id": self.run_id,
-                        "change": "ended",
-                        "before": _snapshot(old),
-                        "after": _snapshot(after),
-                        "at": self.now,
-                    }
-                )
-            conn.execute(insert(enrollment_history), history)
-            self.counts.ended += len(history)
-        conn.execute(
-            update(enrollments)
-            .where(absent)
-            .values(
-                status="ended",
-                end_date=self.today,
-                last_run_id=self.run_id,
-                updated_at=self.now,
-            )
+        self.counts.ended += self.writer.end_absent(
+            self.agency, self.run_id, self.today.isoformat(), self._now
         )
 
     def finish(self, status: str) -> None:
@@ -348,3 +304,7 @@ class RosterApply:
                 ended=c.ended,
             )
         )
+
+
+def _problem_tuple(run_id: int, p: Problem) -> tuple:
+    return (run_id, p.row, p.field, p.code, p.severity.value, p.message_id, p.message_en)
