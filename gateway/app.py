@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 
 from gateway.config import load_config
 from gateway.security.crypto import KeyRing, load_keyring
+from gateway.security.receipts import ReceiptSigner, load_signer
+from gateway.security.rotation import check_keys
 from gateway.store import db
 from gateway.store.registry import Registry
 
@@ -36,7 +38,11 @@ class Gateway:
     @functools.cached_property
     def registry(self) -> Registry:
         self.ensure_ready()
-        return Registry(self.engine, self.keyring)
+        return Registry(self.engine, self.keyring, self.signer)
+
+    @functools.cached_property
+    def signer(self) -> ReceiptSigner:
+        return load_signer(self.config)
 
     @property
     def is_sqlite(self) -> bool:
@@ -54,6 +60,7 @@ class Gateway:
         else:
             db.check_schema(self.engine)
         db.check_index_key(self.engine, self.keyring.fingerprint())
+        check_keys(self.engine, self.keyring)
         # A process killed mid-run leaves its run "running": show it as failed so it can be
         # seen and retried (its transaction was rolled back by the database).
         Registry(self.engine, self.keyring).mark_interrupted()

@@ -18,6 +18,7 @@ from gateway.budget import declare_allocation, parse_allocation
 from gateway.cli_budget import budget, coverage_command
 from gateway.cli_contributions import contributions
 from gateway.cli_report import print_report, progress_bar
+from gateway.cli_trust import audit_group, keys_rotate, keys_status, receipt
 from gateway.config import ConfigError
 from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category
@@ -51,6 +52,8 @@ REGIONAL_ROSTER = Agency("-", "roster daerah / regional roster", "regency", Cate
 
 main.add_command(contributions)
 main.add_command(budget)
+main.add_command(receipt)
+main.add_command(audit_group)
 main.add_command(coverage_command)
 
 
@@ -256,6 +259,10 @@ def keys_generate(key_id: str | None) -> None:
     """Print fresh keys as environment variables for production."""
     for name, value in generate_keyring(key_id).to_env().items():
         click.echo(f"{name}={value}")
+
+
+keys.add_command(keys_rotate)
+keys.add_command(keys_status)
 
 
 @main.group()

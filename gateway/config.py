@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: a SQLite file in the instance folder
     "DATA_KEYS": None,  # "kid:base64key,kid2:base64key" (first encrypts); None: instance key file
     "INDEX_KEY": None,  # base64 HMAC key of the blind index
+    "RECEIPT_KEY": None,  # PEM Ed25519 private key signing receipts; None: instance file
     "MAX_UPLOAD_MB": 64,
     "BATCH_SIZE": 2000,
     "CONFIG_FILE": None,  # default: config/gateway.toml in the working directory, if present
@@ -81,7 +82,7 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
             config[key] = int(config[key])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{key} must be a whole number, got {config[key]!r}") from exc
-    for key in ("DATA_KEYS", "INDEX_KEY", "DATABASE_URL"):
+    for key in ("DATA_KEYS", "INDEX_KEY", "RECEIPT_KEY", "DATABASE_URL"):
         config[key] = resolve_secret(config.get(key))
     instance = Path(config["INSTANCE_PATH"]).expanduser().resolve()
     config["INSTANCE_PATH"] = str(instance)

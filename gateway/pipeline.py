@@ -46,6 +46,7 @@ class RosterReport:
     replayed: bool = False  # the same input was applied before: this is that run's report
     changes: dict[str, int] | None = None  # new / changed / unchanged / ended, when applied
     error: str | None = None
+    receipt: dict[str, Any] | None = None  # signed, when the run applied
 
     def add(self, results: list[RowResult]) -> None:
         for res in results:
@@ -94,6 +95,8 @@ class RosterReport:
                 out["changes"] = self.changes
             if self.error:
                 out["error"] = self.error
+            if self.receipt is not None:
+                out["receipt"] = self.receipt
         return out
 
 
@@ -299,6 +302,7 @@ def apply_rows(
             else:
                 report.status = "rejected"
             apply.finish(report.status)
+            report.receipt = registry.seal_run(apply.conn, run_id)
             c = apply.counts
             report.changes = {
                 "new": c.new,
@@ -336,5 +340,6 @@ def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterRep
         replayed=replayed,
         error=run["error"],
         changes={k: run[k] for k in ("new", "changed", "unchanged", "ended")},
+        receipt=registry.receipt(run["id"]),
     )
     return report

@@ -22,6 +22,7 @@ from gateway.coverage import coverage, load_targets
 from gateway.domain.nik import normalize_nik
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
 from gateway.rates import load_packages, load_schedule
+from gateway.security.receipts import public_pem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -240,6 +241,14 @@ def budget_check(government: str, year: int) -> Any:
 def coverage_report() -> Any:
     # Aggregate counts only, no PII: every agency may see how far everyone is.
     return jsonify(coverage(gateway().registry.engine, load_targets()))
+
+
+@bp.get("/receipt-key")
+def receipt_key() -> Any:
+    """Public: anyone holding a receipt checks it against this key."""
+    signer = gateway().signer
+    return jsonify({"key_id": signer.key_id, "algorithm": "Ed25519",
+                    "public_key_pem": public_pem(signer.public)})
 
 
 @bp.get("/openapi.json")

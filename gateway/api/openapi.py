@@ -58,6 +58,7 @@ _REPORT = {
             },
         },
         "error": {"type": ["string", "null"]},
+        "receipt": {"type": "object", "description": "Ed25519-signed receipt of the run"},
     },
 }
 
@@ -263,6 +264,13 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Enrolled workers against targets per province, regency, agency",
                     "responses": {"200": {"description": "Coverage"}, "401": _ERRORS["401"]},
+                }
+            },
+            "/api/v1/receipt-key": {
+                "get": {
+                    "summary": "The Ed25519 public key that signs receipts",
+                    "security": [],
+                    "responses": {"200": {"description": "key_id, algorithm, public_key_pem"}},
                 }
             },
             "/api/v1/openapi.json": {

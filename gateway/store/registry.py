@@ -7,22 +7,27 @@ around it and the read side the API, CLI and dashboard use.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
 from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem
+from gateway.security import audit
 from gateway.security.crypto import KeyRing
+from gateway.security.receipts import ReceiptSigner
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.tables import (
     api_keys,
     enrollments,
     problems,
+    receipts,
     runs,
     source_state,
     workers,
@@ -40,9 +45,44 @@ class ApiKey:
 
 
 class Registry:
-    def __init__(self, engine: Engine, keyring: KeyRing) -> None:
+    def __init__(
+        self, engine: Engine, keyring: KeyRing, signer: ReceiptSigner | None = None
+    ) -> None:
         self.engine = engine
         self.keyring = keyring
+        self.signer = signer
+
+    # -- trust: receipts and the audit log -------------------------------------------------
+    def seal_run(self, conn: Connection, run_id: int) -> dict | None:
+        """Inside the run's own transaction: sign its receipt and log it in the audit chain,
+        so a run is applied, receipted and audited together or not at all."""
+        run = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
+        actor = run["trigger"]
+        receipt = None
+        if self.signer is not None and run["status"] == "succeeded":
+            receipt = self.signer.sign(dict(run))
+            conn.execute(insert(receipts).values(run_id=run_id, receipt=json.dumps(receipt)))
+        details = {k: run[k] for k in ("source", "trigger", "status", "rows", "accepted",
+                                       "rejected", "new", "changed", "unchanged", "ended")}
+        details["input_sha256"] = run["input_sha256"]
+        audit.append(conn, actor=actor, action="run_applied", subject=f"run:{run_id}",
+                     details={"agency": run["agency"], **details})
+        if run["ended"]:
+            audit.append(conn, actor=actor, action="enrollments_ended",
+                         subject=f"agency:{run['agency']}",
+                         details={"run_id": run_id, "ended": run["ended"]})
+        return receipt
+
+    def receipt(self, run_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                select(receipts.c.receipt).where(receipts.c.run_id == run_id)
+            ).scalar()
+        return json.loads(stored) if stored else None
+
+    def audit(self, action: str, subject: str, actor: str = "system", **details: Any) -> None:
+        with self.engine.begin() as conn:
+            audit.append(conn, actor=actor, action=action, subject=subject, details=details)
 
     # -- runs ----------------------------------------------------------------------------
     def start_run(
@@ -80,8 +120,10 @@ class Registry:
         with self.engine.begin() as conn:
             yield RosterApply(conn, self.keyring, run_id, agency, today)
 
-    def fail_run(self, run_id: int, error: str, columns: dict | None = None) -> None:
+    def fail_run(self, run_id: int, error: str) -> None:
         with self.engine.begin() as conn:
+            audit.append(conn, actor="system", action="run_failed", subject=f"run:{run_id}",
+                         details={"error": error[:200]})
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -91,6 +133,8 @@ class Registry:
     def record_file_problem(self, run_id: int, problem: Problem) -> None:
         """A file-level problem (no header, bad encoding) on a run that could not start."""
         with self.engine.begin() as conn:
+            audit.append(conn, actor="system", action="run_rejected", subject=f"run:{run_id}",
+                         details={"code": problem.code})
             conn.execute(insert(problems).values(problem_row(run_id, problem)))
             conn.execute(
                 update(runs)
@@ -257,6 +301,8 @@ class Registry:
         prefix = secrets.token_hex(4)
         token = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         with self.engine.begin() as conn:
+            audit.append(conn, actor="cli", action="api_key_created", subject=f"agency:{agency}",
+                         details={"prefix": prefix, "label": label})
             conn.execute(
                 insert(api_keys).values(
                     prefix=prefix,

@@ -176,3 +176,27 @@ budget_allocations = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("government", "fiscal_year", "account_code", "source"),
 )
+
+# -- trust (migration 0003) ---------------------------------------------------------------------
+
+# Append-only, hash-chained (security/audit.py). Text columns keep exactly the bytes hashed.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# The signed receipt of each applied run, so a repeated submission returns the same receipt.
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),
+    Column("receipt", Text, nullable=False),
+)

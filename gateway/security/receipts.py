@@ -1,0 +1,157 @@
+"""Signed receipts: proof of what a government submitted, and when, that it can keep.
+
+A receipt is a small JSON object (run id, agency, SHA-256 of the input, counts, time) signed
+with the gateway's Ed25519 key. Anyone holding the public key (served at
+/api/v1/receipt-key) can check it offline with `jamsos receipt verify`: a changed count, a
+changed hash or a signature from another key makes it "not genuine".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+RECEIPT_KEY_FILE = "receipt-key.pem"
+RECEIPT_VERSION = 1
+# The fields a receipt states, in this order; signing covers exactly these.
+FIELDS = (
+    "version", "run_id", "agency", "source", "input_sha256", "status", "rows", "accepted",
+    "rejected", "new", "changed", "unchanged", "ended", "finished_at", "key_id",
+)
+
+
+class ReceiptError(Exception):
+    """A receipt could not be read, or the signing key could not be loaded."""
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def public_pem(public: Ed25519PublicKey) -> str:
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    private: Ed25519PrivateKey
+
+    @property
+    def public(self) -> Ed25519PublicKey:
+        return self.private.public_key()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public)
+
+    def sign(self, run: dict[str, Any]) -> dict[str, Any]:
+        """A receipt for a finished run (a mapping of the `runs` row)."""
+        finished = run.get("finished_at")
+        fields = {
+            "version": RECEIPT_VERSION,
+            "run_id": run["id"],
+            "agency": run["agency"],
+            "source": run["source"],
+            "input_sha256": run.get("input_sha256"),
+            "status": run["status"],
+            **{k: int(run.get(k) or 0) for k in ("rows", "accepted", "rejected", "new",
+                                                  "changed", "unchanged", "ended")},
+            "finished_at": finished.isoformat() if hasattr(finished, "isoformat") else finished,
+            "key_id": self.key_id,
+        }
+        signature = self.private.sign(canonical(fields))
+        return {**fields, "signature": base64.b64encode(signature).decode("ascii")}
+
+
+def load_signer(config: dict[str, Any]) -> ReceiptSigner:
+    """The signing key from JAMSOS_RECEIPT_KEY (PEM text or $file:), else the instance file,
+    created on first use (mode 0600) like the data key file."""
+    pem = config.get("RECEIPT_KEY")
+    if pem:
+        return ReceiptSigner(_private_from_pem(pem.encode(), "JAMSOS_RECEIPT_KEY"))
+    path = Path(config["INSTANCE_PATH"]) / RECEIPT_KEY_FILE
+    if path.exists():
+        return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+    private = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker process created it first: use theirs
+        return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(
+            private.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return ReceiptSigner(private)
+
+
+def _private_from_pem(data: bytes, where: str) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ReceiptError(f"receipt signing key in {where} is not a PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ReceiptError(f"receipt signing key in {where} is not an Ed25519 key")
+    return key
+
+
+@dataclass(frozen=True)
+class Verdict:
+    genuine: bool
+    reason_id: str
+    reason_en: str
+
+
+def verify(receipt: dict[str, Any], public: Ed25519PublicKey) -> Verdict:
+    """Is `receipt` exactly what the holder of `public`'s private key signed?"""
+    if not isinstance(receipt, dict) or "signature" not in receipt:
+        return Verdict(False, "bukan tanda terima: tidak ada tanda tangan",
+                       "not a receipt: no signature")
+    fields = {k: v for k, v in receipt.items() if k != "signature"}
+    if set(fields) != set(FIELDS):
+        return Verdict(False, "kolom tanda terima tidak lengkap atau berlebih",
+                       "the receipt's fields are missing or extra")
+    if fields["key_id"] != key_id(public):
+        return Verdict(False, "ditandatangani dengan kunci lain",
+                       "signed with another key")
+    try:
+        public.verify(base64.b64decode(receipt["signature"], validate=True), canonical(fields))
+    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+        return Verdict(False, "tanda tangan tidak cocok: isi tanda terima telah diubah",
+                       "the signature does not match: the receipt was altered")
+    return Verdict(True, "asli", "genuine")
+
+
+def load_public(pem: str | bytes) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem.encode() if isinstance(pem, str) else pem)
+    except ValueError as exc:
+        raise ReceiptError("the public key is not PEM") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ReceiptError("the public key is not an Ed25519 key")
+    return key

@@ -1,0 +1,156 @@
+"""Receipts, the audit chain and key rotation, as an operator or a submitter meets them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from gateway.agencies import resolve_agency
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.pipeline import submit_roster
+from gateway.security import audit
+from gateway.security.crypto import KeyRingError, generate_keyring
+from gateway.security.rotation import key_usage
+from gateway.store.tables import audit_log
+from tests.conftest import worker_row, write_roster
+
+
+def submit(gw, path, agency="15.05"):
+    return submit_roster(gw.registry, path, agency=resolve_agency(agency), today=date(2026, 1, 5),
+                         trigger="test")
+
+
+def invoke(app, *args):
+    with app.app_context():
+        return CliRunner().invoke(main, list(args))
+
+
+def test_a_receipt_is_genuine_and_any_change_makes_it_not(app, gw, client, tmp_path):
+    report = submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)]))
+    receipt = report.receipt
+    assert receipt["run_id"] == report.run_id and receipt["accepted"] == 3
+    assert receipt["input_sha256"] and receipt["signature"]
+    good = tmp_path / "receipt.json"
+    good.write_text(json.dumps(receipt))
+    result = invoke(app, "receipt", "verify", str(good))
+    assert result.exit_code == 0 and "ASLI / GENUINE" in result.stdout
+
+    # Offline, with the public key as published by the API.
+    pem = client.get("/api/v1/receipt-key").json["public_key_pem"]
+    (tmp_path / "key.pem").write_text(pem)
+    assert invoke(app, "receipt", "verify", str(good), "--public-key",
+                  str(tmp_path / "key.pem")).exit_code == 0
+
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(dict(receipt, accepted=300)))
+    result = invoke(app, "receipt", "verify", str(forged))
+    assert result.exit_code == 1 and "TIDAK ASLI / NOT GENUINE" in result.stdout
+    assert "altered" in result.stdout
+
+    other = create_app({"INSTANCE_PATH": str(tmp_path / "other"), "CONFIG_FILE": None})
+    result = invoke(other, "receipt", "verify", str(good))
+    assert result.exit_code == 1 and "another key" in result.stdout
+
+
+def test_the_same_file_again_returns_the_same_receipt(gw, tmp_path):
+    path = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)])
+    first = submit(gw, path)
+    again = submit(gw, path)
+    assert again.replayed and again.receipt == first.receipt
+
+
+def _chain(gw, tmp_path, runs=3):
+    for n in range(runs):
+        submit(gw, write_roster(tmp_path / f"r{n}.csv", [worker_row(i) for i in range(n + 2)]))
+    verdict = audit.verify(gw.registry.engine)
+    assert verdict.ok and verdict.entries >= runs
+    return verdict
+
+
+def test_audit_chain_detects_an_edited_entry(app, gw, tmp_path):
+    _chain(gw, tmp_path)
+    with gw.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.seq == 2)
+                     .values(details='{"accepted": 999}'))
+    result = invoke(app, "audit", "verify")
+    assert result.exit_code == 1
+    assert "entry 2" in result.stdout and "content was changed" in result.stdout
+
+
+def test_audit_chain_detects_a_deleted_entry(gw, tmp_path):
+    _chain(gw, tmp_path)
+    with gw.engine.begin() as conn:
+        conn.execute(audit_log.delete().where(audit_log.c.seq == 2))
+    verdict = audit.verify(gw.engine)
+    assert not verdict.ok and verdict.first_bad == 3 and "missing" in verdict.reason
+
+
+def test_audit_chain_detects_reordered_entries(gw, tmp_path):
+    _chain(gw, tmp_path)
+    with gw.engine.begin() as conn:  # swap entries 2 and 3, renumbering them to fit
+        conn.execute(update(audit_log).where(audit_log.c.seq == 2).values(seq=-2))
+        conn.execute(update(audit_log).where(audit_log.c.seq == 3).values(seq=2))
+        conn.execute(update(audit_log).where(audit_log.c.seq == -2).values(seq=3))
+    verdict = audit.verify(gw.engine)
+    assert not verdict.ok and verdict.first_bad == 2
+
+
+def test_audit_log_records_runs_endings_and_key_creation(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
+    submit(gw, write_roster(tmp_path / "b.csv", [worker_row(0)]))
+    gw.registry.create_api_key("15.05", "BKPSDM")
+    actions = [e["action"] for e in reversed(audit.recent(gw.engine))]
+    assert actions == ["run_applied", "run_applied", "enrollments_ended", "api_key_created"]
+    # The log never holds a NIK or a name.
+    with gw.engine.connect() as conn:
+        dump = " ".join(r.details for r in conn.execute(select(audit_log)))
+    assert worker_row(0)[0] not in dump and "Pekerja" not in dump
+
+
+def _env_app(tmp_path, data_keys: str, index_key: str):
+    return create_app({"INSTANCE_PATH": str(tmp_path / "inst"), "CONFIG_FILE": None,
+                       "DATA_KEYS": data_keys, "INDEX_KEY": index_key})
+
+
+def test_rotation_re_encrypts_under_the_new_key_and_old_data_stays_readable(tmp_path):
+    old = generate_keyring("old").to_env()
+    index = old["JAMSOS_INDEX_KEY"]
+    app = _env_app(tmp_path, old["JAMSOS_DATA_KEYS"], index)
+    gw = app.extensions["jamsos"]
+    submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(25)]))
+    assert key_usage(gw.registry.engine) == {"old": 50}
+
+    new = generate_keyring("new").to_env()["JAMSOS_DATA_KEYS"]
+    both = _env_app(tmp_path, f"{new},{old['JAMSOS_DATA_KEYS']}", index)
+    result = invoke(both, "keys", "rotate", "--batch-size", "10")
+    assert result.exit_code == 0, result.output
+    assert "25" in result.stdout
+    status = invoke(both, "keys", "status").stdout
+    assert "new" in status and "old" in status and "50 nilai" in status and " 0 nilai" in status
+
+    only_new = _env_app(tmp_path, new, index)
+    found = only_new.extensions["jamsos"].registry.find_worker(worker_row(7)[0])
+    assert found["name"] == "Pekerja Nomor 7"
+    assert [e["action"] for e in audit.recent(only_new.extensions["jamsos"].engine, 1)] == [
+        "keys_rotated"]
+
+
+def test_a_missing_or_wrong_key_stops_the_gateway_at_start(tmp_path):
+    old = generate_keyring("old").to_env()
+    index = old["JAMSOS_INDEX_KEY"]
+    gw = _env_app(tmp_path, old["JAMSOS_DATA_KEYS"], index).extensions["jamsos"]
+    submit(gw, write_roster(tmp_path / "r.csv", [worker_row(1)]))
+
+    new = generate_keyring("new").to_env()["JAMSOS_DATA_KEYS"]
+    with pytest.raises(KeyRingError, match="'old', which is not in JAMSOS_DATA_KEYS"):
+        _ = _env_app(tmp_path, new, index).extensions["jamsos"].registry
+    wrong = generate_keyring("old").to_env()["JAMSOS_DATA_KEYS"]  # same id, other bytes
+    with pytest.raises(KeyRingError, match="does not open the stored data"):
+        _ = _env_app(tmp_path, wrong, index).extensions["jamsos"].registry
+    result = invoke(_env_app(tmp_path, wrong, index), "runs")
+    assert result.exit_code == 1 and "refusing to start" in result.output
