@@ -44,6 +44,20 @@ class Gateway:
     def signer(self) -> ReceiptSigner:
         return load_signer(self.config)
 
+    @functools.cached_property
+    def plugins(self) -> Any:
+        """This app's plugin manager (gateway.plugins.GatewayPluginManager), made on first
+        use: a fresh one per app, never a process-wide global."""
+        from gateway.plugins import make_plugin_manager
+
+        return make_plugin_manager()
+
+    def sources(self) -> dict[str, Any]:
+        """Every syncable source (id -> gateway.plugins.SourceEntry) with its settings."""
+        from gateway.plugins import load_source_settings, source_catalog
+
+        return source_catalog(self.plugins, load_source_settings(self.config))
+
     @property
     def is_sqlite(self) -> bool:
         return make_url(self.config["DATABASE_URL"]).get_backend_name() == "sqlite"

@@ -17,6 +17,13 @@ from gateway.app import create_app, gateway
 from gateway.budget import declare_allocation, parse_allocation
 from gateway.cli_budget import budget, coverage_command
 from gateway.cli_contributions import contributions
+from gateway.cli_plugins import (
+    plugin_group,
+    plugins_group,
+    register_plugin_commands,
+    sources_command,
+    sync_command,
+)
 from gateway.cli_report import print_report, progress_bar
 from gateway.cli_trust import audit_group, keys_rotate, keys_status, receipt
 from gateway.config import ConfigError
@@ -341,3 +348,11 @@ def demo_load() -> None:
             f"{report.rejected:>3} ditolak / rejected  (run {report.run_id}"
             f"{', sudah ada / already loaded' if report.replayed else ''})"
         )
+
+
+# -- plugins and sources (gateway/cli_plugins.py) -----------------------------------------------
+main.add_command(plugins_group)
+main.add_command(sources_command)
+main.add_command(sync_command)
+main.add_command(plugin_group)
+register_plugin_commands(main)

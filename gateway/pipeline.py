@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from sqlalchemy import Connection
+
 from gateway.agencies import Agency
 from gateway.dedupe import DuplicateTracker
 from gateway.domain.nik import normalize_nik
@@ -265,12 +267,15 @@ def apply_rows(
     batch_size: int = 2000,
     progress: Progress | None = None,
     check_row: RowCheck | None = None,
+    on_success: Callable[[Connection], None] | None = None,
 ) -> RosterReport:
     """Validate and apply the rows of a started run in one transaction; record the outcome.
 
     `mode` "snapshot" ends the agency's workers the rows do not name; "incremental" (a feed
     that sends only what changed since its cursor) ends nobody. `check_row` adds
     agency-specific problems to a row's result (the plugins' `validate_record` hook).
+    `on_success(conn)` runs inside the apply's transaction when the run succeeds (a sync
+    moves its cursor there: it moves if and only if the changes are committed).
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
     report = RosterReport(run_id=run_id)
@@ -295,13 +300,16 @@ def apply_rows(
             report.add_notices(notices)
             # A roster with no acceptable row is a wrong or broken file, not a statement
             # that the agency has no workers: it ends nobody.
-            if apply.counts.accepted:
+            # An incremental feed with nothing changed since its cursor is a success.
+            if apply.counts.accepted or (mode == "incremental" and not apply.counts.rows):
                 if mode == "snapshot":
                     apply.end_absent()
                 report.status = "succeeded"
             else:
                 report.status = "rejected"
             apply.finish(report.status)
+            if on_success is not None and report.status == "succeeded":
+                on_success(apply.conn)
             report.receipt = registry.seal_run(apply.conn, run_id)
             c = apply.counts
             report.changes = {

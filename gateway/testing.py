@@ -1,0 +1,280 @@
+"""The contract test kit: one class in a plugin's tests gives it the standard checks.
+
+    from gateway.testing import SourceContract
+    from jamsos_kemenkes import KemenkesPPNPN
+
+    class TestContract(SourceContract):
+        source_class = KemenkesPPNPN
+
+The checks run the real gateway on a throwaway SQLite registry, against the plugin's sample
+input (`samples/` in its package): CSV/XLSX files for a CsvSource; recorded responses
+(`*.xml`, one per page, in name order) for a SoapSource, replayed by a real HTTP server on
+127.0.0.1 that zeep talks to. What they check:
+
+* the module imports without touching the network;
+* every sample row maps to a record or is rejected with a coded problem, never an exception;
+* malformed or truncated input becomes problems or a failed run, never an unhandled
+  exception, and leaves the registry as it was;
+* a sync succeeds end to end, and the cursor moves only on success.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.domain.records import RawRow, Severity
+from gateway.sources import CsvSource, SoapSource, Source
+from gateway.store import tables
+
+TODAY = date(2025, 6, 2)
+
+
+class ReplayServer:
+    """Answers every POST with the next recorded response (page 1, 2, ... then the last
+    again); `breaking` serves a page cut in half. Real HTTP on 127.0.0.1."""
+
+    def __init__(self, pages: list[bytes]) -> None:
+        self.pages = pages
+        self.served = 0
+        self.broken_page: int | None = None  # 1-based page to truncate
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                index = replay.served
+                replay.served += 1
+                body = replay.pages[min(index, len(replay.pages) - 1)]
+                if replay.broken_page == index + 1:
+                    body = body[: len(body) // 2]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/service"
+
+    def reset(self, broken_page: int | None = None) -> None:
+        self.served = 0
+        self.broken_page = broken_page
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def sample_files(source_class: type[Source]) -> list[Path]:
+    """The plugin's sample inputs, in name order."""
+    folder = Path(str(source_class.resource(source_class.samples)))
+    suffixes = (".xml",) if issubclass(source_class, SoapSource) else (".csv", ".xlsx")
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+
+
+def registry_counts(registry: Any) -> dict[str, int]:
+    """Rows per registry table: 'exactly as before' compares these."""
+    names = ("workers", "enrollments", "enrollment_history", "budget_allocations")
+    with registry.engine.connect() as conn:
+        return {
+            n: conn.execute(select(func.count()).select_from(getattr(tables, n))).scalar_one()
+            for n in names
+        }
+
+
+class SourceContract:
+    """Base class of a plugin's contract tests; set `source_class` (and `settings` when the
+    class needs some, e.g. the agency of a generic regional source)."""
+
+    source_class: ClassVar[type[Source]]
+    settings: ClassVar[dict[str, Any]] = {}
+
+    # -- fixtures ---------------------------------------------------------------------------
+    @pytest.fixture
+    def plugin_manager(self) -> Any:
+        from gateway.plugins import make_plugin_manager
+
+        module = sys.modules[self.source_class.__module__]
+        package = sys.modules[self.source_class.__module__.split(".")[0]]
+        plugin = package if hasattr(package, "register_sources") else module
+        return make_plugin_manager(load_entry_points=False, plugins={"under-test": plugin})
+
+    @pytest.fixture
+    def registry(self, tmp_path: Path) -> Any:
+        from gateway.app import create_app
+
+        app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "CONFIG_FILE": None})
+        return app.extensions["jamsos"].registry
+
+    @pytest.fixture
+    def replay(self) -> Iterator[ReplayServer | None]:
+        if not issubclass(self.source_class, SoapSource):
+            yield None
+            return
+        server = ReplayServer([p.read_bytes() for p in sample_files(self.source_class)])
+        yield server
+        server.close()
+
+    def make_source(self, replay: ReplayServer | None, **settings: Any) -> Source:
+        base: dict[str, Any] = dict(self.settings)
+        if replay is not None:
+            base.update(url=replay.url, username="contract", password="contract", retries=0)
+            base.setdefault("timeout", 10)
+        base.update(settings)
+        source = self.source_class(base)
+        source.plugin = "under-test"
+        return source
+
+    def sync(self, registry: Any, pm: Any, source: Source, **kw: Any) -> Any:
+        from gateway.sync import sync_source
+
+        return sync_source(registry, pm, source, today=TODAY, trigger="test", **kw)
+
+    # -- the checks ------------------------------------------------------------------------
+    def test_declares_the_contract(self) -> None:
+        cls = self.source_class
+        assert cls.id and cls.id == cls.id.lower() and " " not in cls.id, "id: lower-case"
+        assert cls.kind in ("roster", "budget")
+        if cls.kind == "roster":
+            from gateway.agencies import resolve_agency
+
+            resolve_agency(self.settings.get("agency") or cls.agency)  # raises if unknown
+        if issubclass(cls, SoapSource):
+            assert cls.operation, "SoapSource.operation"
+            assert cls.resource(cls.wsdl).is_file(), f"WSDL {cls.wsdl} not in the package"
+        assert sample_files(cls), f"no sample input in {cls.samples}/"
+
+    def test_imports_without_network(self) -> None:
+        module = self.source_class.__module__
+        code = textwrap.dedent(
+            f"""
+            import socket
+            def deny(*args, **kwargs):
+                raise RuntimeError("network used at import time")
+            socket.socket.connect = deny
+            socket.create_connection = deny
+            socket.getaddrinfo = deny
+            import {module} as m
+            cls = getattr(m, {self.source_class.__name__!r})
+            if getattr(cls, "wsdl", ""):
+                cls.resource(cls.wsdl).read_bytes()
+            """
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    def test_every_sample_row_maps_or_is_rejected_with_a_code(
+        self, plugin_manager: Any, replay: ReplayServer | None, tmp_path: Path
+    ) -> None:
+        from gateway.budget_sync import BudgetTally, check_budget_row
+        from gateway.domain.validation import validate_row
+        from gateway.sync import make_row_check
+
+        for sample in sample_files(self.source_class):
+            source = self.make_source(replay, **self._input_for(sample, tmp_path))
+            if replay is not None:
+                replay.reset()
+            fetch = source.prepare(None)
+            seen = 0
+            with fetch.open() as reader:
+                check = make_row_check(plugin_manager, source, [])
+                tally = BudgetTally()
+                for raw in reader:
+                    seen += 1
+                    self._assert_coded(raw, source, check, tally, validate_row, check_budget_row)
+            assert seen, f"{sample.name}: no rows read"
+            if replay is not None:
+                break  # the recorded pages are one fetch
+
+    def _assert_coded(self, raw: RawRow, source: Source, check, tally, validate, budget) -> None:  # type: ignore[no-untyped-def]
+        assert isinstance(raw, RawRow)
+        if source.kind == "budget":
+            problems = budget(raw, tally)
+            assert all(p.code for p in problems)
+            return
+        result = validate(raw, today=TODAY, default_category=None)
+        check(raw, result)
+        if result.record is None:
+            errors = [p for p in result.problems if p.severity is Severity.ERROR]
+            assert errors and all(p.code and p.message_id and p.message_en for p in errors), (
+                f"row {raw.row} rejected without a coded error"
+            )
+
+    def test_malformed_input_fails_cleanly(
+        self, plugin_manager: Any, registry: Any, replay: ReplayServer | None, tmp_path: Path
+    ) -> None:
+        before = registry_counts(registry)
+        broken = []
+        if replay is not None:
+            replay.reset(broken_page=1)
+            broken.append(self.make_source(replay))
+        else:
+            sample = sample_files(self.source_class)[0]
+            data = sample.read_bytes()
+            for i, content in enumerate((data[: len(data) // 3], b"\x00\xff garbage", b"")):
+                path = tmp_path / f"broken{i}{sample.suffix}"
+                path.write_bytes(content)
+                broken.append(self.make_source(None, path=str(path)))
+        for source in broken:
+            result = self.sync(registry, plugin_manager, source)  # must not raise
+            assert result.status in ("failed", "rejected", "succeeded"), result.status
+            run = registry.get_run(result.run_id)
+            assert run["status"] == result.status
+            if result.status == "failed":
+                assert run["error"], "a failed run says why"
+        if replay is not None:
+            assert registry_counts(registry) == before, "a failed fetch applied something"
+
+    def test_cursor_moves_only_on_success(
+        self, plugin_manager: Any, registry: Any, replay: ReplayServer | None, tmp_path: Path
+    ) -> None:
+        drop = tmp_path / "drop"
+        drop.mkdir()
+        if replay is not None:
+            source = self.make_source(replay)
+        else:
+            shutil.copy(sample_files(self.source_class)[0], drop)
+            source = self.make_source(None, folder=str(drop))
+        first = self.sync(registry, plugin_manager, source)
+        assert first.status == "succeeded", first.report and first.report.as_dict()
+        cursor = registry.get_cursor(source.id)
+        counts = registry_counts(registry)
+        if replay is not None:
+            replay.reset(broken_page=1)
+        else:
+            (drop / "zz_newer.csv").write_bytes(b"\x00\x01 not a roster")
+        second = self.sync(registry, plugin_manager, self.make_source(replay, **self._drop(drop)))
+        assert second.status in ("failed", "rejected")
+        assert registry.get_cursor(source.id) == cursor, "cursor moved on a failed run"
+        assert registry_counts(registry) == counts
+
+    def _input_for(self, sample: Path, tmp_path: Path) -> dict[str, Any]:
+        return {} if issubclass(self.source_class, SoapSource) else {"path": str(sample)}
+
+    def _drop(self, drop: Path) -> dict[str, Any]:
+        return {"folder": str(drop)} if issubclass(self.source_class, CsvSource) else {}
