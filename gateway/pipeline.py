@@ -7,7 +7,7 @@ one registry transaction and records the run, whatever happens.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +21,7 @@ from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category, Problem, RawRow, RowResult, Severity
 from gateway.domain.validation import duplicate_problem, validate_row
 from gateway.feeds.roster import RosterFileError, open_roster
+from gateway.prepare import PARALLEL_MIN_BYTES, PreparedRow, prepared_batches
 from gateway.store.registry import Registry
 
 # A report keeps at most this many problems in memory; the registry keeps all of them.
@@ -50,7 +51,7 @@ class RosterReport:
     error: str | None = None
     receipt: dict[str, Any] | None = None  # signed, when the run applied
 
-    def add(self, results: list[RowResult]) -> None:
+    def add(self, results: Sequence[RowResult | PreparedRow]) -> None:
         for res in results:
             self.rows += 1
             if res.record is None:
@@ -284,14 +285,18 @@ def apply_rows(
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
-            for results, kept in validated_batches(
+            # Validation and encryption run in worker processes on a large input (prepare.py).
+            size = getattr(reader, "total_bytes", None) or 0
+            for results, kept in prepared_batches(
                 iter(reader),
+                registry.keyring,
                 today=today,
                 default_category=agency.default_category,
                 batch_size=batch_size,
                 check_row=check_row,
+                parallel=size >= PARALLEL_MIN_BYTES,
             ):
-                apply.add_batch(results, [registry.keyring.blind_index(n) for n in kept])
+                apply.add_batch(results, kept)
                 report.add(results)
                 if progress:
                     progress(report.rows, reader.progress)

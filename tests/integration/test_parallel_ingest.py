@@ -1,0 +1,55 @@
+"""The worker-pool path of a large roster gives exactly the serial path's outcome."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from gateway import pipeline
+from gateway.agencies import resolve_agency
+from gateway.pipeline import submit_roster
+from tests.conftest import worker_row, write_roster
+
+TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+def _roster(tmp_path, name: str, wage: int = 3_500_000):
+    rows = [worker_row(i, wage=wage) for i in range(130)]
+    rows[7][0] = "12345"  # unreadable NIK: rejected, names nobody
+    rows[9][5] = "-"  # wage missing: rejected, but the worker is kept
+    rows.append(worker_row(3))  # the same NIK again: rejected on this second occurrence
+    return write_roster(tmp_path / name, rows)
+
+
+def _submit(gw, path):
+    return submit_roster(
+        gw.registry, path, agency=resolve_agency("15.05"), today=TODAY, trigger="test",
+        batch_size=gw.config["BATCH_SIZE"],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("workers", ["0", "1", "2"])
+def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)  # every roster takes the pool
+    monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", workers)
+    first = _submit(gw, _roster(tmp_path, "a.csv"))
+    assert (first.rows, first.accepted, first.rejected) == (131, 128, 3)
+    assert first.changes == {"new": 128, "changed": 0, "unchanged": 0, "ended": 0}
+    dup = [p for p in first.problems if p["code"] == "nik_duplicate"]
+    assert [p["row"] for p in dup] == [132] and "5" in dup[0]["message_id"]
+
+    rows = [worker_row(i, wage=4_000_000 if i < 10 else 3_500_000) for i in range(1, 120)]
+    rows[9][5] = "-"  # worker 10 rejected this time: kept, not ended
+    second = _submit(gw, write_roster(tmp_path / "b.csv", rows))
+    # 0 and 120..129 leave; 7 and 9 (rejected the first time) are new; 1..8 get a raise
+    assert second.changes == {"new": 2, "changed": 7, "unchanged": 109, "ended": 11}
+    assert gw.registry.find_worker(worker_row(10)[0])["enrollments"][0]["status"] == "active"
+    found = gw.registry.find_worker(worker_row(2)[0])
+    assert found["enrollments"][0]["wage"] == 4_000_000
+    assert found["name"] == "Pekerja Nomor 2"
