@@ -26,8 +26,10 @@ test: install
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# `make bench` (ingest) or `make bench BENCH=api`; pandas is the ingest baseline, bench-only.
 bench: install
-	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+	$(BIN)/python -m pip install --quiet 'pandas>=2'
+	$(BIN)/python bench/$(or $(BENCH),ingest).py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,14 +1,22 @@
-"""Ingest benchmark: rows per second and peak memory of checking and applying rosters.
+"""Ingest benchmark: end-to-end rows per second and peak memory of applying rosters.
 
-    .venv/bin/python bench/ingest.py                 # 100,000 rows, SQLite
-    .venv/bin/python bench/ingest.py --rows 1000000
+    .venv/bin/python bench/ingest.py                          # 100,000 and 1,000,000 rows
+    .venv/bin/python bench/ingest.py --rows 20000 --backend sqlite
+    .venv/bin/python bench/ingest.py --pg-url postgresql://user@host/db   # else a throwaway one
 
-Each phase runs in its own process so its peak RSS is its own:
-  check       validate only (no database)
-  first       first load into an empty registry
-  unchanged   the same workers again (a re-exported file: different bytes, same content)
-  churn       1 % of the workers changed and 1 % removed
-Prints one line per phase; numbers, never assertions.
+For each size and backend (SQLite file; PostgreSQL: the URL given, else a throwaway server
+started like the test suite's when initdb/pg_ctl are installed) it measures, each in its own
+process so memory is its own:
+
+  csv        baseline: parse-only with the standard csv module (the floor for Python)
+  pandas     baseline: pandas.read_csv + DataFrame.to_sql into the same database, no validation,
+             no encryption (what an analyst would do ad hoc); skipped if pandas is missing
+  first      the gateway: read, validate, encrypt, apply into an empty registry
+  unchanged  the same workers again (a re-exported file: other bytes, same content)
+  churn      1 % of the workers changed and 1 % removed
+
+Peak RSS is the peak of the phase's process plus its worker processes, sampled every 20 ms.
+It prints numbers and ratios; it never asserts on them.
 """
 
 from __future__ import annotations
@@ -20,12 +28,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+TODAY = date(2026, 1, 15)
+AGENCY = "31"
 
 
 def make_files(folder: Path, rows: int) -> dict[str, Path]:
@@ -59,59 +71,230 @@ def make_files(folder: Path, rows: int) -> dict[str, Path]:
     return {"first": first, "unchanged": unchanged, "churn": churn}
 
 
-def run_phase(phase: str, path: Path, instance: Path) -> dict:
-    """Runs in the child process."""
+# -- memory ---------------------------------------------------------------------------------
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    for tid in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                for child in fh.read().split():
+                    pids.extend(_tree(int(child)))
+        except OSError:
+            pass
+    return pids
+
+
+class PeakRss:
+    """Samples the RSS of this process and its descendants; `.peak_mb` when stopped."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(os.getpid())))
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_kb = max(self.peak_kb, _rss_kb(os.getpid()))
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+# -- phases (each runs in a child process) ----------------------------------------------------
+def run_phase(phase: str, path: Path, instance: Path, url: str | None) -> dict:
+    if phase == "csv":
+        return _csv_baseline(path)
+    if phase == "pandas":
+        return _pandas_baseline(path, url or f"sqlite:///{instance / 'jamsos.db'}")
     from gateway.agencies import resolve_agency
     from gateway.app import create_app
-    from gateway.pipeline import check_roster, submit_roster
+    from gateway.pipeline import submit_roster
 
-    app = create_app({"INSTANCE_PATH": str(instance), "CONFIG_FILE": None})
-    gw = app.extensions["jamsos"]
-    agency = resolve_agency("31")
-    started = time.perf_counter()
-    if phase == "check":
-        report = check_roster(path, agency=agency, today=date(2026, 1, 15))
-    else:
-        report = submit_roster(gw.registry, path, agency=agency, today=date(2026, 1, 15),
-                               trigger="bench")
-    elapsed = time.perf_counter() - started
-    return {"rows": report.rows, "accepted": report.accepted, "seconds": elapsed,
-            "changes": report.changes}
+    config = {"INSTANCE_PATH": str(instance), "CONFIG_FILE": None, "AUTO_MIGRATE": True}
+    if url:
+        config["DATABASE_URL"] = url
+    gw = create_app(config).extensions["jamsos"]
+    gw.registry  # migrate and load keys before the clock starts  # noqa: B018
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        report = submit_roster(
+            gw.registry, path, agency=resolve_agency(AGENCY), today=TODAY, trigger="bench"
+        )
+        elapsed = time.perf_counter() - started
+    return {"rows": report.rows, "seconds": elapsed, "rss": rss.peak_mb, "changes": report.changes}
+
+
+def _csv_baseline(path: Path) -> dict:
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        rows = 0
+        with open(path, newline="", encoding="utf-8") as fh:
+            for _ in csv.reader(fh, delimiter=";"):
+                rows += 1
+        elapsed = time.perf_counter() - started
+    return {"rows": rows - 1, "seconds": elapsed, "rss": rss.peak_mb}
+
+
+def _pandas_baseline(path: Path, url: str) -> dict:
+    import pandas as pd
+
+    from gateway.store.db import make_engine
+
+    engine = make_engine(url)
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        frame = pd.read_csv(path, sep=";", dtype=str)
+        frame.to_sql("bench_pandas", engine, if_exists="replace", index=False, chunksize=10_000)
+        elapsed = time.perf_counter() - started
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_pandas")
+    engine.dispose()
+    return {"rows": len(frame), "seconds": elapsed, "rss": rss.peak_mb}
+
+
+# -- the driver -----------------------------------------------------------------------------
+def _child(phase: str, path: Path, instance: Path, url: str | None) -> dict | None:
+    cmd = [sys.executable, __file__, "--phase", phase, "--file", str(path),
+           "--instance", str(instance)]  # fmt: skip
+    if url:
+        cmd += ["--url", url]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        print(f"  {phase}: failed (exit {proc.returncode})")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _line(phase: str, result: dict) -> float:
+    rate = result["rows"] / result["seconds"]
+    print(
+        f"  {phase:<10} {result['rows']:>10,} rows {result['seconds']:8.2f}s "
+        f"{rate:>10,.0f} rows/s  peak RSS {result['rss']:6.1f} MB  {result.get('changes') or ''}",
+        flush=True,
+    )
+    return rate
+
+
+def bench_backend(name: str, files: dict[str, Path], folder: Path, url: str | None) -> None:
+    print(f"{name}:", flush=True)
+    instance = folder / f"instance-{name}"
+    rates: dict[str, float] = {}
+    phases = [("csv", "first"), ("pandas", "first"), ("first", "first"),
+              ("unchanged", "unchanged"), ("churn", "churn")]  # fmt: skip
+    for phase, file in phases:
+        if phase == "pandas" and not _has_pandas():
+            print("  pandas     skipped: pandas is not installed (make bench installs it)")
+            continue
+        result = _child(phase, files[file], instance, url)
+        if result is not None:
+            rates[phase] = _line(phase, result)
+    if "first" in rates:
+        first = rates["first"]
+        ratios = []
+        if "unchanged" in rates:
+            ratios.append(f"unchanged/first {rates['unchanged'] / first:.2f}x")
+        if "pandas" in rates:
+            ratios.append(f"first/pandas {first / rates['pandas']:.2f}x")
+        if "csv" in rates:
+            ratios.append(f"first/csv {first / rates['csv']:.3f}x")
+        print("  ratios:    " + "   ".join(ratios), flush=True)
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _postgres(url: str | None, keep: list) -> str | None:
+    """The PostgreSQL URL to use: the one given, or a throwaway server's fresh database."""
+    if url:
+        return url
+    from tests.pg import PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        print("postgresql: skipped (no initdb/pg_ctl found; give --pg-url)")
+        return None
+    server = PostgresServer(bindir)
+    server.start()
+    keep.append(server)
+    return server.url()
+
+
+def _fresh_pg_database(base_url: str, name: str) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(base_url)
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")  # type: ignore[arg-type]
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--pg-url", help="a PostgreSQL server to use (databases are created)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(run_phase(args.phase, Path(args.file), Path(args.instance))))
+        print(json.dumps(run_phase(args.phase, Path(args.file), Path(args.instance), args.url)))
         return
 
-    with tempfile.TemporaryDirectory(prefix="jamsos-bench-") as tmp:
-        folder = Path(tmp)
-        t0 = time.perf_counter()
-        files = make_files(folder, args.rows)
-        size = files["first"].stat().st_size / 1e6
-        print(f"generated {args.rows:,} rows ({size:.1f} MB) in {time.perf_counter() - t0:.1f}s")
-        for phase, name in (("check", "first"), ("first", "first"), ("unchanged", "unchanged"),
-                            ("churn", "churn")):
-            proc = subprocess.Popen(
-                [sys.executable, __file__, "--phase", phase, "--file", str(files[name]),
-                 "--instance", str(folder / "instance")],
-                stdout=subprocess.PIPE, text=True,
-            )
-            out = proc.stdout.read()  # type: ignore[union-attr]
-            _, status, usage = os.wait4(proc.pid, 0)
-            if status != 0:
-                sys.exit(f"phase {phase} failed")
-            result = json.loads(out)
-            rate = result["rows"] / result["seconds"]
-            print(f"{phase:<10} {result['rows']:>9,} rows  {result['seconds']:7.2f}s  "
-                  f"{rate:>9,.0f} rows/s  peak RSS {usage.ru_maxrss / 1024:6.1f} MB  "
-                  f"{result['changes'] or ''}")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    servers: list = []
+    try:
+        pg_url = None
+        if args.backend in ("postgresql", "both"):
+            pg_url = _postgres(args.pg_url, servers)
+        for rows in args.rows:
+            with tempfile.TemporaryDirectory(prefix="jamsos-bench-") as tmp:
+                folder = Path(tmp)
+                t0 = time.perf_counter()
+                files = make_files(folder, rows)
+                size = files["first"].stat().st_size / 1e6
+                print(f"\n{rows:,} rows ({size:.1f} MB), generated in "
+                      f"{time.perf_counter() - t0:.1f}s")  # fmt: skip
+                if args.backend in ("sqlite", "both"):
+                    bench_backend("sqlite", files, folder, None)
+                if pg_url:
+                    url = _fresh_pg_database(pg_url, f"jamsos_bench_{rows}")
+                    bench_backend("postgresql", files, folder, url)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 if __name__ == "__main__":
