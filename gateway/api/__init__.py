@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key in RUN_FIELDS:
         value = run.get(key)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # SQLite drops the zone; we store UTC
         out[key] = value.isoformat() if isinstance(value, datetime | date) else value
     return out
 
