@@ -185,16 +185,17 @@ def plugin_new(name: str, kind: str, agency: str | None, directory: Path) -> Non
     click.echo(f"  pytest {target / 'tests'}")
 
 
-def register_plugin_commands(cli: click.Group) -> None:
+def register_plugin_commands(cli: click.Group, pm: Any = None) -> None:
     """Add the plugins' own commands (`register_commands`). A broken plugin is skipped: the
     command line must always start; `jamsos plugins list` shows the error."""
     from gateway.plugins import make_plugin_manager
 
-    try:
-        pm = make_plugin_manager()
-    except Exception as exc:  # pragma: no cover - make_plugin_manager reports, not raises
-        click.echo(f"plugins not loaded: {exc}", err=True)
-        return
+    if pm is None:
+        try:
+            pm = make_plugin_manager()
+        except Exception as exc:  # pragma: no cover - make_plugin_manager reports, not raises
+            click.echo(f"plugins not loaded: {exc}", err=True)
+            return
     for impl in pm.hook.register_commands.get_hookimpls():
         try:
             impl.function(**{k: cli for k in impl.argnames})

@@ -11,6 +11,19 @@ from pathlib import Path
 import click
 
 from gateway.pipeline import Progress, RosterReport
+from gateway.report_text import (
+    CHANGES,
+    COLUMNS,
+    COUNTS,
+    ERROR,
+    PROBLEMS_BY_CODE,
+    REPLAYED,
+    ROW,
+    SEVERITY,
+    UNKNOWN_COLUMNS,
+    more_problems,
+    status_text,
+)
 
 # Files smaller than this finish before a bar would be worth drawing.
 PROGRESS_MIN_BYTES = 2 * 1024 * 1024
@@ -40,57 +53,41 @@ def progress_bar(file: Path, *, enabled: bool = True) -> Iterator[Progress | Non
 
 
 def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
-    """The report a clerk reads: totals, column mapping, then problems by row."""
+    """The report a clerk reads: totals, column mapping, then problems by row.
+
+    The words come from report_text, shared with the dashboard's upload page."""
     echo = click.echo
-    status = {
-        "checked": "Pemeriksaan selesai / Check finished",
-        "succeeded": "Roster diterapkan / Roster applied",
-        "rejected": "Roster ditolak, tidak ada yang diubah / Roster rejected, nothing changed",
-        "failed": "Gagal, tidak ada yang diubah / Failed, nothing changed",
-    }.get(report.status, report.status)
     run = f" (run {report.run_id})" if report.run_id is not None else ""
-    echo(click.style(status + run, bold=True))
+    echo(click.style(status_text(report.status).both + run, bold=True))
     if report.replayed:
-        echo(
-            "Berkas yang sama sudah pernah dikirim: ini laporan run tersebut, tidak ada "
-            "perubahan. / The same file was submitted before: this is that run's report, "
-            "nothing changed."
-        )
-    echo(
-        f"  Baris / rows: {report.rows}   diterima / accepted: {report.accepted}   "
-        f"ditolak / rejected: {report.rejected}   peringatan / warnings: {report.warnings}"
-    )
+        echo(f"{REPLAYED.id} / {REPLAYED.en}")
+    echo("  " + "   ".join(f"{COUNTS[k].both}: {getattr(report, k)}" for k in COUNTS))
     if report.changes:
         c = report.changes
-        echo(
-            f"  Baru / new: {c['new']}   berubah / changed: {c['changed']}   tetap / unchanged: "
-            f"{c['unchanged']}   diakhiri / ended: {c['ended']}"
-        )
+        echo("  " + "   ".join(f"{CHANGES[k].both}: {c[k]}" for k in CHANGES))
     if report.columns:
         mapped = ", ".join(f"{h} → {f}" for h, f in report.columns.items())
-        echo(f"  Kolom / columns: {mapped}")
+        echo(f"  {COLUMNS.both}: {mapped}")
     if report.unknown_columns:
-        echo(
-            f"  Kolom tidak dikenal (diabaikan) / unknown columns (ignored): "
-            f"{', '.join(report.unknown_columns)}"
-        )
+        echo(f"  {UNKNOWN_COLUMNS.both}: {', '.join(report.unknown_columns)}")
     if report.error:
-        echo(click.style(f"  Kesalahan / error: {report.error}", fg="red"))
+        echo(click.style(f"  {ERROR.both}: {report.error}", fg="red"))
     if not report.problems:
         return
     codes = Counter(p["code"] for p in report.problems)
     echo(
-        "  Masalah per kode / problems by code: "
+        f"  {PROBLEMS_BY_CODE.both}: "
         + ", ".join(f"{code} ×{n}" for code, n in codes.most_common())
     )
     echo("")
     for p in report.problems[:max_problems]:
         color = "red" if p["severity"] == "error" else "yellow"
-        label = "GALAT" if p["severity"] == "error" else "PERINGATAN"
+        label = SEVERITY.get(p["severity"], SEVERITY["warning"]).id
         field = p["field"] or "-"
-        echo(click.style(f"  Baris {p['row']:>6}  {label:<10} {field:<11} {p['code']}", fg=color))
+        echo(click.style(f"  {ROW.id} {p['row']:>6}  {label:<10} {field:<11} {p['code']}",
+                         fg=color))
         echo(f"      {p['message_id']}")
         echo(click.style(f"      {p['message_en']}", dim=True))
     hidden = max(report.problems_total, len(report.problems)) - max_problems
     if hidden > 0:
-        echo(f"  … dan {hidden} masalah lain (gunakan --json) / and {hidden} more (use --json)")
+        echo(f"  {more_problems(hidden).both}")

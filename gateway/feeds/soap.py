@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.config import ConfigError
 from gateway.domain.records import RawRow
 from gateway.feeds.spool import Spool, SpoolReader
-from gateway.feeds.transport import make_session, with_retries
+from gateway.feeds.transport import TransportFailure, make_session, with_retries
 from gateway.sources import Fetch
 
 if TYPE_CHECKING:
@@ -67,8 +67,22 @@ def make_client(
     from zeep.transports import Transport
     from zeep.wsse.username import UsernameToken
 
+    class CheckedTransport(Transport):
+        """An HTTP error whose body is no SOAP message (a proxy's or a crashed server's error
+        page) is a transport failure, retried; zeep would call it an "unknown fault"."""
+
+        def post(self, address: str, message: Any, headers: Any) -> Any:
+            response = super().post(address, message, headers)
+            kind = response.headers.get("Content-Type", "").lower()
+            if response.status_code >= 400 and "xml" not in kind:
+                raise TransportFailure(
+                    f"HTTP {response.status_code} ({kind or 'no content type'})",
+                    status=response.status_code,
+                )
+            return response
+
     session = make_session()
-    transport = Transport(
+    transport = CheckedTransport(
         session=session, timeout=connect_timeout, operation_timeout=(connect_timeout, timeout)
     )
     wsse = UsernameToken(username, password) if username else None

@@ -1,0 +1,178 @@
+"""The Kemenkes SOAP source against a real SOAP server on loopback: paging, the cursor, and
+every kind of failure part-way through paging."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from jamsos_kemenkes.server import SimpegServer, demo_employees
+from sqlalchemy import select
+
+from gateway.plugins import make_plugin_manager, source_catalog
+from gateway.store.tables import enrollments, source_state
+from gateway.sync import sync_source
+from gateway.testing import registry_counts
+
+TODAY = date(2025, 6, 2)
+PAGE = 50
+
+
+@pytest.fixture
+def server():
+    with SimpegServer(demo_employees(230, seed=3)) as srv:
+        srv.state.timeout_seconds = 1.5
+        yield srv
+
+
+@pytest.fixture
+def pm():
+    return make_plugin_manager(allow=["kemenkes"])
+
+
+def make_source(pm, server, monkeypatch, **settings):
+    monkeypatch.setenv("SIMPEG_PASSWORD", "rahasia-demo")
+    values = {
+        "url": server.url,
+        "username": "jamsos",
+        "password": "$env:SIMPEG_PASSWORD",
+        "timeout": 0.5,
+        "connect_timeout": 0.5,
+        "retries": 1,
+        "backoff": 0.01,
+        **settings,
+    }
+    source = source_catalog(pm, {"kemenkes-ppnpn": values})["kemenkes-ppnpn"].create()
+    type(source).page_size = PAGE  # several pages from a small roster
+    return source
+
+
+@pytest.fixture(autouse=True)
+def _restore_page_size():
+    from jamsos_kemenkes import KemenkesPPNPN
+
+    size = KemenkesPPNPN.page_size
+    yield
+    KemenkesPPNPN.page_size = size
+
+
+def state_of(gw):
+    """Everything a failed run must leave exactly as it was."""
+    with gw.engine.connect() as conn:
+        rows = conn.execute(select(enrollments).order_by(enrollments.c.id)).mappings().all()
+        cursors = conn.execute(select(source_state)).mappings().all()
+    return [dict(r) for r in rows], [dict(c) for c in cursors], registry_counts(gw.registry)
+
+
+def test_full_then_incremental_sync(gw, pm, server, monkeypatch):
+    source = make_source(pm, server, monkeypatch)
+    first = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
+    assert first.status == "succeeded", first.report.as_dict()
+    assert first.report.changes["new"] == 230
+    assert first.stats["pages"] == 5  # 230 / 50
+    assert [r["page"] for r in server.requests] == [1, 2, 3, 4, 5]
+    run = gw.registry.get_run(first.run_id)
+    assert run["mode"] == "snapshot" and run["cursor_after"]
+    cursor = gw.registry.get_cursor("kemenkes-ppnpn")
+    assert cursor == run["cursor_after"]
+
+    # One worker's honorarium changes, one contract ends: the incremental run asks only for
+    # changes since the cursor and ends nobody (the ended contract waits for a full sync).
+    niks = sorted(server.state.employees)
+    server.update(niks[0], honorarium="6000000")
+    server.update(niks[1], status="NONAKTIF")
+    server.requests.clear()
+    second = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                         trigger="test")  # fmt: skip
+    assert second.status == "succeeded"
+    assert server.requests[0]["since"] is not None
+    assert second.report.rows == 1 and second.report.changes["changed"] == 1
+    assert second.report.changes["ended"] == 0
+    assert any(p["code"] == "row_skipped" for p in second.report.problems)
+    assert gw.registry.get_run(second.run_id)["cursor_before"] == cursor
+
+    # Nothing changed since: an incremental run with no rows is a success, not a rejection.
+    third = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                        trigger="test")  # fmt: skip
+    assert third.status == "succeeded" and third.report.rows == 0
+
+    # A full sync is a snapshot again: the ended contract's worker is ended now.
+    full = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                       trigger="test", full=True)  # fmt: skip
+    assert full.status == "succeeded" and full.report.changes["ended"] == 1
+
+
+@pytest.mark.parametrize("kind", ["timeout", "http500", "soap_fault", "malformed", "drop", "dtd"])
+def test_a_fault_part_way_through_paging_changes_nothing(gw, pm, server, monkeypatch, kind):
+    source = make_source(pm, server, monkeypatch)
+    assert sync_source(gw.registry, pm, source, today=TODAY, trigger="test").status == "succeeded"
+    # Half the workers leave: a complete snapshot would end them.
+    for nik in sorted(server.state.employees)[::2]:
+        del server.state.employees[nik]
+    before = state_of(gw)
+    server.fail(page=3, kind=kind)
+
+    failed = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                         trigger="test", full=True)  # fmt: skip
+    assert failed.status == "failed"
+    run = gw.registry.get_run(failed.run_id)
+    assert run["status"] == "failed" and "kemenkes" in run["error"]
+    assert run["cursor_after"] is None
+    expected = {
+        "timeout": "Timeout",
+        "http500": "HTTP 500",
+        "soap_fault": "Fault",
+        "malformed": "XML",
+        "drop": "dropped",
+        "dtd": "DTDForbidden",
+    }[kind]
+    assert expected in run["error"], run["error"]
+    # Never a response body in the run record: it would put NIKs where people read.
+    assert "</" not in run["error"] and "pegawai" not in run["error"]
+    assert state_of(gw) == before  # nothing applied, nobody ended, cursor kept
+
+    server.heal()
+    again = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                        trigger="test", full=True)  # fmt: skip
+    assert again.status == "succeeded"
+    assert again.report.changes["ended"] == 115
+
+
+def test_transport_errors_are_retried_faults_are_not(gw, pm, server, monkeypatch):
+    source = make_source(pm, server, monkeypatch, retries=2)
+    server.fail(page=2, kind="http500", times=2)  # two failures, then the page is served
+    assert sync_source(gw.registry, pm, source, today=TODAY, trigger="test").status == "succeeded"
+    assert [r["page"] for r in server.requests].count(2) == 3
+
+    server.requests.clear()
+    server.fail(page=1, kind="soap_fault", times=1)
+    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch, retries=2),
+                         today=TODAY, trigger="test", full=True)  # fmt: skip
+    assert result.status == "failed"
+    assert len(server.requests) == 1  # a Fault is the server's answer: not asked again
+
+
+def test_wrong_password_is_a_failed_run_that_says_so(gw, pm, server, monkeypatch):
+    source = make_source(pm, server, monkeypatch)
+    monkeypatch.setenv("SIMPEG_PASSWORD", "salah")
+    result = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
+    assert result.status == "failed"
+    assert "Autentikasi gagal" in gw.registry.get_run(result.run_id)["error"]
+
+
+def test_missing_secret_fails_the_run_with_the_setting_named(gw, pm, server, monkeypatch):
+    source = make_source(pm, server, monkeypatch)
+    monkeypatch.delenv("SIMPEG_PASSWORD")
+    result = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
+    assert result.status == "failed"
+    assert "SIMPEG_PASSWORD" in gw.registry.get_run(result.run_id)["error"]
+
+
+def test_unreachable_server_fails_fast(gw, pm, monkeypatch):
+    class Gone:
+        url = "http://127.0.0.1:9/simpeg/ppnpn"  # discard port: nothing listens
+
+    source = make_source(pm, Gone, monkeypatch, retries=0)
+    result = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
+    assert result.status == "failed"
+    assert "connection" in gw.registry.get_run(result.run_id)["error"]

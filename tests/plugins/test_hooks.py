@@ -1,0 +1,214 @@
+"""Each hook, exercised through the real plugin manager (one `test_hook_<name>` per hookspec:
+tests/plugins/test_hookspecs.py checks that none is missing)."""
+
+from __future__ import annotations
+
+import types
+from datetime import date
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from gateway import CsvSource, Problem, RawRow, RowResult, hookimpl
+from gateway.cli_plugins import register_plugin_commands
+from gateway.domain.records import Severity
+from gateway.plugins import make_plugin_manager, source_catalog
+from gateway.sync import sync_source
+from tests.conftest import worker_row, write_roster
+
+TODAY = date(2025, 6, 2)
+
+
+class TestAgencyRoster(CsvSource):
+    __test__ = False  # not a pytest class
+    id = "test-agency-roster"
+    agency = "15.05"
+
+
+def plugin(**hooks):
+    """A plugin object whose attributes are the given hook implementations."""
+    return types.SimpleNamespace(**{name: hookimpl(fn) for name, fn in hooks.items()})
+
+
+def roster(tmp_path: Path, n: int = 4) -> Path:
+    return write_roster(tmp_path / "roster.csv", [worker_row(i) for i in range(n)])
+
+
+def sources_plugin():
+    return plugin(register_sources=lambda: [TestAgencyRoster])
+
+
+def sync(gw, pm, path, source_id="test-agency-roster"):
+    source = source_catalog(pm, {source_id: {"path": str(path)}})[source_id].create()
+    return sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
+
+
+def test_hook_register_sources(gw, tmp_path):
+    pm = make_plugin_manager(load_entry_points=False, plugins={"agency": sources_plugin()})
+    catalog = source_catalog(pm, {})
+    assert catalog["test-agency-roster"].plugin == "agency"
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.status == "succeeded" and result.report.changes["new"] == 4
+
+
+def test_register_sources_errors_cost_only_that_plugin(tmp_path):
+    def boom():
+        raise RuntimeError("bug in plugin")
+
+    class NoId(CsvSource):
+        agency = "15.05"
+
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={
+            "good": sources_plugin(),
+            "raises": plugin(register_sources=boom),
+            "bad-class": plugin(register_sources=lambda: [NoId, object]),
+        },
+    )
+    assert list(source_catalog(pm, {})) == ["test-agency-roster"]
+    assert "bug in plugin" in pm.load_errors["raises"][0]
+    assert len(pm.load_errors["bad-class"]) == 2
+
+
+def test_hook_validate_record(gw, tmp_path):
+    def validate_record(source, raw: RawRow, result: RowResult) -> list[Problem]:
+        if source.agency == "15.05" and raw.row == 2:
+            return [Problem(raw.row, "wage", "too_low_here", Severity.ERROR, "rendah", "low")]
+        return []
+
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={"agency": sources_plugin(), "rules": plugin(validate_record=validate_record)},
+    )
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.report.rejected == 1 and result.report.accepted == 3
+    assert {p["code"] for p in result.report.problems} == {"too_low_here"}
+
+
+def test_validate_record_raising_fails_its_own_plugins_run(gw, tmp_path):
+    own = sources_plugin()
+    own.validate_record = hookimpl(lambda source, raw, result: 1 / 0)
+    pm = make_plugin_manager(load_entry_points=False, plugins={"agency": own})
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.status == "failed"
+    assert "ZeroDivisionError" in gw.registry.get_run(result.run_id)["error"]
+    assert gw.registry.count_active("15.05") == 0
+
+
+def test_validate_record_raising_in_another_plugin_is_switched_off(gw, tmp_path):
+    other = plugin(validate_record=lambda source, raw, result: 1 / 0)
+    pm = make_plugin_manager(
+        load_entry_points=False, plugins={"agency": sources_plugin(), "other": other}
+    )
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.status == "succeeded" and result.report.accepted == 4
+    assert [p["code"] for p in result.report.problems] == ["plugin_check_failed"]
+
+
+def test_hook_after_run(gw, tmp_path):
+    seen = []
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={
+            "agency": sources_plugin(),
+            "notify": plugin(after_run=lambda source, run: seen.append((source.id, run["status"]))),
+            "broken": plugin(after_run=lambda run: 1 / 0),
+        },
+    )
+    result = sync(gw, pm, roster(tmp_path))
+    assert seen == [("test-agency-roster", "succeeded")]
+    assert result.status == "succeeded"  # a failing notification does not change the run
+    assert "ZeroDivisionError" in result.warnings[0]
+
+
+def test_hook_register_commands():
+    @click.command("hello")
+    def hello() -> None:
+        click.echo("halo dari plugin")
+
+    cli = click.Group("jamsos")
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={
+            "cmds": plugin(register_commands=lambda cli: cli.add_command(hello)),
+            "broken": plugin(register_commands=lambda cli: 1 / 0),
+        },
+    )
+    register_plugin_commands(cli, pm=pm)
+    out = CliRunner().invoke(cli, ["hello"])
+    assert out.output == "halo dari plugin\n"
+
+
+def test_hook_prepare_demo(gw, tmp_path):
+    def prepare_demo(instance_path: str):
+        folder = Path(instance_path) / "drop"
+        folder.mkdir()
+        roster(folder)
+        return {"test-agency-roster": {"folder": str(folder)}}
+
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={"agency": sources_plugin(), "demo": plugin(prepare_demo=prepare_demo)},
+    )
+    (settings,) = pm.hook.prepare_demo(instance_path=str(tmp_path))
+    source = source_catalog(pm, settings)["test-agency-roster"].create()
+    first = sync_source(gw.registry, pm, source, today=TODAY, trigger="demo")
+    again = sync_source(gw.registry, pm, source, today=TODAY, trigger="demo")
+    assert first.status == "succeeded"
+    assert again.status == "nothing_new"  # the drop folder's file is processed once
+
+
+def test_import_error_and_bad_hooks_are_reported_not_raised():
+    pm = make_plugin_manager(
+        load_entry_points=False,
+        plugins={
+            "missing": EntryPoint("missing", "jamsos_no_such_module", "jamsos_gateway"),
+            "typo": plugin(regster_sources=lambda: []),
+            "signature": plugin(validate_record=lambda source, row: None),
+            "fine": sources_plugin(),
+        },
+    )
+    assert "ModuleNotFoundError" in pm.load_errors["missing"][0]
+    assert "regster_sources" in pm.load_errors["typo"][0]
+    assert "row" in pm.load_errors["signature"][0]
+    assert pm.get_plugin("typo") is None and pm.get_plugin("fine") is not None
+
+
+def test_allow_list_from_the_environment(monkeypatch):
+    monkeypatch.setenv("JAMSOS_PLUGINS", "kemendes, apbd")
+    pm = make_plugin_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert names == {"builtin", "kemendes", "apbd"}
+    monkeypatch.delenv("JAMSOS_PLUGINS")
+    assert {"kemenkes", "regional_roster"} <= {
+        n for n, _ in make_plugin_manager().list_name_plugin()
+    }
+
+
+def test_each_app_has_its_own_plugin_manager(app):
+    from gateway.app import create_app
+
+    other = create_app({"INSTANCE_PATH": "unused", "CONFIG_FILE": None})
+    assert app.extensions["jamsos"].plugins is not other.extensions["jamsos"].plugins
+
+
+def test_category_outside_the_sources_categories_is_rejected(gw, tmp_path):
+    class PpnpnOnly(TestAgencyRoster):
+        categories = ("ppnpn",)
+
+    pm = make_plugin_manager(
+        load_entry_points=False, plugins={"agency": plugin(register_sources=lambda: [PpnpnOnly])}
+    )
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.status == "rejected"  # the regency's default category is honorer
+    assert {p["code"] for p in result.report.problems} == {"category_not_allowed"}
+
+
+@pytest.fixture(autouse=True)
+def _no_sources_file(monkeypatch):
+    monkeypatch.delenv("JAMSOS_SOURCES_FILE", raising=False)
+    monkeypatch.delenv("JAMSOS_PLUGINS", raising=False)
