@@ -26,6 +26,7 @@ from gateway.cli_plugins import (
 )
 from gateway.cli_report import print_report, progress_bar
 from gateway.cli_trust import audit_group, keys_rotate, keys_status, receipt
+from gateway.cli_users import users_group
 from gateway.config import ConfigError
 from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category
@@ -62,6 +63,7 @@ main.add_command(budget)
 main.add_command(receipt)
 main.add_command(audit_group)
 main.add_command(coverage_command)
+main.add_command(users_group)
 
 
 def _agency(code: str) -> Agency:

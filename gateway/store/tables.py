@@ -200,3 +200,31 @@ receipts = Table(
     Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),
     Column("receipt", Text, nullable=False),
 )
+
+# -- dashboard (migration 0004) -----------------------------------------------------------------
+
+# Compliance staff who log in to the dashboard (gateway/users.py). Agencies never log in here:
+# they use API keys. Passwords are stored only as scrypt hashes.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | operator (DESIGN §5)
+    Column("display_name", Text),
+    # Consecutive failed logins; at the limit the account locks until `locked_until`.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("last_login_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True)),
+)
+
+# Keyset paging of an agency's workers (WHERE agency = ? AND id > ? ORDER BY id) must not sort
+# a million rows: the dashboard's agency page walks this index.
+ix_enrollments_agency_id = Index("ix_enrollments_agency_id", enrollments.c.agency, enrollments.c.id)
+# The overview groups runs by (agency, source) and reads each group's latest runs.
+ix_runs_agency_source_id = Index(
+    "ix_runs_agency_source_id", runs.c.agency, runs.c.source, runs.c.id
+)
