@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, redirect, request, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from gateway.config import load_config
+from gateway.config import load_config, resolve_secret
 from gateway.security.crypto import KeyRing, load_keyring
 from gateway.security.receipts import ReceiptSigner, load_signer
 from gateway.security.rotation import check_keys
@@ -88,17 +89,31 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_UPLOAD_MB"] * 1024 * 1024
     app.extensions["jamsos"] = Gateway(settings)
+    # Signs the dashboard's session cookie: JAMSOS_SECRET_KEY or SECRET_KEY in the TOML file
+    # (a $env:/$file: reference); with neither, gateway/web/auth.py creates one in the
+    # instance folder on first use, like the development key file.
+    app.config["SECRET_KEY"] = resolve_secret(
+        os.environ.get("JAMSOS_SECRET_KEY") or settings.get("SECRET_KEY")
+    )
 
     from gateway.api import bp as api_bp
+    from gateway.metrics import bp as ops_bp
+    from gateway.web import bp as web_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(ops_bp)
 
     @app.get("/")
-    def index() -> dict[str, Any]:
+    def index() -> Any:
+        # A person's browser goes to the dashboard; an API client gets the service map.
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return redirect(url_for("web.overview"))
         return {
             "service": "Jamsos Gateway",
             "api": "/api/v1",
             "openapi": "/api/v1/openapi.json",
+            "dashboard": "/dashboard/",
         }
 
     return app

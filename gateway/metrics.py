@@ -1,0 +1,122 @@
+"""Operations endpoints: /metrics (Prometheus text), /healthz (the process answers) and
+/readyz (the database answers and its schema is the one this code expects).
+
+Metrics are read from the database at scrape time by a custom collector, not counted in
+process memory: several gunicorn workers (and the CLI, and Airflow) write runs, and every
+one of them must report the same totals whichever worker the scrape reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+
+from gateway.store import db
+from gateway.store.tables import runs
+
+bp = Blueprint("ops", __name__)
+
+HEALTH_STATES = ("healthy", "stale", "failing", "never", "running")
+
+
+class RegistryCollector(Collector):
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Any]:
+        from gateway.web.health import configured_sources, load_feeds
+
+        gw = self.app.extensions["jamsos"]
+        engine = gw.registry.engine
+        # A gauge: a run moves from "running" to its outcome, so a status's count can fall.
+        by_status = GaugeMetricFamily(
+            "jamsos_runs", "Runs recorded, by current status.", labels=["status"]
+        )
+        rows = CounterMetricFamily(
+            "jamsos_rows", "Roster rows read by all runs, by outcome.", labels=["outcome"]
+        )
+        with engine.connect() as conn:
+            for status, n in conn.execute(
+                select(runs.c.status, func.count()).group_by(runs.c.status)
+            ):
+                by_status.add_metric([status], n)
+            accepted, rejected = conn.execute(
+                select(func.coalesce(func.sum(runs.c.accepted), 0),
+                       func.coalesce(func.sum(runs.c.rejected), 0))
+            ).one()
+        rows.add_metric(["accepted"], accepted)
+        rows.add_metric(["rejected"], rejected)
+        yield by_status
+        yield rows
+
+        stale_days = int(gw.config.get("UPLOAD_STALE_DAYS") or 92)
+        feeds = load_feeds(engine, configured_sources(gw), upload_stale_days=stale_days,
+                           with_trend=False)
+        now = datetime.now(UTC)
+        staleness = GaugeMetricFamily(
+            "jamsos_source_staleness_seconds",
+            "Seconds since the source's last successful run started (absent: never).",
+            labels=["agency", "source"],
+        )
+        last_ok = GaugeMetricFamily(
+            "jamsos_source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful run.",
+            labels=["agency", "source"],
+        )
+        health = GaugeMetricFamily(
+            "jamsos_source_health",
+            "1 for the source's current health state (failing, stale, never, running, "
+            "healthy), as the dashboard judges it against the source's schedule.",
+            labels=["agency", "source", "state"],
+        )
+        for f in feeds:
+            labels = [f.agency, f.source]
+            if f.last_ok_at is not None:
+                staleness.add_metric(labels, (now - f.last_ok_at).total_seconds())
+                last_ok.add_metric(labels, f.last_ok_at.timestamp())
+            for state in HEALTH_STATES:
+                health.add_metric([*labels, state], 1.0 if f.health == state else 0.0)
+        yield staleness
+        yield last_ok
+        yield health
+
+
+@bp.record_once
+def _register(state: Any) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RegistryCollector(state.app))
+    state.app.extensions["jamsos_metrics"] = registry
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = current_app.extensions["jamsos_metrics"]
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """Ready when the database answers and is at the head revision. Checks only: never
+    migrates (a load balancer polls this every few seconds)."""
+    engine = current_app.extensions["jamsos"].engine
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        current, head = db.current_revision(engine), db.head_revision()
+    except Exception as exc:
+        return {"status": "unavailable", "database": f"{type(exc).__name__}: {exc}"[:300]}, 503
+    if current != head:
+        return {"status": "unavailable", "schema": current, "expected": head}, 503
+    return {"status": "ready", "schema": current}

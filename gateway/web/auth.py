@@ -1,0 +1,164 @@
+"""Dashboard sessions: login, logout, the signing key of the session cookie, and CSRF.
+
+The session is Flask's signed cookie (HttpOnly, SameSite=Lax), holding the user id and the
+CSRF token; nothing secret about the data. Every POST of the blueprint must carry the
+session's token (a hidden form field), compared in constant time: SameSite alone does not
+cover older browsers or a same-site attacker. A hand-written token is twenty lines; Flask-WTF
+would bring WTForms for forms this small.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hmac
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+
+from gateway.app import gateway
+from gateway.users import User, authenticate, get_user
+from gateway.web import bp
+from gateway.web.i18n import fmt_dt, tr
+
+SECRET_FILE = "secret_key"
+SESSION_LIFETIME = timedelta(hours=8)  # one working day; then log in again
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Use JAMSOS_SECRET_KEY / SECRET_KEY when configured; otherwise create one in the instance
+    folder (mode 0600) the first time a session is needed, like the development key file.
+
+    Several gunicorn workers may race here: the key is written to a temporary file and
+    hard-linked into place, so exactly one wins and every worker reads the same key.
+    """
+    if app.config.get("SECRET_KEY"):
+        return
+    path = Path(app.config["INSTANCE_PATH"]) / SECRET_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            os.chmod(tmp, 0o600)
+            with contextlib.suppress(FileExistsError):  # another worker was first: use its
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+class _KeyedSessionInterface(SecureCookieSessionInterface):
+    """Flask's cookie session, with the signing key made (or read) just before the first
+    session is opened: the app factory stays free of file I/O."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        ensure_secret_key(app)
+        return super().open_session(app, request)
+
+
+@bp.record_once
+def _configure(state: Any) -> None:
+    app = state.app
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    app.session_interface = _KeyedSessionInterface()
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, description="csrf")
+
+
+@bp.before_request
+def _load_user() -> None:
+    g.user = None
+    uid = session.get("uid")
+    if uid is not None:
+        g.user = get_user(gateway().registry.engine, uid)
+        if g.user is None:  # disabled or deleted meanwhile: the session ends
+            session.pop("uid", None)
+
+
+def current_user() -> User | None:
+    return getattr(g, "user", None)
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path on this site: an open redirect after login is a phishing aid.
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("web.overview")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        result = authenticate(
+            gateway().registry.engine,
+            request.form.get("username", ""),
+            request.form.get("password", ""),
+        )
+        if result.user is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session (and CSRF token) at login: no fixation
+            session.permanent = True
+            session["uid"] = result.user.id
+            if lang:
+                session["lang"] = lang
+            return redirect(_safe_next(request.form.get("next")))
+        if result.outcome == "locked":
+            until = fmt_dt(result.locked_until)
+            error = tr(
+                f"Terlalu banyak percobaan gagal. Akun dikunci sampai {until}.",
+                f"Too many failed attempts. The account is locked until {until}.",
+            )
+        else:
+            error = tr("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+    status = 401 if error else 200
+    return render_template(
+        "login.html", error=error, next=request.values.get("next", "")
+    ), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("web.login"))

@@ -1,0 +1,233 @@
+"""Figures of the overview, budget and coverage pages, with the caching that keeps them fast
+on a registry of a million enrollments.
+
+* Counts of enrollments per agency and the coverage table scan the enrollments index once:
+  they are kept for COUNTS_TTL seconds per process (a dashboard a minute behind is fine).
+* A budget check streams every enrollment of a government through the contribution rules
+  (about 8 s per million): it is computed on demand and kept until that government's
+  registry or budget changes (its latest succeeded run, its allocation rows), which two
+  cheap grouped queries tell for all governments at once. A page view computes unchecked
+  governments for at most BUDGET_AUTO_SECONDS, smallest first, and offers the rest as a
+  "check" link: the page answers quickly however large the registry is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Engine, and_, func, select
+
+from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.budget import check_budget
+from gateway.coverage import coverage, load_targets
+from gateway.domain.budget import BudgetCheck
+from gateway.rates import load_packages, load_schedule
+from gateway.store.tables import budget_allocations, enrollments, runs
+
+COUNTS_TTL = 60.0
+BUDGET_AUTO_SECONDS = 2.0
+
+
+class _Cache:
+    """A tiny per-app cache: value and when it was made, under a lock (threaded servers)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.items: dict[Any, tuple[float, Any, Any]] = {}
+
+    def get(self, key: Any, make: Callable[[], Any], *, ttl: float | None = None,
+            stamp: Any = None) -> Any:
+        """The cached value if younger than `ttl` (and made under the same `stamp`), else
+        a fresh one."""
+        now = time.monotonic()
+        with self.lock:
+            hit = self.items.get(key)
+        if hit is not None and hit[1] == stamp and (ttl is None or now - hit[0] < ttl):
+            return hit[2]
+        value = make()
+        with self.lock:
+            self.items[key] = (now, stamp, value)
+        return value
+
+    def peek(self, key: Any, stamp: Any) -> Any:
+        with self.lock:
+            hit = self.items.get(key)
+        return hit[2] if hit is not None and hit[1] == stamp else None
+
+
+def cache() -> _Cache:
+    return current_app.extensions.setdefault("jamsos_web_cache", _Cache())
+
+
+def display_name(name: str) -> str:
+    return name.title() if name.isupper() else name
+
+
+def agency_name(code: str) -> str:
+    """A name for people: the region table writes names in capitals ("KABUPATEN MUARO
+    JAMBI"), which read as shouting in a table; a province's own government is named so."""
+    try:
+        agency = resolve_agency(code)
+    except UnknownAgency:
+        return code
+    name = display_name(agency.name)
+    return f"Provinsi {name}" if agency.kind == "province" else name
+
+
+def enrollment_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    """{agency: {"active": n, "ended": m}}: one pass over the (agency, status) index."""
+
+    def make() -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        query = select(enrollments.c.agency, enrollments.c.status, func.count()).group_by(
+            enrollments.c.agency, enrollments.c.status
+        )
+        with engine.connect() as conn:
+            for agency, status, n in conn.execute(query):
+                out.setdefault(agency, {"active": 0, "ended": 0})[status] = n
+        return out
+
+    return cache().get("enrollment_counts", make, ttl=COUNTS_TTL)
+
+
+def coverage_table(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    return cache().get("coverage", lambda: coverage(engine, load_targets()), ttl=COUNTS_TTL)
+
+
+# -- budget -------------------------------------------------------------------------------------
+
+
+@dataclass
+class BudgetRow:
+    code: str
+    name: str
+    active: int
+    allocated: int | None  # the allocation the check uses (APBD feed wins over declared)
+    allocation_source: str | None
+    check: BudgetCheck | None  # None: not computed yet
+
+    @property
+    def status(self) -> str:
+        if self.check is not None:
+            return self.check.status
+        return "no_budget" if not self.allocated else "unchecked"
+
+
+def _stamps(engine: Engine, year: int) -> tuple[dict[str, int], dict[str, tuple]]:
+    """Per government: its latest succeeded run, and a signature of its allocation rows."""
+    with engine.connect() as conn:
+        last_run = dict(
+            conn.execute(
+                select(runs.c.agency, func.max(runs.c.id))
+                .where(runs.c.status == "succeeded")
+                .group_by(runs.c.agency)
+            ).all()
+        )
+        alloc: dict[str, tuple] = {}
+        for gov, source, n, top, total in conn.execute(
+            select(
+                budget_allocations.c.government,
+                budget_allocations.c.source,
+                func.count(),
+                func.max(budget_allocations.c.id),
+                func.sum(budget_allocations.c.amount),
+            )
+            .where(budget_allocations.c.fiscal_year == year)
+            .group_by(budget_allocations.c.government, budget_allocations.c.source)
+            .order_by(budget_allocations.c.government, budget_allocations.c.source)
+        ):
+            # Both sources count: a new declaration changes the check's "disagreement".
+            alloc[gov] = (*alloc.get(gov, ()), (source, n, top, int(total or 0)))
+    return last_run, alloc
+
+
+def _chosen_allocation(entries: tuple) -> tuple[int | None, str | None]:
+    """(total, source) of a government's allocation as the check reads it: the APBD feed
+    wins over a declaration made with the roster."""
+    by_source = {source: total for source, _n, _top, total in entries}
+    for source in ("apbd", "declared"):
+        if source in by_source:
+            return by_source[source], source
+    return None, None
+
+
+def budget_check_cached(engine: Engine, government: str, year: int,
+                        stamp: Any = None) -> BudgetCheck:
+    if stamp is None:
+        last_run, alloc = _stamps(engine, year)
+        stamp = (last_run.get(government), alloc.get(government))
+    return cache().get(
+        ("budget", government, year),
+        lambda: check_budget(engine, government, year, schedule=load_schedule(),
+                             packages=load_packages()),
+        stamp=stamp,
+    )
+
+
+def budget_rows(engine: Engine, year: int, *, auto_seconds: float = BUDGET_AUTO_SECONDS,
+                check: str | None = None) -> list[BudgetRow]:
+    """Every government with workers or an allocation for `year`, with the checks known."""
+    counts = enrollment_counts(engine)
+    last_run, alloc = _stamps(engine, year)
+    codes = {c for c in counts if c[:1].isdigit()} | set(alloc)
+    rows = []
+    for code in codes:
+        stamp = (last_run.get(code), alloc.get(code))
+        total, source = _chosen_allocation(alloc.get(code, ()))
+        rows.append(
+            BudgetRow(code, agency_name(code), counts.get(code, {}).get("active", 0), total,
+                      source, cache().peek(("budget", code, year), stamp))
+        )
+    deadline = time.monotonic() + auto_seconds
+    for row in sorted(rows, key=lambda r: (r.code != check, r.active)):
+        if row.check is None and (row.code == check or time.monotonic() < deadline):
+            row.check = budget_check_cached(
+                engine, row.code, year, (last_run.get(row.code), alloc.get(row.code))
+            )
+    order = {"no_budget": 0, "shortfall": 1, "unchecked": 2, "sufficient": 3}
+    return sorted(rows, key=lambda r: (order[r.status], -(r.check.gap if r.check else 0),
+                                       r.code))
+
+
+def budget_years(engine: Engine) -> list[int]:
+    """Years with an allocation, plus this year and the next (budgets are made a year ahead)."""
+    with engine.connect() as conn:
+        years = set(
+            conn.execute(select(budget_allocations.c.fiscal_year).distinct()).scalars()
+        )
+    this = date.today().year
+    return sorted(years | {this, this + 1}, reverse=True)
+
+
+def runs_of(engine: Engine, agency: str, limit: int = 10) -> list[dict[str, Any]]:
+    query = (
+        select(runs.c.id, runs.c.source, runs.c.status, runs.c.started_at, runs.c.rows,
+               runs.c.accepted, runs.c.rejected, runs.c.new, runs.c.changed, runs.c.ended)
+        .where(runs.c.agency == agency)
+        .order_by(runs.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def monthly_changes(engine: Engine, agency: str) -> list[tuple[str, int, int, int]]:
+    """(YYYY-MM, new, changed, ended) per month from the agency's succeeded runs: the runs
+    table already counts each run's changes, so the history table is not scanned."""
+    query = select(runs.c.started_at, runs.c.new, runs.c.changed, runs.c.ended).where(
+        and_(runs.c.agency == agency, runs.c.status == "succeeded")
+    )
+    months: dict[str, list[int]] = {}
+    with engine.connect() as conn:
+        for started, new, changed, ended in conn.execute(query):
+            bucket = months.setdefault(started.strftime("%Y-%m"), [0, 0, 0])
+            bucket[0] += new
+            bucket[1] += changed
+            bucket[2] += ended
+    return [(m, *v) for m, v in sorted(months.items())]  # type: ignore[misc]

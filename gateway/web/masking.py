@@ -1,0 +1,26 @@
+"""What the dashboard shows of a worker's identity (DESIGN §5: compliance staff read
+everything, PII masked).
+
+* NIK: `150501******0001` (gateway.domain.nik.mask_nik): region and serial stay readable, the
+  birth date is hidden.
+* Name: the first word and the initials of the others, "Siti R. W.", so staff can tell two
+  workers apart in a list and match a row to a roster line, without the full name being on
+  a screen anyone walks past. A one-word name (common in Indonesia: "Sukarno") would be shown
+  whole that way, so it shows its first two letters and a fixed "***": the length of the name
+  is never given away.
+"""
+
+from __future__ import annotations
+
+from gateway.domain.nik import mask_nik
+
+__all__ = ["mask_name", "mask_nik"]
+
+
+def mask_name(name: str) -> str:
+    words = name.split()
+    if not words:
+        return ""
+    if len(words) == 1:
+        return f"{words[0][:2]}***"
+    return " ".join([words[0], *(f"{w[0]}." for w in words[1:])])

@@ -1,0 +1,255 @@
+"""Overview, agency, budget and coverage pages (staff only)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+from sqlalchemy import and_, func, select
+
+from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.app import gateway
+from gateway.domain.nik import normalize_nik
+from gateway.store.tables import enrollments, workers
+from gateway.web import bp
+from gateway.web.auth import login_required
+from gateway.web.charts import AMBER, BLUE, GREEN, RED, Bar, bar_chart, column_chart
+from gateway.web.charts import progress_chart as progress
+from gateway.web.data import (
+    budget_check_cached,
+    budget_rows,
+    budget_years,
+    coverage_table,
+    display_name,
+    enrollment_counts,
+    monthly_changes,
+    runs_of,
+)
+from gateway.web.health import UPLOAD_STALE_DAYS, configured_sources, health_counts, load_feeds
+from gateway.web.i18n import fmt_int, fmt_pct, fmt_rp, tr
+from gateway.web.masking import mask_name, mask_nik
+
+PAGE = 50
+
+
+def _engine() -> Any:
+    return gateway().registry.engine
+
+
+def _feeds() -> list[Any]:
+    gw = gateway()
+    stale_days = int(gw.config.get("UPLOAD_STALE_DAYS") or UPLOAD_STALE_DAYS)
+    return load_feeds(gw.registry.engine, configured_sources(gw), upload_stale_days=stale_days)
+
+
+def _year() -> int:
+    year = request.args.get("year", type=int)
+    return year if year and 2000 <= year <= 2100 else date.today().year
+
+
+def coverage_chart(rows: list[dict[str, Any]]) -> Any:
+    targeted = [r for r in rows if r["target"]]
+    return progress(
+        [(display_name(r["name"]), r["enrolled"] / r["target"],
+          f"{fmt_pct(r['percent'])} · {tr('kurang', 'gap')} {fmt_int(r['gap'])}")
+         for r in targeted],
+        title=tr("Terdaftar terhadap target per provinsi", "Enrolled against target by province"),
+    )
+
+
+@bp.get("/")
+@login_required
+def overview() -> Any:
+    feeds = _feeds()
+    year = date.today().year
+    budget = budget_rows(_engine(), year, auto_seconds=1.0)
+    provinces = coverage_table(_engine())["provinces"]
+    shown = request.args.get("health")
+    listed = [f for f in feeds if not shown or f.health == shown]
+    return render_template(
+        "overview.html",
+        feeds=listed[:PAGE],
+        more_feeds=max(0, len(listed) - PAGE),
+        counts=health_counts(feeds),
+        shown=shown,
+        year=year,
+        budget=budget,
+        budget_counts={s: sum(1 for b in budget if b.status == s)
+                       for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
+        provinces=provinces,
+        coverage_chart=coverage_chart(provinces),
+    )
+
+
+@bp.get("/feeds")
+@login_required
+def feeds_page() -> Any:
+    feeds = _feeds()
+    shown = request.args.get("health")
+    listed = [f for f in feeds if not shown or f.health == shown]
+    page = max(1, request.args.get("page", 1, type=int))
+    return render_template(
+        "feeds.html", feeds=listed[(page - 1) * PAGE : page * PAGE], page=page,
+        pages=max(1, -(-len(listed) // PAGE)), counts=health_counts(feeds), shown=shown,
+    )
+
+
+# -- agency ---------------------------------------------------------------------------------------
+
+
+def _worker_page(code: str, status: str | None, after: int | None, before: int | None
+                 ) -> tuple[list[dict[str, Any]], bool, bool]:
+    """One page of the agency's workers by keyset on the enrollment id; (rows, has_prev,
+    has_next). Only the rows shown are decrypted, and only to be masked."""
+    cond = [enrollments.c.agency == code]
+    if status:
+        cond.append(enrollments.c.status == status)
+    query = select(
+        enrollments.c.id, enrollments.c.category, enrollments.c.position,
+        enrollments.c.work_unit, enrollments.c.wage, enrollments.c.start_date,
+        enrollments.c.end_date, enrollments.c.status, workers.c.nik_enc, workers.c.name_enc,
+        workers.c.gender,
+    ).join(workers, workers.c.id == enrollments.c.worker_id)
+    if before is not None:
+        query = query.where(and_(*cond, enrollments.c.id < before))
+        query = query.order_by(enrollments.c.id.desc())
+    else:
+        if after is not None:
+            cond.append(enrollments.c.id > after)
+        query = query.where(and_(*cond)).order_by(enrollments.c.id)
+    with _engine().connect() as conn:
+        rows = [dict(r) for r in conn.execute(query.limit(PAGE + 1)).mappings()]
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    if before is not None:
+        rows.reverse()
+    ring = gateway().registry.keyring
+    for r in rows:
+        r["nik"] = mask_nik(ring.decrypt(r.pop("nik_enc"), "workers.nik"))
+        r["name"] = mask_name(ring.decrypt(r.pop("name_enc"), "workers.name"))
+    has_prev = (after is not None) or (before is not None and more)
+    has_next = (before is not None) or more
+    return rows, has_prev, has_next
+
+
+@bp.route("/agencies/<code>", methods=["GET", "POST"])
+@login_required
+def agency(code: str) -> Any:
+    try:
+        found = resolve_agency(code)
+    except UnknownAgency:
+        abort(404)
+    if found.code != code:
+        return redirect(url_for("web.agency", code=found.code))
+    status = request.args.get("status") if request.args.get("status") in ("active", "ended") \
+        else None
+    rows, has_prev, has_next = _worker_page(
+        code, status, request.args.get("after", type=int), request.args.get("before", type=int)
+    )
+    with _engine().connect() as conn:
+        counts = dict(conn.execute(
+            select(enrollments.c.status, func.count())
+            .where(enrollments.c.agency == code).group_by(enrollments.c.status)
+        ).all())
+    months = monthly_changes(_engine(), code)
+    chart = column_chart(
+        [(m, (new, ended)) for m, new, _changed, ended in months[-24:]],
+        [(tr("baru", "new"), GREEN), (tr("diakhiri", "ended"), RED)],
+        title=tr("Perubahan per bulan", "Changes per month"),
+    )
+    searched = None
+    if request.method == "POST":  # a NIK never goes into a URL (access logs keep URLs)
+        searched = _search(code, request.form.get("nik", ""))
+    return render_template(
+        "agency.html", agency=found, rows=rows, has_prev=has_prev, has_next=has_next,
+        status=status, counts=counts, months=months[-24:], chart=chart,
+        runs=runs_of(_engine(), code), searched=searched,
+    )
+
+
+def _search(code: str, nik: str) -> dict[str, Any]:
+    found = gateway().registry.find_worker(normalize_nik(nik)) if nik.strip() else None
+    mine = [e for e in (found or {}).get("enrollments", []) if e["agency"] == code]
+    if not found or not mine:
+        return {"found": False}
+    return {"found": True, "nik": found["nik"], "name": mask_name(found["name"]),
+            "enrollments": mine}
+
+
+# -- budget ---------------------------------------------------------------------------------------
+
+
+@bp.get("/budget")
+@login_required
+def budget() -> Any:
+    year = _year()
+    rows = budget_rows(_engine(), year, check=request.args.get("check"))
+    shown = request.args.get("status")
+    listed = [r for r in rows if not shown or r.status == shown]
+    page = max(1, request.args.get("page", 1, type=int))
+    page_rows = listed[(page - 1) * PAGE : page * PAGE]
+    checked = [r for r in page_rows if r.check is not None and (r.check.obligation or
+                                                                  r.check.allocated)]
+    chart = bar_chart(
+        [Bar(r.name, (r.check.allocated, r.check.obligation),  # type: ignore
+             note=(f"{tr('kurang', 'gap')} {fmt_rp(r.check.gap)}" if r.check.gap  # type: ignore
+                   else "OK"), highlight=bool(r.check.gap))  # type: ignore[union-attr]
+         for r in checked[:20]],
+        [(tr("alokasi", "allocation"), BLUE), (tr("kewajiban", "obligation"), AMBER)],
+        title=tr(f"Alokasi dan kewajiban {year}", f"Allocation and obligation {year}"),
+        value_format=fmt_rp,
+    )
+    return render_template(
+        "budget.html", year=year, years=budget_years(_engine()), rows=page_rows, page=page,
+        pages=max(1, -(-len(listed) // PAGE)), shown=shown, chart=chart,
+        counts={s: sum(1 for r in rows if r.status == s)
+                for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
+    )
+
+
+@bp.get("/budget/<government>")
+@login_required
+def budget_detail(government: str) -> Any:
+    try:
+        found = resolve_agency(government)
+    except UnknownAgency:
+        abort(404)
+    if found.kind == "ministry":
+        abort(404)
+    year = _year()
+    check = budget_check_cached(_engine(), found.code, year)
+    chart = bar_chart(
+        [Bar(line.program.upper(), (line.allocated or 0, line.obligation),
+             note=f"{tr('kurang', 'gap')} {fmt_rp(line.gap)}" if line.gap else "OK",
+             highlight=bool(line.gap)) for line in check.lines],
+        [(tr("alokasi", "allocation"), BLUE), (tr("kewajiban", "obligation"), AMBER)],
+        title=tr(f"Per program {year}", f"By program {year}"),
+        value_format=fmt_rp,
+    )
+    return render_template("budget_detail.html", agency=found, year=year, check=check,
+                           chart=chart, years=budget_years(_engine()))
+
+
+# -- coverage -------------------------------------------------------------------------------------
+
+
+@bp.get("/coverage")
+@login_required
+def coverage_page() -> Any:
+    table = coverage_table(_engine())
+    provinces = table["provinces"]
+    enrolled = sorted((r for r in provinces if r["enrolled"]), key=lambda r: -r["enrolled"])
+    chart = bar_chart(
+        [Bar(display_name(r["name"]), (r["enrolled"],), note=fmt_int(r["enrolled"]))
+         for r in enrolled[:20]],
+        [(tr("terdaftar (aktif)", "enrolled (active)"), BLUE)],
+        title=tr("Pekerja terdaftar per provinsi", "Enrolled workers by province"),
+        value_format=fmt_int,
+    )
+    return render_template(
+        "coverage.html", table=table, target_chart=coverage_chart(provinces), chart=chart,
+        counts=enrollment_counts(_engine()), display_name=display_name,
+    )
+
+

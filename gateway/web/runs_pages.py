@@ -1,0 +1,179 @@
+"""Runs: the list, one run's detail with its problems, and the problems as CSV.
+
+Problems are paged by keyset on (row, id) over the (run_id, row) index, so page 500 of a run
+with a million problems costs what page 1 costs. The CSV is streamed in chunks the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, abort, render_template, request, session, stream_with_context, url_for
+from sqlalchemy import and_, func, or_, select
+
+from gateway.app import gateway
+from gateway.report_text import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
+from gateway.store.tables import problems, runs
+from gateway.web import bp
+from gateway.web.auth import current_user, login_required
+from gateway.web.i18n import aware
+
+PAGE = 100
+RUNS_PAGE = 50
+CSV_CHUNK = 5000
+RUN_STATUSES = ("succeeded", "rejected", "failed", "running")
+
+
+def _engine() -> Any:
+    return gateway().registry.engine
+
+
+@bp.get("/runs")
+@login_required
+def runs_list() -> Any:
+    cond = []
+    agency, source = request.args.get("agency"), request.args.get("source")
+    status = request.args.get("status")
+    if agency:
+        cond.append(runs.c.agency == agency)
+    if source:
+        cond.append(runs.c.source == source)
+    if status in RUN_STATUSES:
+        cond.append(runs.c.status == status)
+    before = request.args.get("before", type=int)
+    if before:
+        cond.append(runs.c.id < before)
+    query = select(runs).where(*cond).order_by(runs.c.id.desc()).limit(RUNS_PAGE + 1)
+    with _engine().connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    return render_template(
+        "runs.html", runs=rows[:RUNS_PAGE], more=len(rows) > RUNS_PAGE, agency=agency,
+        source=source, status=status, statuses=RUN_STATUSES, status_text=status_text,
+    )
+
+
+def _filters() -> dict[str, str]:
+    out = {}
+    for key in ("code", "field", "severity"):
+        value = request.args.get(key)
+        if value:
+            out[key] = value
+    return out
+
+
+def _problem_query(run_id: int, filters: dict[str, str]) -> Any:
+    cond = [problems.c.run_id == run_id]
+    if "code" in filters:
+        cond.append(problems.c.code == filters["code"])
+    if "field" in filters:
+        # "-" stands for problems about the whole file (no field)
+        cond.append(problems.c.field.is_(None) if filters["field"] == "-"
+                    else problems.c.field == filters["field"])
+    if "severity" in filters:
+        cond.append(problems.c.severity == filters["severity"])
+    return select(
+        problems.c.id, problems.c.row, problems.c.field, problems.c.code, problems.c.severity,
+        problems.c.message_id, problems.c.message_en,
+    ).where(and_(*cond))
+
+
+def _after(query: Any, after: str | None) -> Any:
+    """Keyset: rows after (row, id), written "row.id" in the link."""
+    if after:
+        try:
+            row, pid = (int(x) for x in after.split(".", 1))
+        except ValueError:
+            abort(400)
+        query = query.where(or_(problems.c.row > row,
+                                and_(problems.c.row == row, problems.c.id > pid)))
+    return query.order_by(problems.c.row, problems.c.id)
+
+
+def _may_read(run: dict[str, Any]) -> bool:
+    """Staff read every run; a submitter reads the runs it sent from this browser session
+    (the upload page remembers them), nothing else."""
+    return current_user() is not None or run["id"] in session.get("submitted_runs", [])
+
+
+@bp.get("/runs/<int:run_id>")
+@login_required
+def run_detail(run_id: int) -> Any:
+    run = gateway().registry.get_run(run_id)
+    if run is None:
+        abort(404)
+    filters = _filters()
+    with _engine().connect() as conn:
+        by_code = conn.execute(
+            select(problems.c.code, problems.c.field, problems.c.severity, func.count())
+            .where(problems.c.run_id == run_id)
+            .group_by(problems.c.code, problems.c.field, problems.c.severity)
+            .order_by(func.count().desc())
+        ).all()
+        page = [dict(r) for r in conn.execute(
+            _after(_problem_query(run_id, filters), request.args.get("after")).limit(PAGE + 1)
+        ).mappings()]
+    more = len(page) > PAGE
+    page = page[:PAGE]
+    started, finished = aware(run["started_at"]), aware(run["finished_at"])
+    next_link = None
+    if more:
+        last = page[-1]
+        next_link = url_for("web.run_detail", run_id=run_id, after=f"{last['row']}.{last['id']}",
+                            **filters)
+    return render_template(
+        "run.html", run=run, problems=page, by_code=by_code, filters=filters,
+        next_link=next_link, first_page=not request.args.get("after"),
+        duration=(finished - started).total_seconds() if started and finished else None,
+        fields=sorted({f or "-" for _, f, _, _ in by_code}),
+        codes=sorted({c for c, _, _, _ in by_code}), status_text=status_text,
+        labels={"row": ROW, "field": FIELD, "code": CODE, "message": MESSAGE},
+        severity=SEVERITY,
+    )
+
+
+@bp.get("/runs/<int:run_id>/problems.csv")
+def problems_csv(run_id: int) -> Any:
+    """The run's problems for the submitter to fix the file and send it again: one line per
+    problem with the spreadsheet's own row number, the field, the code and both messages.
+
+    The gateway keeps no roster file (PII at rest is only the encrypted registry), so this
+    lists what to fix, not the rejected rows' values: the submitter has the file itself.
+    Semicolon-separated with a BOM: what Excel opens correctly in an Indonesian locale.
+    """
+    run = gateway().registry.get_run(run_id)
+    if run is None:
+        abort(404)
+    if not _may_read(run):
+        abort(403)
+    filters = _filters()
+    engine = _engine()
+
+    def lines() -> Iterator[str]:
+        buf = io.StringIO()
+        out = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        out.writerow(["baris/row", "kolom/field", "kode/code", "tingkat/severity",
+                      "pesan", "message"])
+        yield "\ufeff" + buf.getvalue()
+        after = None
+        while True:
+            query = _after(_problem_query(run_id, filters), after).limit(CSV_CHUNK)
+            with engine.connect() as conn:
+                chunk = conn.execute(query).all()
+            if not chunk:
+                return
+            buf.seek(0)
+            buf.truncate()
+            for _id, row, field, code, severity, msg_id, msg_en in chunk:
+                out.writerow([row, field or "", code, severity, msg_id, msg_en])
+            yield buf.getvalue()
+            last = chunk[-1]
+            after = f"{last[1]}.{last[0]}"
+
+    name = f"masalah_run_{run_id}.csv"
+    return Response(
+        stream_with_context(lines()), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,117 @@
+"""The roster upload page for regional submitters.
+
+A submitter signs with the agency's API key (a form field), not a staff login: the key decides
+the agency, as in the JSON API. The report is printed with the CLI's words
+(gateway/report_text.py). The runs a browser session submitted are remembered in its session
+so that it may download their problems, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from flask import render_template, request, session
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway import report_text
+from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.api import _declared_allocation, _spooled_upload
+from gateway.app import gateway
+from gateway.budget import declare_allocation
+from gateway.pipeline import RosterReport, RunFailed, check_roster, submit_roster
+from gateway.web import bp
+from gateway.web.i18n import tr
+
+REMEMBERED_RUNS = 20
+SHOWN_PROBLEMS = 200  # as many as the CLI prints; the rest are in the CSV
+
+
+def _form(error: str | None = None, status: int = 200, **context: Any) -> Any:
+    return render_template("upload.html", error=error, rt=report_text,
+                           shown_problems=SHOWN_PROBLEMS, **context), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: Exception) -> Any:
+    limit = gateway().config["MAX_UPLOAD_MB"]
+    return _form(tr(
+        f"Berkas melebihi batas {limit} MB. Pecah roster menjadi beberapa berkas per unit kerja.",
+        f"The file exceeds the {limit} MB limit. Split the roster into files per work unit.",
+    ), 413)
+
+
+def _problems_data_uri(report: RosterReport) -> str:
+    """A checked (not submitted) roster is not recorded, so its problems cannot be fetched
+    later: they travel in the page itself. Problems hold no NIK and no name."""
+    buf = io.StringIO()
+    out = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    out.writerow(["baris/row", "kolom/field", "kode/code", "tingkat/severity", "pesan",
+                  "message"])
+    for p in report.problems:
+        out.writerow([p["row"], p["field"] or "", p["code"], p["severity"], p["message_id"],
+                      p["message_en"]])
+    data = base64.b64encode(("\ufeff" + buf.getvalue()).encode()).decode()
+    return f"data:text/csv;charset=utf-8;base64,{data}"
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload() -> Any:
+    if request.method == "GET":
+        return _form()
+    token = request.form.get("api_key", "").strip()
+    key = gateway().registry.authenticate(token) if token else None
+    if key is None:
+        return _form(tr("Kunci API tidak ada atau tidak valid.", "Missing or invalid API key."),
+                     401)
+    try:
+        agency = resolve_agency(key.agency)
+    except UnknownAgency:
+        return _form(tr("Instansi kunci ini tidak dikenal.", "This key's agency is unknown."),
+                     403)
+    path, filename, missing = _spooled_upload()
+    if missing is not None or path is None:
+        return _form(tr("Lampirkan berkas roster (CSV atau XLSX).",
+                        "Attach the roster file (CSV or XLSX)."), 400)
+    mode = "check" if request.form.get("action") == "check" else "submit"
+    declared: dict[str, Any] | None = None
+    try:
+        try:
+            amounts = _declared_allocation(agency) if mode == "submit" else {}
+        except ValueError as exc:
+            id_text, _, en_text = str(exc).partition(" / ")
+            return _form(tr(id_text, en_text or id_text), 400)
+        config = gateway().config
+        if mode == "check":
+            report = check_roster(path, agency=agency, today=date.today(), filename=filename,
+                                  batch_size=config["BATCH_SIZE"])
+        else:
+            try:
+                report = submit_roster(gateway().registry, path, agency=agency,
+                                       today=date.today(), trigger="web", filename=filename,
+                                       batch_size=config["BATCH_SIZE"])
+            except RunFailed as exc:
+                report = exc.report
+            if report.run_id is not None:
+                remembered = [r for r in session.get("submitted_runs", []) if r != report.run_id]
+                session["submitted_runs"] = [*remembered, report.run_id][-REMEMBERED_RUNS:]
+            if amounts and report.status == "succeeded":
+                year = int(request.form["fiscal_year"])
+                declare_allocation(gateway().registry.engine, agency.code, year, amounts,
+                                   report.run_id)
+                declared = {"fiscal_year": year, "amounts": amounts}
+    finally:
+        path.unlink(missing_ok=True)
+    codes: dict[str, int] = {}
+    for p in report.problems:
+        codes[p["code"]] = codes.get(p["code"], 0) + 1
+    return _form(
+        None, 201 if mode == "submit" and report.status == "succeeded" and not report.replayed
+        else 200,
+        report=report, agency=agency, filename=filename, mode=mode, declared=declared,
+        codes=sorted(codes.items(), key=lambda kv: -kv[1]),
+        check_csv=_problems_data_uri(report) if mode == "check" and report.problems else None,
+    )

@@ -1,0 +1,207 @@
+"""The dashboard through Flask's test client: access control, CSRF, lock-out, masking, the
+problems CSV, the upload page's report, language, and the operations endpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from gateway.demo import generate_roster, write_csv
+from gateway.users import MAX_FAILURES
+from tests.web.conftest import csrf_of, log_in
+
+
+def test_pages_need_a_login(web_app: Any) -> None:
+    client = web_app.test_client()
+    for path in ("/dashboard/", "/dashboard/runs/1", "/dashboard/budget", "/dashboard/coverage",
+                 "/dashboard/agencies/15.05", "/dashboard/runs/1/problems.csv"):
+        response = client.get(path)
+        assert response.status_code in (302, 403), path
+    assert "/dashboard/login" in client.get("/dashboard/").headers["Location"]
+
+
+def test_every_page_renders_for_staff(staff: Any, web_app: Any) -> None:
+    run = web_app.config["SEEDED"]["runs"]["15.05"]
+    for path in ("/dashboard/", "/dashboard/feeds", "/dashboard/runs", f"/dashboard/runs/{run}",
+                 "/dashboard/agencies/15.05", "/dashboard/agencies/31?status=ended",
+                 "/dashboard/budget", "/dashboard/budget?status=shortfall",
+                 "/dashboard/budget/15.05", "/dashboard/coverage", "/dashboard/upload"):
+        response = staff.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_post_without_csrf_token_is_refused(web_app: Any) -> None:
+    client = web_app.test_client()
+    client.get("/dashboard/login")
+    response = client.post("/dashboard/login", data={"username": "siti", "password": "x"})
+    assert response.status_code == 400
+    response = client.post("/dashboard/login", data={"username": "siti", "password": "x",
+                                                     "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_repeated_failures_lock_the_account(web_app: Any) -> None:
+    client = web_app.test_client()
+    for _ in range(MAX_FAILURES - 1):
+        response = log_in(client, password="wrong-password")
+        assert response.status_code == 401
+        assert "salah" in response.text
+    response = log_in(client, password="wrong-password")
+    assert "dikunci" in response.text
+    # Even the right password is refused while locked.
+    assert log_in(client).status_code == 401
+
+
+def test_login_redirects_only_within_the_site(web_app: Any) -> None:
+    client = web_app.test_client()
+    token = csrf_of(client.get("/dashboard/login").text)
+    from tests.web.conftest import PASSWORD
+
+    response = client.post("/dashboard/login", data={
+        "username": "siti", "password": PASSWORD, "csrf_token": token,
+        "next": "//evil.example/phish"})
+    assert response.headers["Location"] == "/dashboard/"
+
+
+def test_session_is_new_after_login_and_gone_after_logout(web_app: Any) -> None:
+    client = web_app.test_client()
+    before = csrf_of(client.get("/dashboard/login").text)
+    log_in(client)
+    page = client.get("/dashboard/").text
+    after = csrf_of(page)
+    assert after != before
+    client.post("/dashboard/logout", data={"csrf_token": after})
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_agency_page_masks_nik_and_name_and_pages_by_keyset(staff: Any) -> None:
+    page = staff.get("/dashboard/agencies/15.05").text
+    niks = re.findall(r'<td class="mono">([^<]+)</td>', page)
+    assert len(niks) == 50
+    assert all(re.fullmatch(r"\d{6}\*{6}\d{4}", n) for n in niks)
+    assert not re.search(r"\b\d{16}\b", page)
+    following = re.search(r'href="([^"]*after=\d+)"', page)
+    assert following
+    second = staff.get(following.group(1).replace("&amp;", "&")).text
+    assert set(re.findall(r'<td class="mono">([^<]+)</td>', second)).isdisjoint(niks)
+
+
+def test_problems_csv_lists_each_rejected_row(staff: Any, web_app: Any) -> None:
+    run = web_app.config["SEEDED"]["runs"]["15.05"]
+    response = staff.get(f"/dashboard/runs/{run}/problems.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    text = response.data.decode("utf-8")
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with the BOM
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "baris/row" and len(rows) > 1
+    codes = {r[2] for r in rows[1:]}
+    one = sorted(codes)[0]
+    filtered = staff.get(f"/dashboard/runs/{run}/problems.csv?code={one}").data.decode()
+    assert {r[2] for r in csv.reader(io.StringIO(filtered.lstrip("\ufeff")),
+                                     delimiter=";")} - {"kode/code"} == {one}
+
+
+def _upload(client: Any, key: str, path: Path, action: str = "submit") -> Any:
+    token = csrf_of(client.get("/dashboard/upload").text)
+    with open(path, "rb") as fh:
+        return client.post("/dashboard/upload", data={
+            "csrf_token": token, "api_key": key, "action": action,
+            "file": (fh, path.name)}, content_type="multipart/form-data")
+
+
+def test_upload_with_a_key_reports_in_the_cli_words(web_app: Any, tmp_path: Path) -> None:
+    client = web_app.test_client()  # a submitter: no staff login
+    roster = tmp_path / "revisi.csv"
+    write_csv(roster, generate_roster(40, seed=9, regency="15.05", error_rate=0.2))
+    key = web_app.config["SEEDED"]["key"]
+    checked = _upload(client, key, roster, action="check")
+    assert checked.status_code == 200
+    assert "Pemeriksaan selesai" in checked.text and "data:text/csv" in checked.text
+    response = _upload(client, key, roster)
+    assert response.status_code == 201
+    assert "Roster diterapkan" in response.text and "GALAT" in response.text
+    run_id = int(re.search(r"\(run (\d+)\)", response.text).group(1))
+    # The submitter may download its own run's problems, not another run's.
+    assert client.get(f"/dashboard/runs/{run_id}/problems.csv").status_code == 200
+    other = web_app.config["SEEDED"]["runs"]["31"]
+    assert client.get(f"/dashboard/runs/{other}/problems.csv").status_code == 403
+    again = _upload(client, key, roster)
+    assert again.status_code == 200 and "sudah pernah dikirim" in again.text
+
+
+def test_upload_refuses_a_bad_key(web_app: Any, tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    write_csv(roster, generate_roster(3, seed=1, regency="15.05"))
+    response = _upload(web_app.test_client(), "jgw_nothing_here", roster)
+    assert response.status_code == 401 and "tidak valid" in response.text
+
+
+def test_language_switch_is_remembered(staff: Any) -> None:
+    assert "Compliance overview" in staff.get("/dashboard/?lang=en").text
+    assert "Enrollment coverage" in staff.get("/dashboard/coverage").text
+    assert "Ringkasan kepatuhan" in staff.get("/dashboard/?lang=id").text
+
+
+def test_budget_lists_no_budget_and_shortfall(staff: Any) -> None:
+    page = staff.get(f"/dashboard/budget?year={date.today().year}").text
+    assert "tanpa anggaran" in page and "kurang" in page
+    detail = staff.get("/dashboard/budget/15.05").text
+    assert "5.1.02.02.02.0006" in detail and "<svg" in detail
+
+
+def test_health_metrics_and_readiness(web_app: Any) -> None:
+    client = web_app.test_client()
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["status"] == "ready"
+    text = client.get("/metrics").text
+    assert 'jamsos_runs{status="succeeded"} 2.0' in text
+    assert re.search(r'jamsos_rows_total\{outcome="rejected"\} [1-9]', text)
+    assert 'jamsos_source_staleness_seconds{agency="15.05",source="upload"}' in text
+    assert 'jamsos_source_health{agency="31",source="upload",state="healthy"} 1.0' in text
+
+
+def test_readyz_reports_an_old_schema(web_app: Any) -> None:
+    from gateway.store import db
+
+    gw = web_app.extensions["jamsos"]
+    db.upgrade(gw.engine)
+    from alembic import command
+
+    cfg = db._alembic_config()
+    with gw.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    response = web_app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["expected"] == db.head_revision()
+
+
+def test_secret_key_is_created_once_in_the_instance_folder(web_app: Any) -> None:
+    web_app.test_client().get("/dashboard/login")
+    path = Path(web_app.config["INSTANCE_PATH"]) / "secret_key"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert web_app.config["SECRET_KEY"] == path.read_text().strip()
+
+
+def test_browser_at_root_goes_to_the_dashboard(web_app: Any) -> None:
+    client = web_app.test_client()
+    assert client.get("/").json["api"] == "/api/v1"
+    response = client.get("/", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard/")
+
+
+def test_a_failed_upload_source_shows_first(staff: Any, web_app: Any) -> None:
+    gw = web_app.extensions["jamsos"]
+    with web_app.app_context():
+        run = gw.registry.start_run(agency="16", source="upload", trigger="api")
+        gw.registry.fail_run(run, "OperationalError: disk full")
+    page = staff.get("/dashboard/").text
+    first_row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "h-failing" in first_row and "disk full" in first_row
+    assert (date.today() - timedelta(days=1)).year > 2000
