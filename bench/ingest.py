@@ -15,7 +15,9 @@ process so memory is its own:
   unchanged  the same workers again (a re-exported file: other bytes, same content)
   churn      1 % of the workers changed and 1 % removed
 
-Peak RSS is the peak of the phase's process plus its worker processes, sampled every 20 ms.
+Memory: "peak RSS" is the phase process's own maximum resident set (getrusage); "tree PSS" is
+the peak, sampled every 20 ms, of the proportional set size of that process plus its worker
+processes (PSS splits pages shared between them, where summing RSS would count them twice).
 It prints numbers and ratios; it never asserts on them.
 """
 
@@ -25,6 +27,8 @@ import argparse
 import csv
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,11 +76,11 @@ def make_files(folder: Path, rows: int) -> dict[str, Path]:
 
 
 # -- memory ---------------------------------------------------------------------------------
-def _rss_kb(pid: int) -> int:
+def _pss_kb(pid: int) -> int:
     try:
-        with open(f"/proc/{pid}/status") as fh:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
-                if line.startswith("VmRSS:"):
+                if line.startswith("Pss:"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -96,7 +100,8 @@ def _tree(pid: int) -> list[int]:
 
 
 class PeakRss:
-    """Samples the RSS of this process and its descendants; `.peak_mb` when stopped."""
+    """Samples the PSS of this process and its descendants; `.peak_mb` when stopped, and
+    `.own_mb`, this process's maximum RSS."""
 
     def __init__(self) -> None:
         self.peak_kb = 0
@@ -105,7 +110,7 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(os.getpid())))
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(p) for p in _tree(os.getpid())))
             self._stop.wait(0.02)
 
     def __enter__(self) -> PeakRss:
@@ -115,11 +120,15 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_kb = max(self.peak_kb, _rss_kb(os.getpid()))
+        self.peak_kb = max(self.peak_kb, _pss_kb(os.getpid()))
 
     @property
     def peak_mb(self) -> float:
         return self.peak_kb / 1024
+
+    @property
+    def own_mb(self) -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # -- phases (each runs in a child process) ----------------------------------------------------
@@ -143,7 +152,13 @@ def run_phase(phase: str, path: Path, instance: Path, url: str | None) -> dict:
             gw.registry, path, agency=resolve_agency(AGENCY), today=TODAY, trigger="bench"
         )
         elapsed = time.perf_counter() - started
-    return {"rows": report.rows, "seconds": elapsed, "rss": rss.peak_mb, "changes": report.changes}
+    return {
+        "rows": report.rows,
+        "seconds": elapsed,
+        "rss": rss.own_mb,
+        "pss": rss.peak_mb,
+        "changes": report.changes,
+    }
 
 
 def _csv_baseline(path: Path) -> dict:
@@ -154,7 +169,7 @@ def _csv_baseline(path: Path) -> dict:
             for _ in csv.reader(fh, delimiter=";"):
                 rows += 1
         elapsed = time.perf_counter() - started
-    return {"rows": rows - 1, "seconds": elapsed, "rss": rss.peak_mb}
+    return {"rows": rows - 1, "seconds": elapsed, "rss": rss.own_mb, "pss": rss.peak_mb}
 
 
 def _pandas_baseline(path: Path, url: str) -> dict:
@@ -171,7 +186,7 @@ def _pandas_baseline(path: Path, url: str) -> dict:
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE bench_pandas")
     engine.dispose()
-    return {"rows": len(frame), "seconds": elapsed, "rss": rss.peak_mb}
+    return {"rows": len(frame), "seconds": elapsed, "rss": rss.own_mb, "pss": rss.peak_mb}
 
 
 # -- the driver -----------------------------------------------------------------------------
@@ -191,7 +206,8 @@ def _line(phase: str, result: dict) -> float:
     rate = result["rows"] / result["seconds"]
     print(
         f"  {phase:<10} {result['rows']:>10,} rows {result['seconds']:8.2f}s "
-        f"{rate:>10,.0f} rows/s  peak RSS {result['rss']:6.1f} MB  {result.get('changes') or ''}",
+        f"{rate:>10,.0f} rows/s  peak RSS {result['rss']:5.0f} MB  tree PSS "
+        f"{result['pss']:5.0f} MB  {result.get('changes') or ''}",
         flush=True,
     )
     return rate
@@ -272,6 +288,8 @@ def main() -> None:
         print(json.dumps(run_phase(args.phase, Path(args.file), Path(args.instance), args.url)))
         return
 
+    # Stopped (Ctrl-C, kill): still stop a throwaway PostgreSQL in the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     servers: list = []
