@@ -142,10 +142,13 @@ def agency(code: str) -> Any:
         abort(404)
     if found.code != code:
         return redirect(url_for("web.agency", code=found.code))
-    status = request.args.get("status") if request.args.get("status") in ("active", "ended") \
-        else None
+    # Active workers by default: who is covered now is the usual question.
+    status = request.args.get("status", "active")
+    if status not in ("active", "ended", "all"):
+        status = "active"
     rows, has_prev, has_next = _worker_page(
-        code, status, request.args.get("after", type=int), request.args.get("before", type=int)
+        code, None if status == "all" else status, request.args.get("after", type=int),
+        request.args.get("before", type=int),
     )
     with _engine().connect() as conn:
         counts = dict(conn.execute(

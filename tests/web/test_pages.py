@@ -27,7 +27,7 @@ def test_pages_need_a_login(web_app: Any) -> None:
 def test_every_page_renders_for_staff(staff: Any, web_app: Any) -> None:
     run = web_app.config["SEEDED"]["runs"]["15.05"]
     for path in ("/dashboard/", "/dashboard/feeds", "/dashboard/runs", f"/dashboard/runs/{run}",
-                 "/dashboard/agencies/15.05", "/dashboard/agencies/31?status=ended",
+                 "/dashboard/agencies/15.05", "/dashboard/agencies/31?status=ended", "/dashboard/agencies/15.05?status=all",
                  "/dashboard/budget", "/dashboard/budget?status=shortfall",
                  "/dashboard/budget/15.05", "/dashboard/coverage", "/dashboard/upload"):
         response = staff.get(path)
