@@ -1,7 +1,7 @@
 """API load benchmark: roster submissions and status reads against gunicorn on loopback.
 
     .venv/bin/python bench/api.py                        # SQLite, 2 gunicorn workers
-    .venv/bin/python bench/api.py --pg-url postgresql://user@127.0.0.1/db --workers 4
+    .venv/bin/python bench/api.py --backend postgresql   # a throwaway server, or --pg-url
 
 Starts `jamsos serve` on 127.0.0.1 (a free port) with a fresh instance, creates one API key per
 agency, then runs a bounded load: `--concurrency` client threads send `--submissions` roster
@@ -139,8 +139,25 @@ def main() -> None:
     parser.add_argument("--roster-rows", type=int, default=200)
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--max-seconds", type=float, default=120.0)
-    parser.add_argument("--pg-url", help="PostgreSQL database to serve from (default SQLite)")
+    parser.add_argument("--pg-url", help="PostgreSQL server to serve from (a database is made)")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
+    servers: list = []
+    try:
+        if args.backend == "postgresql" or args.pg_url:
+            from bench.ingest import _fresh_pg_database, _postgres
+
+            base = _postgres(args.pg_url, servers)
+            if base is None:
+                return
+            args.pg_url = _fresh_pg_database(base, "jamsos_bench_api")
+        run(args)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def run(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory(prefix="jamsos-bench-api-") as tmp:
         env = {**os.environ, "JAMSOS_INSTANCE_PATH": str(Path(tmp) / "instance")}
