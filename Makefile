@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Reinstall only when what we depend on changed: re-running `make install` is instant.
-DEPS   := pyproject.toml
+# The agency plugins are packages of their own (plugins/*), installed editable beside it.
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+DEPS   := pyproject.toml $(PLUGINS)
 
 .PHONY: install run test lint bench clean
 
@@ -14,7 +16,7 @@ $(STAMP): $(DEPS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	@touch $(STAMP)
 
 run: install
@@ -23,7 +25,7 @@ run: install
 	$(BIN)/jamsos serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff check gateway tests bench plugins
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # `make bench` (ingest) or `make bench BENCH=api`; pandas is the ingest baseline, bench-only.

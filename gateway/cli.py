@@ -23,6 +23,7 @@ from gateway.cli_plugins import (
     register_plugin_commands,
     sources_command,
     sync_command,
+    sync_demo_sources,
 )
 from gateway.cli_report import print_report, progress_bar
 from gateway.cli_trust import audit_group, keys_rotate, keys_status, receipt
@@ -350,6 +351,7 @@ def demo_load() -> None:
             f"{report.rejected:>3} ditolak / rejected  (run {report.run_id}"
             f"{', sudah ada / already loaded' if report.replayed else ''})"
         )
+    sync_demo_sources(gw)  # the plugins' demo feeds: a SOAP service, drop folders, SIPD
 
 
 # -- plugins and sources (gateway/cli_plugins.py) -----------------------------------------------

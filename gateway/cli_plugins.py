@@ -203,3 +203,33 @@ def register_plugin_commands(cli: click.Group, pm: Any = None) -> None:
             click.echo(
                 f"plugin {impl.plugin_name}: register_commands gagal / failed: {exc}", err=True
             )
+
+
+def sync_demo_sources(gw: Any) -> None:
+    """`jamsos demo load`: let each plugin prepare demo input (`prepare_demo`), then sync
+    those sources, printing one line each. A plugin's failure is printed, never raised."""
+    from gateway.plugins import source_catalog
+    from gateway.sync import sync_source
+
+    pm = gw.plugins
+    settings: dict[str, dict[str, Any]] = {}
+    for impl in pm.hook.prepare_demo.get_hookimpls():
+        try:
+            settings.update(impl.function(instance_path=gw.config["INSTANCE_PATH"]) or {})
+        except Exception as exc:
+            click.echo(f"plugin {impl.plugin_name}: prepare_demo gagal / failed: {exc}", err=True)
+    catalog = source_catalog(pm, settings)
+    for source_id in settings:
+        if source_id not in catalog:
+            continue
+        source = catalog[source_id].create()
+        result = sync_source(gw.registry, pm, source, today=date.today(), trigger="demo")
+        report = result.report
+        if report is None:
+            detail = "tidak ada yang baru / nothing new"
+        else:
+            detail = (
+                f"{report.accepted:>5} diterima / accepted, {report.rejected:>3} ditolak / "
+                f"rejected  (run {report.run_id}, {result.status})"
+            )
+        click.echo(f"{'sumber / source ' + source_id:<40} {detail}")

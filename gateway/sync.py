@@ -194,7 +194,11 @@ def sync_source(
         # Misconfigured (no url, unknown agency) or a plugin bug while planning: still a run,
         # so the failure shows where operators look.
         run_id = registry.start_run(
-            agency=source.agency or "-", source=source.id, trigger=trigger, mode=mode
+            agency=source.agency or "-",
+            source=source.id,
+            trigger=trigger,
+            external_id=external_id,
+            mode=mode,
         )
         error = f"{_who(source)}: {describe_error(exc)}"
         registry.fail_run(run_id, error)
@@ -202,6 +206,19 @@ def sync_source(
         return _after(pm, registry, source, SyncResult(source.id, "failed", report))
     if fetch.nothing_new is not None:
         return SyncResult(source.id, "nothing_new", message=fetch.nothing_new)
+    if fetch.sha256 is not None and fetch.cursor_after is None:
+        # A file read where it lies: the same bytes as this source's last applied run change
+        # nothing (as for uploads), so no new run is recorded.
+        earlier = registry.find_applied_run(source.agency, fetch.sha256)
+        if earlier is not None and earlier["source"] == source.id:
+            return SyncResult(
+                source.id,
+                "nothing_new",
+                message=(
+                    f"berkas sama dengan run {earlier['id']}",
+                    f"the same file as run {earlier['id']}",
+                ),
+            )
     run_id = registry.start_run(
         agency=source.agency,
         source=source.id,
