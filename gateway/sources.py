@@ -14,6 +14,7 @@ validation turns them into `EnrollmentRecord`s, so every feed gets the same code
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -130,10 +131,7 @@ class Source:
 
 
 def _is_package(cls: type) -> bool:
-    import sys
-
-    module = sys.modules.get(cls.__module__)
-    return hasattr(module, "__path__")
+    return hasattr(sys.modules.get(cls.__module__), "__path__")
 
 
 class CsvSource(Source):
