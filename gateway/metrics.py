@@ -98,7 +98,7 @@ def _register(state: Any) -> None:
 @bp.get("/metrics")
 def metrics() -> Response:
     registry = current_app.extensions["jamsos_metrics"]
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/healthz")

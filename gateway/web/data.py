@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app
+from flask import abort, current_app, request
 from sqlalchemy import Engine, and_, func, select
 
 from gateway.agencies import UnknownAgency, resolve_agency
@@ -59,6 +59,18 @@ class _Cache:
         with self.lock:
             hit = self.items.get(key)
         return hit[2] if hit is not None and hit[1] == stamp else None
+
+
+MAX_SQL_INT = 2**63 - 1
+
+
+def id_arg(name: str) -> int | None:
+    """An id from the query string, for a keyset: a value no database integer can hold is a
+    bad request (SQLite would raise OverflowError), not a server error."""
+    value = request.args.get(name, type=int)
+    if value is not None and not 0 <= value <= MAX_SQL_INT:
+        abort(400)
+    return value
 
 
 def cache() -> _Cache:

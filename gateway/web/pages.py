@@ -23,6 +23,7 @@ from gateway.web.data import (
     coverage_table,
     display_name,
     enrollment_counts,
+    id_arg,
     monthly_changes,
     runs_of,
 )
@@ -148,8 +149,7 @@ def agency(code: str) -> Any:
     if status not in ("active", "ended", "all"):
         status = "active"
     rows, has_prev, has_next = _worker_page(
-        code, None if status == "all" else status, request.args.get("after", type=int),
-        request.args.get("before", type=int),
+        code, None if status == "all" else status, id_arg("after"), id_arg("before"),
     )
     with _engine().connect() as conn:
         counts = dict(conn.execute(

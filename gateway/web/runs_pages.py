@@ -19,7 +19,7 @@ from gateway.report_text import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
 from gateway.store.tables import problems, runs
 from gateway.web import bp
 from gateway.web.auth import current_user, login_required
-from gateway.web.data import cache
+from gateway.web.data import MAX_SQL_INT, cache, id_arg
 from gateway.web.i18n import aware
 
 PAGE = 100
@@ -44,7 +44,7 @@ def runs_list() -> Any:
         cond.append(runs.c.source == source)
     if status in RUN_STATUSES:
         cond.append(runs.c.status == status)
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     if before:
         cond.append(runs.c.id < before)
     query = select(runs).where(*cond).order_by(runs.c.id.desc()).limit(RUNS_PAGE + 1)
@@ -88,6 +88,8 @@ def _after(query: Any, after: str | None) -> Any:
             row, pid = (int(x) for x in after.split(".", 1))
         except ValueError:
             abort(400)
+        if not (0 <= row <= MAX_SQL_INT and 0 <= pid <= MAX_SQL_INT):
+            abort(400)
         # A row-value comparison: SQLite and PostgreSQL both walk the (run_id, row) index
         # from that point, where an OR of the two cases made SQLite scan the run's problems.
         query = query.where(tuple_(problems.c.row, problems.c.id) > tuple_(row, pid))
@@ -115,7 +117,7 @@ def _problem_counts(run_id: int) -> list[Any]:
 @bp.get("/runs/<int:run_id>")
 @login_required
 def run_detail(run_id: int) -> Any:
-    run = gateway().registry.get_run(run_id)
+    run = gateway().registry.get_run(run_id) if run_id <= MAX_SQL_INT else None
     if run is None:
         abort(404)
     filters = _filters()
@@ -154,7 +156,7 @@ def problems_csv(run_id: int) -> Any:
     lists what to fix, not the rejected rows' values: the submitter has the file itself.
     Semicolon-separated with a BOM: what Excel opens correctly in an Indonesian locale.
     """
-    run = gateway().registry.get_run(run_id)
+    run = gateway().registry.get_run(run_id) if run_id <= MAX_SQL_INT else None
     if run is None:
         abort(404)
     if not _may_read(run):

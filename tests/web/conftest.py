@@ -45,9 +45,12 @@ def seed(app: Any, folder: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def web_app(tmp_path: Path) -> Iterator[Any]:
-    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "CONFIG_FILE": None,
-                      "BATCH_SIZE": 50})
+def web_app(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    config: dict[str, Any] = {"INSTANCE_PATH": str(tmp_path / "instance"), "CONFIG_FILE": None,
+                              "BATCH_SIZE": 50}
+    if backend == "postgresql":  # tests/conftest.py starts a throwaway server
+        config["DATABASE_URL"] = request.getfixturevalue("pg_database_url")
+    app = create_app(config)
     app.config["SEEDED"] = seed(app, tmp_path)
     yield app
     app.extensions["jamsos"].engine.dispose()

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.demo import generate_roster, write_csv
 from gateway.users import MAX_FAILURES
 from tests.web.conftest import csrf_of, log_in
@@ -24,15 +26,19 @@ def test_pages_need_a_login(web_app: Any) -> None:
     assert "/dashboard/login" in client.get("/dashboard/").headers["Location"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_every_page_renders_for_staff(staff: Any, web_app: Any) -> None:
     run = web_app.config["SEEDED"]["runs"]["15.05"]
     for path in ("/dashboard/", "/dashboard/feeds", "/dashboard/runs", f"/dashboard/runs/{run}",
-                 "/dashboard/agencies/15.05", "/dashboard/agencies/31?status=ended", "/dashboard/agencies/15.05?status=all",
+                 f"/dashboard/runs/{run}?after=5.0&severity=error",
+                 "/dashboard/agencies/15.05", "/dashboard/agencies/31?status=ended",
+                 "/dashboard/agencies/15.05?status=all",
                  "/dashboard/budget", "/dashboard/budget?status=shortfall",
                  "/dashboard/budget/15.05", "/dashboard/coverage", "/dashboard/upload"):
         response = staff.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store"
+    assert staff.get("/metrics").status_code == 200
 
 
 def test_post_without_csrf_token_is_refused(web_app: Any) -> None:
@@ -205,3 +211,20 @@ def test_a_failed_upload_source_shows_first(staff: Any, web_app: Any) -> None:
     first_row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert "h-failing" in first_row and "disk full" in first_row
     assert (date.today() - timedelta(days=1)).year > 2000
+
+
+def test_upload_over_the_limit_says_so(web_app: Any, tmp_path: Path) -> None:
+    roster = tmp_path / "big.csv"
+    write_csv(roster, generate_roster(400, seed=2, regency="15.05"))
+    web_app.config["MAX_CONTENT_LENGTH"] = 10_000
+    response = _upload(web_app.test_client(), web_app.config["SEEDED"]["key"], roster)
+    assert response.status_code == 413 and "melebihi batas" in response.text
+
+
+def test_ids_beyond_any_database_integer_are_not_server_errors(staff: Any) -> None:
+    huge = 2**70
+    assert staff.get(f"/dashboard/runs/{huge}").status_code == 404
+    assert staff.get(f"/dashboard/runs/{huge}/problems.csv").status_code == 404
+    assert staff.get(f"/dashboard/runs?before={huge}").status_code == 400
+    assert staff.get(f"/dashboard/agencies/15.05?after={huge}").status_code == 400
+    assert staff.get(f"/dashboard/runs/1?after={huge}.1").status_code == 400
