@@ -36,7 +36,22 @@ NS = "urn:id:go:kemkes:simpeg:ppnpn:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 PATH = "/simpeg/ppnpn"
-FAULT_KINDS = ("timeout", "http500", "soap_fault", "malformed", "drop", "dtd")
+FAULT_KINDS = (
+    "timeout", "http500", "soap_fault", "malformed", "drop", "dtd", "billion_laughs", "xxe",
+)
+
+# Classic attacks a hostile or compromised endpoint could send: ten levels of ten-fold entity
+# expansion (a few hundred bytes that expand to 10^10 "lol"s, gigabytes), and an external
+# entity reading a local file.
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "' % i + b"&lol%d;" % (i - 1) * 10 + b'">' for i in range(1, 11)
+    )
+    + b"]>"
+)
+XXE = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
 
 UNITS = (
     "Ditjen Farmalkes",
@@ -255,6 +270,14 @@ class _Handler(BaseHTTPRequestHandler):
                 b"</soap:Body></soap:Envelope>"
             )
             self._send(200, bomb, "text/xml")
+        elif kind in ("billion_laughs", "xxe"):
+            prolog, entity = (BILLION_LAUGHS, b"&lol10;") if kind == "billion_laughs" else (
+                XXE, b"&xxe;")
+            body = (
+                prolog + b'<soap:Envelope xmlns:soap="' + SOAP_ENV.encode() + b'"><soap:Body>'
+                + entity + b"</soap:Body></soap:Envelope>"
+            )
+            self._send(200, body, "text/xml")
         elif kind == "drop":
             # Promise a long body, send a part of it, hang up: a connection lost mid-response.
             body = _response(datetime.now(UTC), 1, 9, 9, [])
