@@ -172,8 +172,12 @@ def check(code: str) -> Any:
     return jsonify(report.as_dict())
 
 
+# Flask's int converter takes any length; the databases' integers stop here.
+MAX_ID = 2**63 - 1
+
+
 def _own_run(run_id: int) -> tuple[dict | None, Any]:
-    run = gateway().registry.get_run(run_id)
+    run = gateway().registry.get_run(run_id) if run_id <= MAX_ID else None
     if run is None:
         return None, api_error(404, "run_not_found", "Run tidak ditemukan.", "No such run.")
     if run["agency"] != g.agency:
@@ -186,6 +190,8 @@ def _own_run(run_id: int) -> tuple[dict | None, Any]:
 def list_runs() -> Any:
     limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
     before = request.args.get("before", type=int)
+    if before is not None and not 0 <= before <= MAX_ID:
+        before = None
     runs = gateway().registry.list_runs(agency=g.agency, limit=limit, before_id=before)
     return jsonify({"runs": [run_json(r) for r in runs]})
 
@@ -224,6 +230,9 @@ def budget_check(government: str, year: int) -> Any:
     agency, error = _agency_or_error(government)
     if error:
         return error
+    if not 2000 <= year <= 2100:
+        return api_error(400, "year_invalid", "Tahun anggaran harus 2000-2100.",
+                         "The fiscal year must be 2000-2100.")
     minimum = request.args.get("what_if_min_wage", type=int)
     raise_pct = request.args.get("what_if_raise", type=float)
     scenario = None

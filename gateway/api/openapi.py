@@ -255,6 +255,7 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "sufficient, shortfall or no_budget, per program"},
+                        "400": _resp("Fiscal year out of range", "Error"),
                         "404": _resp("Unknown government code", "Error"),
                         **_ERRORS,
                     },

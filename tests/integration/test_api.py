@@ -166,3 +166,12 @@ def test_an_xlsx_roster_submits_like_a_csv(client, keys, tmp_path):
     codes = {(p["row"], p["code"]) for p in body["problems"]}
     assert (6, "nik_numeric_cell") in codes  # a number-typed NIK cell: digits already lost
     assert (7, "totals_row_skipped") in codes  # the JUMLAH row is never a worker
+
+
+@pytest.mark.parametrize("url", ["/api/v1/runs/99999999999999999999999",
+                                 "/api/v1/runs?before=99999999999999999999999",
+                                 "/api/v1/budget/15.05/99999", "/api/v1/budget/15.05/1"])
+def test_out_of_range_numbers_are_a_clear_4xx_not_a_crash(client, keys, url):
+    response = client.get(url, headers=auth(keys["15.05"]))
+    assert response.status_code in (200, 400, 404)
+    assert response.is_json
