@@ -17,11 +17,10 @@ from sqlalchemy import Connection
 
 from gateway.agencies import Agency
 from gateway.dedupe import DuplicateTracker
-from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category, Problem, RawRow, RowResult, Severity
 from gateway.domain.validation import duplicate_problem, validate_row
 from gateway.feeds.roster import RosterFileError, open_roster
-from gateway.prepare import PARALLEL_MIN_BYTES, PreparedRow, prepared_batches
+from gateway.prepare import PARALLEL_MIN_BYTES, PreparedRow, nik_key, prepared_batches
 from gateway.store.registry import Registry
 
 # A report keeps at most this many problems in memory; the registry keeps all of them.
@@ -119,16 +118,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _nik_key(raw: RawRow) -> str | None:
-    """The NIK a row names, if it looks like one: used for in-file duplicates and for
-    keeping (not ending) a worker whose row was rejected for another reason."""
-    value = raw.values.get("nik")
-    if not value or "nik" in raw.numeric_fields:
-        return None
-    nik = normalize_nik(value)
-    return nik if len(nik) == 16 and nik.isdigit() else None
-
-
 def validated_batches(
     rows: Iterator[RawRow],
     *,
@@ -145,7 +134,7 @@ def validated_batches(
             results = [
                 validate_row(r, today=today, default_category=default_category) for r in batch
             ]
-            keyed = [(r.row, nik) for r in batch if (nik := _nik_key(r)) is not None]
+            keyed = [(r.row, nik) for r in batch if (nik := nik_key(r)) is not None]
             niks = dict(keyed)
             if check_row is not None:
                 for raw, res in zip(batch, results, strict=True):
@@ -313,9 +302,9 @@ def apply_rows(
             else:
                 report.status = "rejected"
             apply.finish(report.status)
+            report.receipt = registry.seal_run(apply.conn, run_id)
             if on_success is not None and report.status == "succeeded":
                 on_success(apply.conn)
-            report.receipt = registry.seal_run(apply.conn, run_id)
             c = apply.counts
             report.changes = {
                 "new": c.new,
