@@ -151,6 +151,8 @@ def apply_budget_rows(
             report.status = "succeeded" if tally.sums else "rejected"
             report.changes = _write(conn, run_id, tally) if tally.sums else _no_changes()
             _finish(conn, run_id, report)
+            # Budget syncs are receipted and audited like rosters (in the same transaction).
+            report.receipt = registry.seal_run(conn, run_id)
             if on_success is not None and report.status == "succeeded":
                 on_success(conn)
     except RosterFileError as exc:

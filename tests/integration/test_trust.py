@@ -154,3 +154,19 @@ def test_a_missing_or_wrong_key_stops_the_gateway_at_start(tmp_path):
         _ = _env_app(tmp_path, wrong, index).extensions["jamsos"].registry
     result = invoke(_env_app(tmp_path, wrong, index), "runs")
     assert result.exit_code == 1 and "refusing to start" in result.output
+
+
+def test_an_apbd_budget_sync_is_receipted_and_audited(gw):
+    from importlib.resources import files
+
+    from gateway.plugins import make_plugin_manager, source_catalog
+    from gateway.sync import sync_source
+
+    pm = make_plugin_manager(allow=["apbd"])
+    sample = str(files("jamsos_apbd") / "samples" / "sipd_apbd_2025.csv")
+    source = source_catalog(pm, {"apbd-sipd": {"path": sample}})["apbd-sipd"].create()
+    result = sync_source(gw.registry, pm, source, today=date(2025, 6, 2), trigger="test")
+    assert result.status == "succeeded"
+    receipt = gw.registry.receipt(result.run_id)
+    assert receipt["run_id"] == result.run_id and receipt["signature"]
+    assert audit.recent(gw.engine, 1)[0]["subject"] == f"run:{result.run_id}"
