@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 DEPS   := pyproject.toml $(PLUGINS)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean airflow
 
 install: $(STAMP)
 
@@ -16,7 +16,7 @@ $(STAMP): $(DEPS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,airflow]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	@touch $(STAMP)
 
 run: install
@@ -25,8 +25,26 @@ run: install
 	$(BIN)/jamsos serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/ruff check gateway tests bench plugins
+	$(BIN)/ruff check gateway tests bench plugins dags
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Airflow 3 standalone (scheduler, DAG processor, API server and UI on http://127.0.0.1:8080)
+# on an embedded SQLite metadata DB in instance/airflow, scheduling the project's dags/ against
+# the demo agencies: their drop folders and the demo SOAP service, kept alive by
+# gateway.demo_feeds (which writes the sources file the DAGs and tasks read); see
+# scripts/airflow-demo.sh. Ctrl-C stops all.
+AIRFLOW_DIR := $(CURDIR)/instance/airflow
+airflow: install
+	$(BIN)/jamsos db upgrade
+	$(BIN)/jamsos demo load
+	@mkdir -p $(AIRFLOW_DIR)
+	@AIRFLOW_HOME=$(AIRFLOW_DIR) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
+	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:8080/execution/ \
+	JAMSOS_INSTANCE_PATH=$(CURDIR)/instance JAMSOS_SOURCES_FILE=$(AIRFLOW_DIR)/sources.toml \
+	JAMSOS_TARGETS_FILE=$(CURDIR)/config/targets.toml JAMSOS_RATES_DIR=$(CURDIR)/config/rates \
+	PATH=$(CURDIR)/$(BIN):$$PATH sh scripts/airflow-demo.sh $(CURDIR)/$(BIN)
 
 # `make bench` (ingest) or `make bench BENCH=api`; pandas is the ingest baseline, bench-only.
 bench: install

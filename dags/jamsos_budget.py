@@ -1,0 +1,67 @@
+"""Monthly budget-allocation check of every regional government: `jamsos_budget_check`.
+
+On the 2nd of each month (after the SIPD budget feed of the 1st) the fiscal year's
+obligation of every government with enrolled workers or an allocation is compared with its
+allocation, one mapped task per government so one failure is retried alone. A shortfall is
+a finding shown in the summary and on the dashboard, not a task failure. Trigger with
+`{"fiscal_year": 2026}` to check another year.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from gateway.orchestration import START_DATE, task_defaults
+
+
+def _fiscal_year() -> int:
+    ctx = get_current_context()
+    chosen = ctx["params"].get("fiscal_year")
+    if chosen:
+        return int(chosen)
+    # The year the run happens in (logical_date is None for a manually triggered run).
+    when = ctx.get("logical_date") or ctx["dag_run"].run_after
+    return int(when.year)
+
+
+@dag(
+    dag_id="jamsos_budget_check",
+    description="Budget-allocation check of every regional government (monthly)",
+    schedule="0 6 2 * *",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=task_defaults(),
+    tags=["budget", "jamsos"],
+    params={"fiscal_year": Param(None, type=["null", "integer"], description="default: now")},
+    doc_md=__doc__,
+)
+def jamsos_budget_check() -> None:
+    @task
+    def governments() -> list[str]:
+        from gateway.orchestration import budget_governments
+
+        return budget_governments(_fiscal_year())
+
+    @task(map_index_template="{{ government }}", multiple_outputs=False)
+    def check(government: str) -> dict[str, Any]:
+        from gateway.orchestration import run_budget_check
+
+        return run_budget_check(government, _fiscal_year())
+
+    @task(multiple_outputs=False)
+    def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+        from gateway.orchestration import summarize_budget
+
+        summary = summarize_budget(list(results))
+        for item in summary["attention"]:
+            gap = f"{item['gap']:,}".replace(",", ".")
+            print(f"{item['status']:<10} {item['government']:<6} {item['name']}: gap Rp {gap}")
+        return summary
+
+    summarize(check.expand(government=governments()))
+
+
+jamsos_budget_check()

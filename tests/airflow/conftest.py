@@ -1,0 +1,166 @@
+"""The real Airflow 3 on the project's dags/, in a process of its own (driver.py), against the
+demo agencies' feeds: the demo SOAP service on 127.0.0.1 (a thread of the test process) and
+the demo drop folders, as `make airflow` sets them up."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.app import Gateway
+from gateway.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("driver.py")
+DRIVER_TIMEOUT = 600
+
+
+@dataclass
+class AirflowSite:
+    """An AIRFLOW_HOME with its SQLite metadata DB, and a gateway instance the DAGs write to."""
+
+    root: Path
+    home: Path
+    instance: Path
+    sources: Path
+
+    def env(self) -> dict[str, str]:
+        # Nothing of the test process's own JAMSOS_/AIRFLOW_ settings leaks into the workers.
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("JAMSOS_", "AIRFLOW"))}
+        return {
+            **base,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "JAMSOS_INSTANCE_PATH": str(self.instance),
+            "JAMSOS_SOURCES_FILE": str(self.sources),
+            "JAMSOS_TARGETS_FILE": str(REPO / "config" / "targets.toml"),
+            "JAMSOS_CONFIG_FILE": "",
+        }
+
+    def drive(self, plan: dict[str, Any]) -> dict[str, Any]:
+        """Run driver.py with `plan`; its result, with the wall time it took."""
+        plan_file = self.root / f"plan-{time.monotonic_ns()}.json"
+        result_file = plan_file.with_suffix(".result.json")
+        plan_file.write_text(json.dumps(plan))
+        log = plan_file.with_suffix(".log")
+        started = time.perf_counter()
+        with open(log, "w") as out:
+            # cwd outside the checkout: a worker's working directory is not the project's.
+            done = subprocess.run(
+                [sys.executable, str(DRIVER), str(plan_file), str(result_file)],
+                cwd=self.root,
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=DRIVER_TIMEOUT,
+            )
+        if done.returncode != 0:
+            tail = log.read_text(errors="replace")[-6000:]
+            pytest.fail(f"Airflow driver failed ({done.returncode}):\n{tail}")
+        result = json.loads(result_file.read_text())
+        result["wall_seconds"] = round(time.perf_counter() - started, 1)
+        result["log"] = str(log)
+        return result
+
+    def gateway(self) -> Gateway:
+        return Gateway(load_config({"INSTANCE_PATH": str(self.instance), "CONFIG_FILE": None}))
+
+
+@pytest.fixture(scope="session")
+def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowSite]:
+    # Looked up, not imported: importing Airflow reconfigures this process's logging.
+    if importlib.util.find_spec("airflow") is None:
+        if os.environ.get("CI") == "true":  # make test installs the extra: never skip there
+            pytest.fail("apache-airflow is not installed (the `airflow` extra)")
+        pytest.skip("the airflow extra is not installed")
+    from gateway.demo_feeds import write_demo_sources
+
+    root = tmp_path_factory.mktemp("airflow")
+    site = AirflowSite(root, root / "airflow", root / "instance", root / "sources.toml")
+    site.home.mkdir()
+    # Every plugin's demo: drop folders with sample rosters, the SOAP service on loopback.
+    write_demo_sources(site.sources, site.instance)
+    yield site
+
+
+# A regency configured only in the sources file: its DAG must appear without editing dags/.
+# Its drop folder holds a roster with no acceptable row, so its run is rejected.
+EXTRA_SOURCE = "roster-15.05"
+BAD_ROSTER = "NIK;Nama Lengkap;Gaji;TMT\n1505;Tanpa NIK Lengkap;3.500.000;01-01-2024\n"
+
+
+def plan_for(site: AirflowSite, down_sources: Path) -> dict[str, Any]:
+    """Inspect the DAGs as production parses them, then run each once, in this order."""
+    fast_retry = {"JAMSOS_AIRFLOW_RETRY_DELAY_SECONDS": "1"}
+    return {
+        "inspect": True,
+        "runs": [
+            {"dag_id": "jamsos_sync_kemenkes-ppnpn"},
+            {"dag_id": "jamsos_sync_kemendes-pendamping"},
+            {"dag_id": "jamsos_sync_roster-19.71"},
+            {"dag_id": "jamsos_sync_apbd-sipd"},
+            {"dag_id": "jamsos_budget_check", "conf": {"fiscal_year": 2025}},
+            # The SOAP service is down: one retry, both tries recorded as failed runs.
+            {
+                "dag_id": "jamsos_sync_kemenkes-ppnpn",
+                "env": {
+                    "JAMSOS_SOURCES_FILE": str(down_sources),
+                    "JAMSOS_AIRFLOW_RETRIES": "1",
+                    **fast_retry,
+                },
+            },
+            # Nothing acceptable: failed at once, retries or not.
+            {
+                "dag_id": f"jamsos_sync_{EXTRA_SOURCE}",
+                "env": {"JAMSOS_AIRFLOW_RETRIES": "2", **fast_retry},
+            },
+            {"dag_id": "jamsos_daily_report"},
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def airflow_result(airflow_site: AirflowSite) -> dict[str, Any]:
+    """Every DAG parsed and run once by the real Airflow (one process, ~40 s)."""
+    from jamsos_kemenkes.server import SimpegServer
+
+    site = airflow_site
+    drop = site.instance / "demo" / "drop_15.05"
+    drop.mkdir(parents=True)
+    (drop / "honorer_muaro_jambi.csv").write_text(BAD_ROSTER, encoding="utf-8")
+    text = site.sources.read_text(encoding="utf-8")
+    site.sources.write_text(
+        text
+        + f'\n[sources."{EXTRA_SOURCE}"]\ntype = "regional-roster"\nagency = "15.05"\n'
+        + f"folder = {json.dumps(str(drop))}\n",
+        encoding="utf-8",
+    )
+    # A SIMPEG service that was started and stopped: its port now refuses connections.
+    with SimpegServer([]) as gone:
+        dead_url = gone.url
+    down = site.root / "sources-down.toml"
+    lines = []
+    for line in text.splitlines():
+        if line.startswith('"url"') and "/simpeg/" in line:
+            line = f'"url" = {json.dumps(dead_url)}\n"retries" = 1\n"connect_timeout" = 2'
+        lines.append(line)
+    down.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = site.drive(plan_for(site, down))
+    runs = ", ".join(f"{r['dag_id']} {r['seconds']} s" for r in result["runs"])
+    print(
+        f"\nAirflow driver: {result['wall_seconds']} s wall; Airflow import "
+        f"{result['airflow_import_seconds']} s; DagBag {result['dagbag_seconds']} s; "
+        f"migrate {result['migrate_seconds']} s; {runs}"
+    )
+    return result

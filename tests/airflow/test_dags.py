@@ -1,0 +1,95 @@
+"""The DAGs as the real Airflow 3 parses them: no import errors, cheap to parse, and each
+DAG's tasks, dependencies, schedule and retry policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.orchestration import SYNC_DAG_PREFIX, sync_specs
+from tests.airflow.conftest import EXTRA_SOURCE, AirflowSite
+
+pytestmark = pytest.mark.slow
+
+PRODUCTION_RETRY = {
+    "retries": 3,
+    "retry_delay": 300.0,
+    "retry_exponential_backoff": 2.0,  # a multiplier in Airflow 3: True (1.0) would not grow
+    "max_retry_delay": 3600.0,
+    "execution_timeout": 4 * 3600.0,
+}
+
+
+def _retry(task: dict[str, Any]) -> dict[str, Any]:
+    return {k: task[k] for k in PRODUCTION_RETRY}
+
+
+def test_dagbag_loads_cheaply(airflow_result: dict[str, Any]) -> None:
+    assert airflow_result["import_errors"] == {}
+    # Parsing opened no socket and created no database or key file of the gateway.
+    assert airflow_result["network_attempts"] == []
+    assert not {"jamsos.db", "keys.json", "receipt-key.pem"} & set(
+        airflow_result["instance_files_after_parse"]
+    )
+    print(
+        f"\ndags/ parsed in {airflow_result['dagbag_seconds'] * 1000:.0f} ms "
+        f"(per file, s: {airflow_result['file_seconds']})"
+    )
+
+
+def test_one_sync_dag_per_configured_source(
+    airflow_result: dict[str, Any], airflow_site: AirflowSite
+) -> None:
+    dags = airflow_result["dags"]
+    specs = sync_specs({"SOURCES_FILE": str(airflow_site.sources), "CONFIG_FILE": None})
+    expected = {s.dag_id: s for s in specs}
+    assert {d for d in dags if d.startswith(SYNC_DAG_PREFIX)} == set(expected)
+    # Each plugin's source, and a regency configured only in the sources file; the generic
+    # regional-roster class is a template, not a feed.
+    assert {s.source_id for s in specs} == {
+        "kemenkes-ppnpn",
+        "kemendes-pendamping",
+        "apbd-sipd",
+        "roster-19.71",
+        EXTRA_SOURCE,
+    }
+    for dag_id, spec in expected.items():
+        dag = dags[dag_id]
+        assert dag["schedule"] == spec.schedule
+        assert dag["timezone"] == "UTC"
+        assert spec.agency in dag["tags"]
+        assert dag["max_active_runs"] == 1
+        assert dag["catchup"] is False
+        assert list(dag["tasks"]) == ["sync"]
+        assert _retry(dag["tasks"]["sync"]) == PRODUCTION_RETRY
+    kemenkes = dags["jamsos_sync_kemenkes-ppnpn"]
+    assert kemenkes["schedule"] == "0 2 * * *"
+    assert kemenkes["tags"] == ["jamsos", "kemenkes", "sync"]
+    assert dags[f"jamsos_sync_{EXTRA_SOURCE}"]["tags"] == ["15.05", "jamsos", "sync"]
+
+
+def test_budget_dag_maps_over_governments(airflow_result: dict[str, Any]) -> None:
+    dag = airflow_result["dags"]["jamsos_budget_check"]
+    assert dag["schedule"] == "0 6 2 * *"  # the 2nd: after the SIPD budget feed of the 1st
+    assert dag["max_active_runs"] == 1 and dag["catchup"] is False
+    assert dag["params"] == ["fiscal_year"]
+    tasks = dag["tasks"]
+    assert tasks["governments"]["downstream"] == ["check"]
+    assert tasks["check"]["mapped"] is True
+    assert tasks["check"]["upstream"] == ["governments"]
+    assert tasks["check"]["downstream"] == ["summarize"]
+    assert tasks["summarize"]["upstream"] == ["check"]
+    for task in tasks.values():
+        assert _retry(task) == PRODUCTION_RETRY
+
+
+def test_report_dag_joins_health_and_coverage(airflow_result: dict[str, Any]) -> None:
+    dag = airflow_result["dags"]["jamsos_daily_report"]
+    assert dag["schedule"] == "0 7 * * *"
+    assert dag["max_active_runs"] == 1 and dag["catchup"] is False
+    tasks = dag["tasks"]
+    assert tasks["report"]["upstream"] == ["coverage", "feed_health"]
+    assert tasks["feed_health"]["upstream"] == tasks["coverage"]["upstream"] == []
+    for task in tasks.values():
+        assert _retry(task) == PRODUCTION_RETRY
