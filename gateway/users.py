@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gateway.security import audit
 from gateway.store.tables import users
 
 ROLES = ("viewer", "operator")
@@ -90,6 +91,13 @@ def create_user(
                 )
                 .returning(users.c.id)
             ).scalar_one()
+            audit.append(
+                conn,
+                actor="cli",
+                action="user_created",
+                subject=f"user:{username}",
+                details={"role": role},
+            )
     except IntegrityError as exc:
         raise UserError(
             f"pengguna {username!r} sudah ada / user {username!r} already exists"
@@ -101,9 +109,7 @@ def get_user(engine: Engine, user_id: int) -> User | None:
     """An enabled user by id (a disabled one ends every session it had)."""
     with engine.connect() as conn:
         row = (
-            conn.execute(
-                select(users).where(users.c.id == user_id, users.c.disabled_at.is_(None))
-            )
+            conn.execute(select(users).where(users.c.id == user_id, users.c.disabled_at.is_(None)))
             .mappings()
             .first()
         )
@@ -159,6 +165,7 @@ def authenticate(
             .where(users.c.id == row["id"])
             .values(failed_logins=0, locked_until=None, last_login_at=now)
         )
+        audit.append(conn, actor=row["username"], action="login", subject=f"user:{row['username']}")
     return LoginResult(_user(dict(row)), "ok")
 
 
@@ -172,6 +179,13 @@ def _failed(engine: Engine, user_id: int, now: datetime) -> LoginResult:
             .values(failed_logins=users.c.failed_logins + 1)
             .returning(users.c.failed_logins)
         ).scalar_one()
+        audit.append(
+            conn,
+            actor="anonymous",
+            action="login_failed",
+            subject=f"user_id:{user_id}",
+            details={"failures": failures},
+        )
         if failures >= MAX_FAILURES:
             until = now + LOCKOUT
             conn.execute(
@@ -185,13 +199,21 @@ def _failed(engine: Engine, user_id: int, now: datetime) -> LoginResult:
 
 def unlock(engine: Engine, username: str) -> bool:
     with engine.begin() as conn:
-        return bool(
+        done = bool(
             conn.execute(
                 update(users)
                 .where(users.c.username == username.strip().lower())
                 .values(failed_logins=0, locked_until=None)
             ).rowcount
         )
+        if done:
+            audit.append(
+                conn,
+                actor="cli",
+                action="user_unlocked",
+                subject=f"user:{username.strip().lower()}",
+            )
+        return done
 
 
 def count_users(engine: Engine) -> int:

@@ -170,3 +170,18 @@ def test_an_apbd_budget_sync_is_receipted_and_audited(gw):
     receipt = gw.registry.receipt(result.run_id)
     assert receipt["run_id"] == result.run_id and receipt["signature"]
     assert audit.recent(gw.engine, 1)[0]["subject"] == f"run:{result.run_id}"
+
+
+def test_user_changes_and_logins_are_audited(gw):
+    from gateway.users import authenticate, create_user, unlock
+
+    engine = gw.registry.engine
+    create_user(engine, "siti", "kata-sandi-panjang-123", role="viewer")
+    assert authenticate(engine, "siti", "salah").outcome == "invalid"
+    assert authenticate(engine, "siti", "kata-sandi-panjang-123").outcome == "ok"
+    unlock(engine, "siti")
+    actions = [e["action"] for e in reversed(audit.recent(engine, 4))]
+    assert actions == ["user_created", "login_failed", "login", "user_unlocked"]
+    dump = " ".join(e["details"] for e in audit.recent(engine, 4))
+    assert "kata-sandi" not in dump and "salah" not in dump  # never a password
+    assert audit.verify(engine).ok
