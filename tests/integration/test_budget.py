@@ -187,3 +187,41 @@ def test_cli_coverage_counts_where_the_agency_is(app, tmp_path):
     provinces = {r["code"]: r for r in body["provinces"]}
     assert provinces["15"]["enrolled"] == 3
     assert provinces["31"]["enrolled"] == 0 and provinces["31"]["target"] == 8_200_000
+
+
+def test_end_to_end_from_an_apbd_file_and_rosters(app, gw, tmp_path):
+    """Three governments, each with a roster of 10 workers on Rp 1,000,000 (JKK 2,400 + JKM
+    3,000 a month): Muaro Jambi budgeted enough, Jakarta too little, Sumatera Selatan only a
+    health-insurance line (not ours): sufficient, shortfall, no_budget."""
+    from gateway.plugins import make_plugin_manager, source_catalog
+    from gateway.sync import sync_source
+
+    for code in ("15.05", "31", "16"):
+        roster = write_roster(tmp_path / f"{code}.csv",
+                              [worker_row(i, wage=1_000_000) for i in range(10)])
+        submit_roster(gw.registry, roster, agency=resolve_agency(code), today=date(2025, 1, 2),
+                      trigger="test")
+    year_jkk, year_jkm = 10 * 2_400 * 12, 10 * 3_000 * 12
+    sipd = tmp_path / "sipd.csv"
+    sipd.write_text(
+        "Kode Pemda;Nama Pemda;Tahun;Kode Sub Kegiatan;Kode Rekening;Uraian Rekening;Pagu\n"
+        f"15.05;Kab. Muaro Jambi;2025;4.01;5.1.02.02.02.0006;JKK Non ASN;{year_jkk}\n"
+        f"15.05;Kab. Muaro Jambi;2025;4.01;5.1.02.02.02.0007;JKM Non ASN;{year_jkm}\n"
+        f"31;DKI Jakarta;2025;4.01;5.1.02.02.02.0006;JKK Non ASN;{year_jkk}\n"
+        f"31;DKI Jakarta;2025;4.01;5.1.02.02.02.0007;JKM Non ASN;{year_jkm - 30_000}\n"
+        "16;Sumatera Selatan;2025;4.01;5.1.02.02.02.0005;JKN Non ASN;450.000.000\n",
+        encoding="utf-8",
+    )
+    pm = make_plugin_manager(allow=["apbd"])
+    source = source_catalog(pm, {"apbd-sipd": {"path": str(sipd)}})["apbd-sipd"].create()
+    assert sync_source(gw.registry, pm, source, today=date(2025, 2, 1),
+                       trigger="test").status == "succeeded"
+    with app.app_context():
+        result = CliRunner().invoke(main, ["budget", "check", "--year", "2025", "--json"])
+    assert result.exit_code == 1  # not every government is sufficient
+    checks = {c["government"]: c for c in json.loads(result.stdout)}
+    assert checks["15.05"]["status"] == "sufficient" and checks["15.05"]["gap"] == 0
+    assert checks["31"]["status"] == "shortfall" and checks["31"]["gap"] == 30_000
+    assert checks["31"]["allocation_source"] == "apbd"
+    assert checks["16"]["status"] == "no_budget"
+    assert checks["16"]["obligation"] == year_jkk + year_jkm
