@@ -228,3 +228,21 @@ def test_ids_beyond_any_database_integer_are_not_server_errors(staff: Any) -> No
     assert staff.get(f"/dashboard/runs?before={huge}").status_code == 400
     assert staff.get(f"/dashboard/agencies/15.05?after={huge}").status_code == 400
     assert staff.get(f"/dashboard/runs/1?after={huge}.1").status_code == 400
+
+
+def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path) -> None:
+    from gateway.budget import allocations
+
+    client = web_app.test_client()
+    roster = tmp_path / "anggaran.csv"
+    write_csv(roster, generate_roster(15, seed=11, regency="15.05"))
+    token = csrf_of(client.get("/dashboard/upload").text)
+    with open(roster, "rb") as fh:
+        response = client.post("/dashboard/upload", data={
+            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
+            "fiscal_year": "2027", "allocation": "jkk=1.000.000,jkm=2.000.000",
+            "file": (fh, roster.name)}, content_type="multipart/form-data")
+    assert response.status_code == 201
+    engine = web_app.extensions["jamsos"].registry.engine
+    assert allocations(engine, "15.05", 2027)["declared"] == {
+        "5.1.02.02.02.0006": 1_000_000, "5.1.02.02.02.0007": 2_000_000}
