@@ -20,8 +20,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
-from gateway.feeds.roster import RosterFileError
-from gateway.pipeline import RosterReport, RowSource, RunFailed, stored_report
+from gateway.pipeline import RosterReport, RowSource, recorded
 from gateway.store.apply import problem_row
 from gateway.store.registry import Registry
 from gateway.store.tables import budget_allocations, problems, runs
@@ -126,9 +125,9 @@ def apply_budget_rows(
     on_success: Callable[[Connection], None] | None = None,
 ) -> RosterReport:
     """Validate and apply a budget source's rows in one transaction; record the run."""
-    report = RosterReport(run_id=run_id)
     tally = BudgetTally()
-    try:
+
+    def work(report: RosterReport) -> None:
         with open_rows() as reader, registry.engine.begin() as conn:
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
@@ -155,15 +154,8 @@ def apply_budget_rows(
             report.receipt = registry.seal_run(conn, run_id)
             if on_success is not None and report.status == "succeeded":
                 on_success(conn)
-    except RosterFileError as exc:
-        registry.record_file_problem(run_id, exc.as_problem())
-        return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
-    except Exception as exc:
-        report.status = "failed"
-        report.error = f"{type(exc).__name__}: {exc}"
-        registry.fail_run(run_id, report.error)
-        raise RunFailed(report) from exc
-    return report
+
+    return recorded(registry, run_id, work)
 
 
 def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:

@@ -268,8 +268,8 @@ def apply_rows(
     moves its cursor there: it moves if and only if the changes are committed).
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
-    report = RosterReport(run_id=run_id)
-    try:
+
+    def work(report: RosterReport) -> None:
         with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
@@ -312,6 +312,19 @@ def apply_rows(
                 "unchanged": c.unchanged,
                 "ended": c.ended,
             }
+
+    return recorded(registry, run_id, work)
+
+
+def recorded(
+    registry: Registry, run_id: int, work: Callable[[RosterReport], None]
+) -> RosterReport:
+    """Run `work` on a started run and record how it ended, the same way for every kind of
+    run: a file-level problem rejects the run; any other error fails it (RunFailed raised
+    after the failure is recorded, so the run is visible and safe to retry)."""
+    report = RosterReport(run_id=run_id)
+    try:
+        work(report)
     except RosterFileError as exc:
         # Found before or while reading (no header, undecodable bytes): whatever was written
         # is rolled back; the run is recorded as rejected with the reason on the file.
