@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -352,6 +353,31 @@ def demo_load() -> None:
             f"{', sudah ada / already loaded' if report.replayed else ''})"
         )
     sync_demo_sources(gw)  # the plugins' demo feeds: a SOAP service, drop folders, SIPD
+    click.echo(_demo_credentials(gw, folder))
+
+
+def _demo_credentials(gw: Any, folder: Path) -> str:
+    """A demo staff login and a Muaro Jambi API key, made once (random, never a known
+    password) and kept in instance/demo/credentials.txt (0600) so every `make run` can say
+    how to get in."""
+    from gateway.users import count_users, create_user
+
+    path = folder / "credentials.txt"
+    if not path.exists() and count_users(gw.registry.engine) == 0:
+        password = secrets.token_urlsafe(12)
+        create_user(gw.registry.engine, "demo", password, role="viewer",
+                    display_name="Petugas Demo")
+        key = gw.registry.create_api_key("15.05", "demo: BKPSDM Muaro Jambi")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(
+                "Dasbor / dashboard: http://127.0.0.1:8000/dashboard/\n"
+                f"  pengguna / user: demo   kata sandi / password: {password}\n"
+                f"Kunci API Kabupaten Muaro Jambi (15.05) / API key: {key}\n"
+            )
+    if path.exists():
+        return f"\n{path.read_text()}(disimpan di / kept in {path})"
+    return "Buat pengguna dasbor / create a dashboard user: jamsos users create NAME"
 
 
 # -- plugins and sources (gateway/cli_plugins.py) -----------------------------------------------

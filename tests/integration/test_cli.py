@@ -118,3 +118,24 @@ def test_a_different_index_key_is_refused_at_start(env, roster):
     result = jamsos(other, "runs")
     assert result.returncode != 0
     assert "not the key this database was written with" in result.stderr
+
+
+def test_demo_load_says_how_to_log_in_and_keeps_saying_it(env, tmp_path):
+    import re
+    import stat
+
+    from gateway.app import create_app
+    from gateway.users import authenticate
+
+    first = jamsos(env, "demo", "load")
+    assert first.returncode == 0, first.stderr
+    password = re.search(r"password: (\S+)", first.stdout).group(1)
+    key = re.search(r"API key: (jgw_\S+)", first.stdout).group(1)
+    credentials = Path(env["JAMSOS_INSTANCE_PATH"]) / "demo" / "credentials.txt"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    again = jamsos(env, "demo", "load")
+    assert f"password: {password}" in again.stdout  # the same login, no second user
+    app = create_app({"INSTANCE_PATH": env["JAMSOS_INSTANCE_PATH"], "CONFIG_FILE": None})
+    registry = app.extensions["jamsos"].registry
+    assert authenticate(registry.engine, "demo", password).outcome == "ok"
+    assert registry.authenticate(key).agency == "15.05"
