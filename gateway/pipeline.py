@@ -22,6 +22,7 @@ from gateway.domain.validation import duplicate_problem, validate_row
 from gateway.feeds.roster import RosterFileError, open_roster
 from gateway.prepare import PARALLEL_MIN_BYTES, PreparedRow, nik_key, prepared_batches
 from gateway.store.registry import Registry
+from gateway.store.tables import RUN_CHANGES
 
 # A report keeps at most this many problems in memory; the registry keeps all of them.
 REPORT_PROBLEM_LIMIT = 10_000
@@ -354,7 +355,7 @@ def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterRep
         status=run["status"],
         replayed=replayed,
         error=run["error"],
-        changes={k: run[k] for k in ("new", "changed", "unchanged", "ended")},
+        changes={k: run[k] for k in RUN_CHANGES},
         receipt=registry.receipt(run["id"]),
     )
     return report

@@ -23,6 +23,7 @@ from gateway.domain.nik import normalize_nik
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
 from gateway.rates import load_packages, load_schedule
 from gateway.security.receipts import public_pem
+from gateway.store.tables import RUN_COUNTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -35,14 +36,7 @@ RUN_FIELDS = (
     "status",
     "started_at",
     "finished_at",
-    "rows",
-    "accepted",
-    "rejected",
-    "warnings",
-    "new",
-    "changed",
-    "unchanged",
-    "ended",
+    *RUN_COUNTS,
     "error",
 )
 

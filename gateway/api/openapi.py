@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.store.tables import RUN_CHANGES, RUN_COUNTS
+
 _ERROR = {
     "type": "object",
     "required": ["error", "message_id", "message_en"],
@@ -54,7 +56,7 @@ _REPORT = {
         "changes": {
             "type": "object",
             "properties": {
-                k: {"type": "integer"} for k in ("new", "changed", "unchanged", "ended")
+                k: {"type": "integer"} for k in RUN_CHANGES
             },
         },
         "error": {"type": ["string", "null"]},
@@ -73,19 +75,7 @@ _RUN = {
         "status": {"enum": ["running", "succeeded", "rejected", "failed"]},
         "started_at": {"type": "string", "format": "date-time"},
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
-        **{
-            k: {"type": "integer"}
-            for k in (
-                "rows",
-                "accepted",
-                "rejected",
-                "warnings",
-                "new",
-                "changed",
-                "unchanged",
-                "ended",
-            )
-        },
+        **{k: {"type": "integer"} for k in RUN_COUNTS},
         "error": {"type": ["string", "null"]},
     },
 }

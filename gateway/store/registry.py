@@ -24,6 +24,7 @@ from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.tables import (
+    RUN_COUNTS,
     api_keys,
     enrollments,
     problems,
@@ -62,8 +63,7 @@ class Registry:
         if self.signer is not None and run["status"] == "succeeded":
             receipt = self.signer.sign(dict(run))
             conn.execute(insert(receipts).values(run_id=run_id, receipt=json.dumps(receipt)))
-        details = {k: run[k] for k in ("source", "trigger", "status", "rows", "accepted",
-                                       "rejected", "new", "changed", "unchanged", "ended")}
+        details = {k: run[k] for k in ("source", "trigger", "status", *RUN_COUNTS)}
         details["input_sha256"] = run["input_sha256"]
         audit.append(conn, actor=actor, action="run_applied", subject=f"run:{run_id}",
                      details={"agency": run["agency"], **details})

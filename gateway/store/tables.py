@@ -83,6 +83,10 @@ enrollment_history = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+# The counters every run carries; reports, the API and the audit log list them in this order.
+RUN_CHANGES = ("new", "changed", "unchanged", "ended")
+RUN_COUNTS = ("rows", "accepted", "rejected", "warnings", *RUN_CHANGES)
+
 runs = Table(
     "runs",
     metadata,
