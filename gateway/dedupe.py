@@ -14,12 +14,18 @@ from collections.abc import Sequence
 
 
 class DuplicateTracker:
-    def __init__(self) -> None:
+    """`keyed`: the items are already keyed digests in hex (blind indexes): their first 64
+    bits are used as they are, with no second hash."""
+
+    def __init__(self, *, keyed: bool = False) -> None:
+        self._keyed = keyed
         self._key = secrets.token_bytes(16)
         self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
         self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
 
     def _digest(self, nik: str) -> int:
+        if self._keyed:
+            return int(nik[:16], 16) - (1 << 63)
         raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
         return int.from_bytes(raw, "big", signed=True)
 

@@ -19,8 +19,16 @@ from gateway.agencies import Agency
 from gateway.dedupe import DuplicateTracker
 from gateway.domain.records import Category, Problem, RawRow, RowResult, Severity
 from gateway.domain.validation import duplicate_problem, validate_row
-from gateway.feeds.roster import RosterFileError, open_roster
-from gateway.prepare import PARALLEL_MIN_BYTES, PreparedRow, nik_key, prepared_batches
+from gateway.feeds.csv_chunks import plan_chunks
+from gateway.feeds.roster import RosterFileError, RosterReader, open_roster
+from gateway.prepare import (
+    PARALLEL_MIN_BYTES,
+    ChunkedRead,
+    Database,
+    PreparedRow,
+    nik_key,
+    prepared_batches,
+)
 from gateway.store.registry import Registry
 from gateway.store.tables import RUN_CHANGES
 
@@ -275,8 +283,12 @@ def apply_rows(
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
-            # Validation and encryption run in worker processes on a large input (prepare.py).
+            # Validation and encryption run in worker processes on a large input, which read
+            # a large CSV file themselves (prepare.py, feeds/csv_chunks.py).
             size = getattr(reader, "total_bytes", None) or 0
+            parallel = size >= PARALLEL_MIN_BYTES and check_row is None
+            chunks = plan_chunks(reader) if parallel and isinstance(reader, RosterReader) else None
+            chunked = ChunkedRead(chunks, size, reader.skipped_totals) if chunks else None
             for results, kept in prepared_batches(
                 iter(reader),
                 registry.keyring,
@@ -284,12 +296,15 @@ def apply_rows(
                 default_category=agency.default_category,
                 batch_size=batch_size,
                 check_row=check_row,
-                parallel=size >= PARALLEL_MIN_BYTES,
+                parallel=parallel,
+                probe=apply.known_digests,
+                chunked=chunked,
+                database=Database.of(registry.engine.url, agency.code) if parallel else None,
             ):
                 apply.add_batch(results, kept)
                 report.add(results)
                 if progress:
-                    progress(report.rows, reader.progress)
+                    progress(report.rows, chunked.progress if chunked else reader.progress)
             notices = reader.notices()
             apply.add_notices(notices)
             report.add_notices(notices)
@@ -317,9 +332,7 @@ def apply_rows(
     return recorded(registry, run_id, work)
 
 
-def recorded(
-    registry: Registry, run_id: int, work: Callable[[RosterReport], None]
-) -> RosterReport:
+def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], None]) -> RosterReport:
     """Run `work` on a started run and record how it ended, the same way for every kind of
     run: a file-level problem rejects the run; any other error fails it (RunFailed raised
     after the failure is recorded, so the run is visible and safe to retry)."""

@@ -9,24 +9,42 @@ number in flight: memory stays flat and both cores work.
 In-file duplicates are found here, in row order, on the blind index of the NIK each row names.
 Agency-specific row checks (`check_row`, a plugin hook) are closures that cannot be sent to
 another process: with one, rows are prepared in this process.
+
+Unchanged rows: a clean row (no problem at all, birth date given) leaves a keyed digest of its
+cell texts on its enrollment (`row_digest`). Before validating a batch, its digests are looked
+up: a row whose digest names an active enrollment of the agency is exactly what the registry
+holds, so it is neither validated nor encrypted (`Known`). A re-sent national roster costs
+little more than reading it. Nothing else in the row's outcome can have changed: the rules
+that depend on the day (a birth date or start date "in the future") only ever turn a problem
+into no problem, the NIK's century is settled by the row's own birth date, and a plugin's
+agency-specific check turns the shortcut off. Changing what validation accepts means bumping
+`ROW_RULES`, which retires every stored digest.
+
+Large CSV files are not even read here: worker processes read their own byte ranges of the
+file (`feeds/csv_chunks.py`) and this process only de-duplicates and writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from gateway.dedupe import DuplicateTracker
 from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category, Problem, RawRow, RowResult
-from gateway.domain.validation import duplicate_problem, validate_row
+from gateway.domain.validation import _present, duplicate_problem, validate_row
+from gateway.feeds.csv_chunks import CsvChunk, chunk_rows
 from gateway.security.crypto import KeyRing
-from gateway.store.apply import Sealed, seal
+from gateway.store.apply import Known, Sealed, seal
+from gateway.store.bulk import writer_for
 
 # Below this many bytes of input, starting worker processes (~0.3 s) costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
@@ -37,6 +55,10 @@ PARALLEL_MIN_BYTES = 4_000_000
 WORKERS_ENV = "JAMSOS_PREPARE_WORKERS"
 
 RowCheck = Callable[[RawRow, RowResult], None]
+# {row digest: enrollment id} of the agency's active enrollments with one of these digests.
+Probe = Callable[[list[str]], dict[str, int]]
+# What validation accepts as a clean row, by version: bump to retire every stored row digest.
+ROW_RULES = "1"
 
 
 @dataclass(slots=True)
@@ -48,7 +70,7 @@ class PreparedRow:
     """
 
     row: int
-    record: Sealed | None
+    record: Sealed | Known | None
     problems: list[Problem]
     key: str | None
 
@@ -63,6 +85,23 @@ def nik_key(raw: RawRow) -> str | None:
     return nik if len(nik) == 16 and nik.isdigit() else None
 
 
+def digest_key(ring: KeyRing) -> bytes:
+    """The key of row digests, derived from the index key (not stored anywhere)."""
+    return hashlib.blake2b(b"jamsos-row-digest", key=ring.index_key[:64]).digest()
+
+
+def row_digest(raw: RawRow, key: bytes, default_category: Category | None) -> str:
+    """A keyed digest of what a row says, in any column order, under the current rules."""
+    parts = [ROW_RULES, default_category.value if default_category else ""]
+    parts.extend(f"{k}\x1e{v}" for k, v in sorted(raw.values.items(), key=_first) if v)
+    parts.extend(sorted(raw.numeric_fields))
+    return hashlib.blake2b("\x1f".join(parts).encode(), key=key, digest_size=16).hexdigest()
+
+
+def _first(item: tuple[str, str | None]) -> str:
+    return item[0]
+
+
 def prepare_batch(
     batch: list[RawRow],
     ring: KeyRing,
@@ -70,20 +109,51 @@ def prepare_batch(
     today: date,
     default_category: Category | None,
     check_row: RowCheck | None = None,
+    probe: Probe | None = None,
 ) -> list[PreparedRow]:
+    digests: list[str] | None = None
+    known: dict[str, int] = {}
+    if check_row is None:  # a plugin's own check may say something new about any row
+        dkey = digest_key(ring)
+        digests = [row_digest(raw, dkey, default_category) for raw in batch]
+        if probe is not None:
+            known = probe(digests)
     out: list[PreparedRow] = []
-    for raw in batch:
+    for i, raw in enumerate(batch):
+        nik = nik_key(raw)
+        key = ring.blind_index(nik) if nik is not None else None
+        if known and (enrollment := known.get(digests[i])) is not None:  # type: ignore[index]
+            out.append(PreparedRow(raw.row, Known(enrollment), [], key))
+            continue
         res = validate_row(raw, today=today, default_category=default_category)
         if check_row is not None:
             check_row(raw, res)
-        nik = nik_key(raw)
-        key = ring.blind_index(nik) if nik is not None else None
         rec = res.record
         sealed = None
         if rec is not None:
-            sealed = seal(ring, rec, key if rec.nik == nik else None)
+            clean = (
+                digests is not None
+                and not res.problems
+                and _present(raw.values.get("birth_date")) is not None
+            )
+            sealed = seal(ring, rec, key if rec.nik == nik else None, digests[i] if clean else None)  # type: ignore[index]
         out.append(PreparedRow(raw.row, sealed, res.problems, key))
     return out
+
+
+@dataclass
+class ChunkedRead:
+    """A CSV file the workers read themselves, chunk by chunk (feeds/csv_chunks.py): what
+    the reader of the whole file would otherwise tell its caller."""
+
+    chunks: Iterator[CsvChunk]
+    total_bytes: int
+    skipped_totals: list[int]  # the reader's own list: its notices() report them
+    bytes_done: int = 0
+
+    @property
+    def progress(self) -> float | None:
+        return min(1.0, self.bytes_done / self.total_bytes) if self.total_bytes else None
 
 
 def worker_count() -> int:
@@ -102,21 +172,34 @@ def prepared_batches(
     batch_size: int,
     check_row: RowCheck | None = None,
     parallel: bool = False,
+    probe: Probe | None = None,
+    chunked: ChunkedRead | None = None,
+    database: Database | None = None,
 ) -> Iterator[tuple[list[PreparedRow], list[str]]]:
     """Prepared rows in batches, in file order; yields (rows, blind indexes of rejected rows
-    that still name a worker). A second occurrence of a NIK is rejected as a duplicate."""
+    that still name a worker). A second occurrence of a NIK is rejected as a duplicate.
+
+    `probe` looks row digests up in this process; worker processes use `database` for that
+    (their own read-only connection). With `chunked` the workers read the file themselves
+    (`rows` is not read).
+    """
     workers = worker_count() if parallel and check_row is None else 0
-    batches = _batched(rows, batch_size)
-    with DuplicateTracker() as seen:
+    with DuplicateTracker(keyed=True) as seen:
         if workers >= 1:
-            with _Pool(ring, today, default_category, workers) as pool:
-                for prepared in pool.map(batches):
-                    yield _mark_duplicates(prepared, seen)
+            with _Pool(ring, today, default_category, workers, database) as pool:
+                if chunked is not None:
+                    for prepared, skipped, end in pool.map_chunks(chunked.chunks):
+                        chunked.skipped_totals.extend(skipped)
+                        chunked.bytes_done = end
+                        yield _mark_duplicates(prepared, seen)
+                else:
+                    for prepared in pool.map(_batched(rows, batch_size)):
+                        yield _mark_duplicates(prepared, seen)
         else:
-            for batch in batches:
+            for batch in _batched(rows, batch_size):
                 prepared = prepare_batch(
                     batch, ring, today=today, default_category=default_category,
-                    check_row=check_row,
+                    check_row=check_row, probe=probe,
                 )  # fmt: skip
                 yield _mark_duplicates(prepared, seen)
 
@@ -147,53 +230,133 @@ def _mark_duplicates(
 
 
 # -- the worker pool ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Database:
+    """Where worker processes look row digests up: a SQLite file (read-only) or PostgreSQL."""
+
+    dialect: str
+    target: str  # the SQLite file's path, or a libpq connection string
+    agency: str
+
+    @classmethod
+    def of(cls, url: object, agency: str) -> Database | None:
+        from sqlalchemy.engine import URL
+
+        assert isinstance(url, URL)
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                return None  # private to the process that opened it
+            return cls("sqlite", url.database, agency)
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return cls("postgresql", conninfo, agency)
+
+    def connect(self) -> Probe:
+        if self.dialect == "sqlite":
+            conn = sqlite3.connect(f"file:{quote(self.target)}?mode=ro", uri=True)
+        else:
+            import psycopg
+
+            conn = psycopg.connect(self.target, autocommit=True)
+        reader = writer_for(conn, self.dialect)
+        return lambda digests: reader.known_digests(self.agency, digests)
+
+
 _state: dict = {}
 
 
 def _init_worker(
-    data_keys: dict[str, bytes], primary: str, index_key: bytes, today: date, category: str | None
+    data_keys: dict[str, bytes],
+    primary: str,
+    index_key: bytes,
+    today: date,
+    category: str | None,
+    database: Database | None,
 ) -> None:
     _state["ring"] = KeyRing(data_keys, primary, index_key)
     _state["today"] = today
     _state["category"] = Category(category) if category else None
+    _state["probe"] = database.connect() if database is not None else None
 
 
-def _work(packed: list[tuple]) -> list[PreparedRow]:
-    # RawRows travel as plain tuples: pickling slotted dataclasses costs more than validating.
-    batch = [RawRow(row, values, frozenset(numeric)) for row, values, numeric in packed]
+def _prepare(batch: list[RawRow]) -> list[PreparedRow]:
     return prepare_batch(
-        batch, _state["ring"], today=_state["today"], default_category=_state["category"]
+        batch, _state["ring"], today=_state["today"], default_category=_state["category"],
+        probe=_state["probe"],
+    )  # fmt: skip
+
+
+def _work(packed: list[tuple]) -> list[tuple]:
+    # RawRows travel as plain tuples: pickling slotted dataclasses costs more than validating.
+    return _pack(
+        _prepare([RawRow(row, values, frozenset(numeric)) for row, values, numeric in packed])
     )
 
 
+def _work_chunk(chunk: CsvChunk) -> tuple[list[tuple], list[int], int]:
+    skipped: list[int] = []
+    out: list[tuple] = []
+    for batch in _batched(chunk_rows(chunk, skipped), 2000):
+        out.extend(_pack(_prepare(batch)))
+    return out, skipped, chunk.end
+
+
+def _pack(rows: list[PreparedRow]) -> list[tuple]:
+    return [(p.row, p.record, p.problems, p.key) for p in rows]
+
+
+def _unpack(rows: list[tuple]) -> list[PreparedRow]:
+    return [PreparedRow(*p) for p in rows]
+
+
 class _Pool:
-    def __init__(self, ring: KeyRing, today: date, category: Category | None, workers: int) -> None:
+    def __init__(
+        self,
+        ring: KeyRing,
+        today: date,
+        category: Category | None,
+        workers: int,
+        database: Database | None,
+    ) -> None:
         # forkserver: no fork of a process that may hold threads (gunicorn, a DAG runner);
         # the workers fork from a small server that has imported only this module.
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload([__name__])
-        self.depth = workers * 2  # batches in flight: bounded memory, workers never idle
+        self.depth = workers * 2  # tasks in flight: bounded memory, workers never idle
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
             initializer=_init_worker,
             initargs=(
                 ring.data_keys, ring.primary, ring.index_key, today,
-                category.value if category else None,
+                category.value if category else None, database,
             ),
         )  # fmt: skip
 
-    def map(self, batches: Iterator[list[RawRow]]) -> Iterator[list[PreparedRow]]:
-        pending: deque[Future[list[PreparedRow]]] = deque()
-        for batch in batches:
-            packed = [(r.row, r.values, tuple(r.numeric_fields)) for r in batch]
-            pending.append(self.executor.submit(_work, packed))
+    def _results(self, tasks: Iterator[Future]) -> Iterator:
+        pending: deque[Future] = deque()
+        for task in tasks:
+            pending.append(task)
             if len(pending) >= self.depth:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+    def map(self, batches: Iterator[list[RawRow]]) -> Iterator[list[PreparedRow]]:
+        tasks = (
+            self.executor.submit(_work, [(r.row, r.values, tuple(r.numeric_fields)) for r in b])
+            for b in batches
+        )
+        for packed in self._results(tasks):
+            yield _unpack(packed)
+
+    def map_chunks(
+        self, chunks: Iterator[CsvChunk]
+    ) -> Iterator[tuple[list[PreparedRow], list[int], int]]:
+        tasks = (self.executor.submit(_work_chunk, chunk) for chunk in chunks)
+        for packed, skipped, end in self._results(tasks):
+            yield _unpack(packed), skipped, end
 
     def __enter__(self) -> _Pool:
         return self

@@ -38,7 +38,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import IO
 
 from gateway.domain.records import Problem, RawRow
@@ -48,6 +48,7 @@ from gateway.feeds.roster_sources import (
     MAX_SHARED_STRINGS_BYTES,
     NO_NUMBERS,
     SAMPLE_BYTES,
+    Cells,
     RowSource,
     cell_text,
     csv_source,
@@ -85,6 +86,9 @@ class RosterReader:
         self.encoding = source.encoding  # None for XLSX
         self.delimiter = source.delimiter  # None for XLSX
         self.total_bytes = source.total_bytes  # None when the stream's size is unknown
+        self.path: str | None = None  # the file, when opened from a path (csv_chunks.py)
+        self.errors = source.errors
+        self.hint_line = source.hint_line
         self.skipped_totals: list[int] = []
         self.rows_read = 0  # data rows yielded so far
         self._source = source
@@ -119,23 +123,19 @@ class RosterReader:
             raise RosterFileError.from_catalog("missing_columns", columns=_describe(missing))
 
     def __iter__(self) -> Iterator[RawRow]:
-        positions = self._positions
-        for number, cells, numeric in self._source.rows:
-            self._last_row = number
-            if all(cell is None for cell in cells):
-                continue
-            width = len(cells)
-            values = {field: cells[i] if i < width else None for i, field in positions}
-            if values.get("nik") is None and _says_total(cells):
-                self.skipped_totals.append(number)
-                continue
-            flagged = (
-                frozenset(field for i, field in positions if i in numeric)
-                if numeric
-                else NO_NUMBERS
-            )
+        for raw in data_rows(self._numbered(), self._positions, self.skipped_totals):
             self.rows_read += 1
-            yield RawRow(row=number, values=values, numeric_fields=flagged)
+            yield raw
+
+    def _numbered(self) -> Iterator[Cells]:
+        for item in self._source.rows:
+            self._last_row = item[0]
+            yield item
+
+    @property
+    def positions(self) -> Sequence[tuple[int, str]]:
+        """(column index, field) of each recognised column."""
+        return self._positions
 
     def notices(self) -> list[Problem]:
         """Warnings about the file: ignored columns, totals rows skipped so far."""
@@ -176,6 +176,25 @@ class RosterReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def data_rows(
+    records: Iterable[Cells], positions: Sequence[tuple[int, str]], skipped_totals: list[int]
+) -> Iterator[RawRow]:
+    """The data rows among numbered records: blank rows skipped, totals rows noted in
+    `skipped_totals` and skipped, cells mapped to fields by column `positions`."""
+    for number, cells, numeric in records:
+        if all(cell is None for cell in cells):
+            continue
+        width = len(cells)
+        values = {field: cells[i] if i < width else None for i, field in positions}
+        if values.get("nik") is None and _says_total(cells):
+            skipped_totals.append(number)
+            continue
+        flagged = (
+            frozenset(field for i, field in positions if i in numeric) if numeric else NO_NUMBERS
+        )
+        yield RawRow(row=number, values=values, numeric_fields=flagged)
 
 
 def _describe(fields: Iterable[str]) -> str:
@@ -221,7 +240,10 @@ def open_roster(
             f.close()
         raise
     rows.closers[:0] = owned  # closed last, after the text wrapper or workbook on top of it
-    return RosterReader(rows, aliases=aliases, required=required)
+    reader = RosterReader(rows, aliases=aliases, required=required)
+    if owned and rows.format == "csv":
+        reader.path = os.fspath(source)  # type: ignore[arg-type]
+    return reader
 
 
 def _position_and_size(stream: IO[bytes]) -> tuple[int | None, int | None]:

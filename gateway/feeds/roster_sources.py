@@ -44,6 +44,8 @@ class RowSource:
     total_bytes: int | None = None
     bytes_read: Callable[[], int] | None = None  # CSV: bytes pulled from the stream so far
     total_rows: int | None = None  # XLSX: the sheet's declared size
+    errors: str = "strict"  # CSV: the decoding error handler (see detect_encoding)
+    hint_line: bool = False  # CSV: line 1 is Excel's sep= hint, not a row
     closers: list[Any] = field(default_factory=list)
 
 
@@ -162,12 +164,17 @@ def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> RowSource
         delimiter=delimiter,
         total_bytes=total,
         bytes_read=lambda: replay.count,
+        errors=errors,
+        hint_line=hint_line,
         closers=[text],
     )
 
 
-def _csv_rows(records: Iterator[list[str]], hint_line: bool, encoding: str) -> Iterator[Cells]:
-    number = 0
+def _csv_rows(
+    records: Iterator[list[str]], hint_line: bool, encoding: str, start: int = 0
+) -> Iterator[Cells]:
+    """Numbered, stripped records; `start`: the row number before the first record."""
+    number = start
     skip = hint_line
     while True:
         try:

@@ -29,7 +29,16 @@ from gateway.store.bulk import (
 )
 from gateway.store.tables import enrollments, runs, workers
 
-__all__ = ["TRACKED", "ApplyCounts", "RosterApply", "Sealed", "problem_row", "record_hash", "seal"]
+__all__ = [
+    "TRACKED",
+    "ApplyCounts",
+    "Known",
+    "RosterApply",
+    "Sealed",
+    "problem_row",
+    "record_hash",
+    "seal",
+]
 
 
 @dataclass
@@ -95,9 +104,22 @@ class Sealed(NamedTuple):
     start_date: str
     record_hash: str
     snapshot: str  # JSON of the TRACKED facts of this enrollment once active
+    row_digest: str | None = None  # the row's texts, when it was clean (see prepare.py)
 
 
-def seal(ring: KeyRing, rec: EnrollmentRecord, nik_index: str | None = None) -> Sealed:
+class Known(NamedTuple):
+    """An accepted row the registry already holds exactly (same clean row texts as its last
+    one, enrollment active): nothing to validate, encrypt or write but the run's mark."""
+
+    enrollment_id: int
+
+
+def seal(
+    ring: KeyRing,
+    rec: EnrollmentRecord,
+    nik_index: str | None = None,
+    row_digest: str | None = None,
+) -> Sealed:
     """Encrypt, index and digest one accepted record (`nik_index` when already computed)."""
     start = rec.start_date.isoformat()
     facts = {
@@ -123,6 +145,7 @@ def seal(ring: KeyRing, rec: EnrollmentRecord, nik_index: str | None = None) -> 
         start,
         record_hash(rec),
         json.dumps(facts),
+        row_digest,
     )
 
 
@@ -130,7 +153,7 @@ class RowOutcome(Protocol):
     """A validated row: a RowResult, or the pipeline's PreparedRow (record already sealed)."""
 
     row: int
-    record: EnrollmentRecord | Sealed | None
+    record: EnrollmentRecord | Sealed | Known | None
     problems: list[Problem]
 
 
@@ -158,13 +181,19 @@ class RosterApply:
         valid (their workers are kept, not ended)."""
         c = self.counts
         good: list[Sealed] = []
+        known: list[int] = []
         problem_rows: list[tuple] = []
         for res in results:
             c.rows += 1
             record = res.record
             if record is not None:
                 c.accepted += 1
-                good.append(record if isinstance(record, Sealed) else seal(self.keyring, record))
+                if isinstance(record, Known):
+                    known.append(record.enrollment_id)
+                else:
+                    good.append(
+                        record if isinstance(record, Sealed) else seal(self.keyring, record)
+                    )
             else:
                 c.rejected += 1
             for p in res.problems:
@@ -175,9 +204,17 @@ class RosterApply:
             self.writer.insert("problems", PROBLEM_COLUMNS, problem_rows)
         if good:
             self._apply_records(good)
+        if known:
+            self.writer.touch(self.run_id, known)
+            c.unchanged += len(known)
         kept = list(kept_indexes)
         if kept:
             self._mark_kept(kept)
+
+    def known_digests(self, digests: list[str]) -> dict[str, int]:
+        """Row digests of this agency's active enrollments (see prepare.py), in this
+        transaction."""
+        return self.writer.known_digests(self.agency, digests)
 
     def add_notices(self, notices: Sequence[Problem]) -> None:
         """File-level warnings: stored with the run's problems, counted as warnings."""
@@ -200,6 +237,7 @@ class RosterApply:
 
         inserts: list[Sealed] = []
         touched: list[int] = []
+        redigested: list[tuple[str, int]] = []
         updates: list[tuple[tuple, Sealed]] = []
         for s in records:
             old = found.get(s.nik_index)
@@ -207,6 +245,8 @@ class RosterApply:
                 inserts.append(s)
             elif old[3] == "active" and old[4] == s.record_hash:
                 touched.append(old[2])
+                if s.row_digest is not None:  # same facts, written differently: remember it
+                    redigested.append((s.row_digest, old[2]))
             else:
                 updates.append((old, s))
 
@@ -218,7 +258,7 @@ class RosterApply:
                 [
                     (eid, worker_ids[s.nik_index], self.agency, s.category, s.position,
                      s.work_unit, s.wage, s.start_date, None, "active", s.record_hash,
-                     run, run, run, now, now)
+                     s.row_digest, run, run, run, now, now)
                     for eid, s in zip(ids, inserts, strict=True)
                 ],
             )  # fmt: skip
@@ -234,6 +274,8 @@ class RosterApply:
         if touched:
             writer.touch(run, touched)
             c.unchanged += len(touched)
+        if redigested:
+            writer.set_row_digests(redigested)
         if updates:
             self._apply_updates(updates)
 
@@ -248,7 +290,7 @@ class RosterApply:
             change = "reactivated" if status != "active" else "changed"
             params.append(
                 (s.category, s.position, s.work_unit, s.wage, s.start_date, None, "active",
-                 s.record_hash, run, run, now, eid)
+                 s.record_hash, s.row_digest, run, run, now, eid)
             )  # fmt: skip
             history.append(
                 (eid, run, change, json.dumps({k: _iso(v) for k, v in before.items()}),

@@ -45,6 +45,7 @@ ENROLLMENT_COLUMNS = (
     "end_date",
     "status",
     "record_hash",
+    "row_digest",
     "first_run_id",
     "last_run_id",
     "seen_run_id",
@@ -123,11 +124,38 @@ class BulkWriter:
                 [run_id, *params],
             )
 
+    def known_digests(self, agency: str, digests: Sequence[str]) -> dict[str, int]:
+        """{row_digest: enrollment id} of the agency's active enrollments whose last clean
+        row had one of these digests: those rows are unchanged, nothing to validate."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(digests):
+            where, params = self._in("row_digest", chunk)
+            self.cur.execute(
+                self.sql(
+                    f"SELECT row_digest, id FROM enrollments WHERE agency = ? AND "
+                    f"status = 'active' AND {where}"
+                ),
+                [agency, *params],
+            )
+            found.update(self.cur.fetchall())
+        return found
+
+    def set_row_digests(self, rows: Sequence[tuple]) -> None:
+        """rows: (row_digest, enrollment id): unchanged facts, newly written row texts."""
+        self.cur.executemany(self.sql("UPDATE enrollments SET row_digest = ? WHERE id = ?"), rows)
+
     def update_enrollments(self, rows: Sequence[tuple]) -> None:
-        """rows: (*TRACKED, record_hash, last_run_id, seen_run_id, updated_at, id)."""
+        """rows: (*TRACKED, record_hash, row_digest, last_run_id, seen_run_id, updated_at, id)."""
         sets = ", ".join(
             f'"{c}" = ?'
-            for c in (*TRACKED, "record_hash", "last_run_id", "seen_run_id", "updated_at")
+            for c in (
+                *TRACKED,
+                "record_hash",
+                "row_digest",
+                "last_run_id",
+                "seen_run_id",
+                "updated_at",
+            )
         )
         self.cur.executemany(self.sql(f"UPDATE enrollments SET {sets} WHERE id = ?"), rows)
 
@@ -241,8 +269,7 @@ class PostgresWriter(BulkWriter):
 
     def new_ids(self, table: str, n: int) -> list[int]:
         self.cur.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-            "FROM generate_series(1, %s)",
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
             [n],
         )
         return [r[0] for r in self.cur.fetchall()]

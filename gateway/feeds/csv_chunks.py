@@ -1,0 +1,153 @@
+"""Cutting a large CSV roster into byte ranges that worker processes read on their own.
+
+Reading a row (decoding, the csv module, stripping cells) costs about as much as encrypting
+it: when one process reads and hands rows to the workers, that process is the bottleneck. So
+the workers read too: the calling process only plans where each chunk starts and ends, and
+which spreadsheet row number its first record has.
+
+A cut is only safe where a record ends, and row numbers are only known without parsing when
+one line is one record. Both hold when the file has no quote character (no quoted field can
+hold a delimiter or a line break) and no bare carriage return (the csv module ends a record
+there too). Such a file, in UTF-8 or Windows-1252, is planned here; any other file (quotes,
+UTF-16, XLSX) is read the ordinary way, one process (`roster.py`). The same rules apply to
+both: `roster.data_rows` turns numbered cells into rows for either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from gateway.domain.records import RawRow
+from gateway.feeds.roster import RosterReader, data_rows
+from gateway.feeds.roster_errors import RosterFileError
+from gateway.feeds.roster_sources import _csv_rows
+
+CHUNK_BYTES = 1 << 20  # ~8,000 rows: small enough to keep memory flat, big enough to pay
+_SCAN_BYTES = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class CsvChunk:
+    """Lines [start, end) of a roster file, whose first line is spreadsheet row `first_row`."""
+
+    path: str
+    start: int
+    end: int
+    first_row: int
+    encoding: str
+    errors: str
+    delimiter: str
+    positions: tuple[tuple[int, str], ...]
+
+
+def plan_chunks(reader: RosterReader, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk] | None:
+    """The data lines of `reader`'s file cut into chunks (lazily), or None when it cannot be
+    cut here (see the module's text)."""
+    if reader.path is None or reader.format != "csv" or reader.delimiter is None:
+        return None
+    if not (reader.encoding or "").startswith(("utf-8", "cp1252")):
+        return None
+    quoted = False
+    with open(reader.path, "rb") as fh:
+        while block := fh.read(_SCAN_BYTES):
+            if block.endswith(b"\r"):  # a CRLF cut by the block boundary: take one more byte
+                block += fh.read(1)
+            if block.count(b"\r") != block.count(b"\r\n"):
+                return None  # a bare carriage return ends a record too: not worth the care
+            quoted = quoted or b'"' in block
+    return _cuts(reader, chunk_bytes or CHUNK_BYTES, quoted)
+
+
+def _cuts(reader: RosterReader, chunk_bytes: int, quoted: bool) -> Iterator[CsvChunk]:
+    encoding = "utf-8" if reader.encoding == "utf-8-sig" else reader.encoding
+    assert encoding is not None and reader.path is not None and reader.delimiter is not None
+    shown = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+    # Before the data: Excel's sep= hint (a record, not a row), then rows 1 .. header.
+    before = reader.header_row + (1 if reader.hint_line else 0)
+    with open(reader.path, "rb") as fh:
+        if quoted:
+            start, _ = _parse_to(fh, None, encoding, reader, 1, shown, limit=before)
+        else:
+            for _ in range(before):
+                fh.readline()
+            start = fh.tell()
+        row = reader.header_row + 1  # the spreadsheet row of the next record
+        while True:
+            fh.seek(start)
+            if quoted:
+                end, records = _parse_to(fh, start + chunk_bytes, encoding, reader, row, shown)
+            else:
+                end, records = _lines_to(fh, start + chunk_bytes)
+            if end <= start:
+                return
+            yield CsvChunk(reader.path, start, end, row, encoding, reader.errors,
+                           reader.delimiter, tuple(reader.positions))  # fmt: skip
+            start, row = end, row + records
+
+
+def _lines_to(fh: BinaryIO, target: int) -> tuple[int, int]:
+    """No quotes in the file: a line is a record. (end offset, lines) of the lines from the
+    current position up to the first line end at or after `target`."""
+    data = fh.read(max(0, target - fh.tell()))
+    data += fh.readline()
+    return fh.tell(), data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+
+def _parse_to(
+    fh: BinaryIO,
+    target: int | None,
+    encoding: str,
+    reader: RosterReader,
+    row: int,
+    shown: str,
+    limit: int | None = None,
+) -> tuple[int, int]:
+    """Quotes in the file: a record may span lines. Parse records (the csv module, which
+    pulls exactly the lines one record needs) until one ends at or after `target`, or
+    `limit` records were read."""
+    position = fh.tell()
+    line_row = row
+
+    def lines() -> Iterator[str]:
+        nonlocal position
+        for line in fh:
+            position += len(line)
+            try:
+                yield line.decode(encoding, reader.errors)
+            except UnicodeDecodeError:
+                raise RosterFileError.from_catalog(
+                    "undecodable", encoding=shown, row=line_row
+                ) from None
+
+    records = 0
+    parsed = csv.reader(lines(), delimiter=reader.delimiter or ",")
+    while (target is None or position < target) and (limit is None or records < limit):
+        try:
+            next(parsed)
+        except StopIteration:
+            break
+        except csv.Error:
+            raise RosterFileError.from_catalog("malformed_csv", row=line_row) from None
+        records += 1
+        line_row += 1
+    return position, records
+
+
+def chunk_rows(chunk: CsvChunk, skipped_totals: list[int]) -> Iterator[RawRow]:
+    """The data rows of one chunk, numbered as the whole file's reader would number them."""
+    with open(chunk.path, "rb") as fh:
+        fh.seek(chunk.start)
+        data = fh.read(chunk.end - chunk.start)
+    shown = "UTF-8" if chunk.encoding.startswith("utf-8") else chunk.encoding.upper()
+    try:
+        text = data.decode(chunk.encoding, chunk.errors)
+    except UnicodeDecodeError as exc:
+        row = chunk.first_row + data.count(b"\n", 0, exc.start)
+        raise RosterFileError.from_catalog("undecodable", encoding=shown, row=row) from None
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=chunk.delimiter)
+    numbered = _csv_rows(records, False, shown, start=chunk.first_row - 1)
+    yield from data_rows(numbered, chunk.positions, skipped_totals)
