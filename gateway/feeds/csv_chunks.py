@@ -15,6 +15,7 @@ both: `roster.data_rows` turns numbered cells into rows for either.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -69,6 +70,8 @@ def _cuts(reader: RosterReader, chunk_bytes: int, quoted: bool) -> Iterator[CsvC
     # Before the data: Excel's sep= hint (a record, not a row), then rows 1 .. header.
     before = reader.header_row + (1 if reader.hint_line else 0)
     with open(reader.path, "rb") as fh:
+        if reader.encoding == "utf-8-sig":  # after the BOM, a quote opens the first field
+            fh.seek(len(codecs.BOM_UTF8))
         if quoted:
             start, _ = _parse_to(fh, None, encoding, reader, 1, shown, limit=before)
         else:
