@@ -13,10 +13,13 @@ an oracle for the rules both implement.
 
 `parse_nik` returns a `NikError` value rather than raising: a bad NIK is an ordinary outcome
 when validating millions of rows, and the caller turns it into a `Problem` with `nik_problem`.
+`read_nik` is the same check without building a `NikInfo`, for row validation. What a NIK's
+first 12 digits say (place, birth date) repeats across a roster and is cached, bounded.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -136,6 +139,12 @@ def normalize_nik(value: str) -> str:
     return value.translate(_STRIP_INSIDE)
 
 
+# Bounds of the caches below (an entry is ~200 bytes): Indonesia has some 7,300 districts,
+# and the working-age birth dates a roster holds are some 30,000 DDMMYY (two genders).
+_PLACE_CACHE_SIZE = 16384
+_BIRTH_CACHE_SIZE = 32768
+
+
 def _birth_date(day: int, month: int, yy: int, roster: date | None, today: date) -> date | None:
     """The birth date encoded as DDMMYY, with its century chosen (None if no such date)."""
     # The roster's year settles the century when the roster agrees with the NIK; when it
@@ -160,6 +169,88 @@ def _birth_date(day: int, month: int, yy: int, roster: date | None, today: date)
     return existing[-1] if existing else None
 
 
+@functools.lru_cache(maxsize=_PLACE_CACHE_SIZE)
+def _place(prefix: str) -> tuple[str, str, str] | NikError:
+    """Province, regency and district codes of a NIK's first six digits, or the first thing
+    wrong with them. A returned `NikError` is the cache's own: copy it before handing it out."""
+    province = prefix[:2]
+    if not is_nik_province(province):
+        return NikError("nik_province", {"prefix": province})
+    regency = int(prefix[2:4])
+    if not (1 <= regency <= 69 or 71 <= regency <= 99):
+        return NikError("nik_regency", {"regency": prefix[2:4]})
+    if prefix[4:6] == "00":
+        return NikError("nik_district")
+    regency_code = f"{province}.{prefix[2:4]}"
+    return province, regency_code, f"{regency_code}.{prefix[4:6]}"
+
+
+@functools.lru_cache(maxsize=_BIRTH_CACHE_SIZE)
+def _decode_birth(ddmmyy: str) -> tuple[int, int, int, Gender]:
+    """Day, month, two-digit year and gender of a NIK's digits 7-12."""
+    day = int(ddmmyy[:2])
+    gender = Gender.MALE
+    if day > 40:
+        day -= 40
+        gender = Gender.FEMALE
+    return day, int(ddmmyy[2:4]), int(ddmmyy[4:]), gender
+
+
+@functools.lru_cache(maxsize=_BIRTH_CACHE_SIZE)
+def _guess_birth_date(day: int, month: int, yy: int, today: date) -> date | None:
+    """`_birth_date` without a roster date (pure, so cached)."""
+    return _birth_date(day, month, yy, None, today)
+
+
+def read_nik(
+    value: str | None,
+    *,
+    numeric_cell: bool = False,
+    birth_date: date | None = None,
+    today: date,
+) -> tuple[str, Gender, date] | NikError:
+    """`parse_nik` without the `NikInfo`: (the 16-digit NIK, gender, birth date) or the error."""
+    if value is None:
+        return NikError("nik_missing")
+    if value.isascii() and value.isdigit():  # the usual case: nothing to normalise
+        if numeric_cell:
+            return NikError("nik_numeric_cell")
+        nik = value
+    else:
+        if not value.strip():
+            return NikError("nik_missing")
+        if numeric_cell:
+            return NikError("nik_numeric_cell")
+        if _SCIENTIFIC.fullmatch(value.strip().lstrip("'").strip()):
+            return NikError("nik_scientific")
+        nik = normalize_nik(value)
+        if not nik:
+            return NikError("nik_missing")
+        if not (nik.isascii() and nik.isdigit()):
+            return NikError("nik_not_digits")
+    if len(nik) != 16:
+        return NikError("nik_length", {"length": len(nik)})
+    place = _place(nik[:6])
+    if isinstance(place, NikError):
+        return NikError(place.code, dict(place.params))  # never share the cached one
+    day, month, yy, gender = _decode_birth(nik[6:12])
+    # As `_birth_date`: the roster's year settles the century when it agrees with the NIK.
+    if (
+        birth_date is not None
+        and birth_date.day == day
+        and birth_date.month == month
+        and birth_date.year % 100 == yy
+    ):
+        born: date | None = birth_date
+    else:
+        born = _guess_birth_date(day, month, yy, today)
+    if born is None:
+        return NikError("nik_birth_date")
+    if nik[12:] == "0000":
+        return NikError("nik_serial")
+    return nik, gender, born
+
+
 def parse_nik(
     value: str | None,
     *,
@@ -174,50 +265,19 @@ def parse_nik(
     used to choose the century of the NIK's two-digit year when it matches; otherwise the
     century that makes the person 15 to 100 years old on `today`.
     """
-    if value is None or not value.strip():
-        return NikError("nik_missing")
-    if numeric_cell:
-        return NikError("nik_numeric_cell")
-    if value.isascii() and value.isdigit():
-        nik = value  # the usual case: nothing to normalise
-    else:
-        if _SCIENTIFIC.fullmatch(value.strip().lstrip("'").strip()):
-            return NikError("nik_scientific")
-        nik = normalize_nik(value)
-        if not nik:
-            return NikError("nik_missing")
-        if not (nik.isascii() and nik.isdigit()):
-            return NikError("nik_not_digits")
-    if len(nik) != 16:
-        return NikError("nik_length", {"length": len(nik)})
-    province = nik[:2]
-    if not is_nik_province(province):
-        return NikError("nik_province", {"prefix": province})
-    regency = int(nik[2:4])
-    if not (1 <= regency <= 69 or 71 <= regency <= 99):
-        return NikError("nik_regency", {"regency": nik[2:4]})
-    if nik[4:6] == "00":
-        return NikError("nik_district")
-    day = int(nik[6:8])
-    gender = Gender.MALE
-    if day > 40:
-        day -= 40
-        gender = Gender.FEMALE
-    born = _birth_date(day, int(nik[8:10]), int(nik[10:12]), birth_date, today)
-    if born is None:
-        return NikError("nik_birth_date")
-    serial = nik[12:]
-    if serial == "0000":
-        return NikError("nik_serial")
-    regency_code = f"{province}.{nik[2:4]}"
+    result = read_nik(value, numeric_cell=numeric_cell, birth_date=birth_date, today=today)
+    if isinstance(result, NikError):
+        return result
+    nik, gender, born = result
+    province, regency, district = _place(nik[:6])
     return NikInfo(
         nik=nik,
         province=province,
-        regency=regency_code,
-        district=f"{regency_code}.{nik[4:6]}",
+        regency=regency,
+        district=district,
         birth_date=born,
         gender=gender,
-        serial=serial,
+        serial=nik[12:],
     )
 
 

@@ -5,8 +5,11 @@ whose code is in `MESSAGES`. The parsers are strict where a value could be read 
 (two-digit years, 1990/17/08, a wage with cents): a wrong value enrolled is worse than a row
 sent back. Messages never repeat the cell's text: a shifted column can put a NIK anywhere.
 
-Rosters repeat the same few dates, wages and categories thousands of times, so the parsers
-are cached on the exact text (failures are not cached: they raise).
+Rosters repeat the same few dates, wages, genders and categories thousands of times, so each
+parser is a bounded cache (`read_*`, keyed on the exact text) that returns the value or, for
+text it cannot read, a marker (None, or the error code for money) instead of raising: row
+validation uses these directly, and `parse_*` turn the marker into a fresh `ParseError`.
+Every cached value is immutable (date, int, enum member), so sharing it is safe.
 """
 
 from __future__ import annotations
@@ -108,10 +111,17 @@ _NAMED = re.compile(r"(\d{1,2})(?:\s+|\s*[-/]\s*)([a-z]+)\.?(?:\s+|\s*[-/]\s*)(\
 _MIN_YEAR = 1900
 _MAX_YEAR = 2199
 
+# Entries each cache may hold. Birth dates are the most varied text a roster repeats (some
+# 18,000 days in a working life, in two or three spellings); at ~180 bytes an entry (with its
+# key) the date cache stays under 12 MB.
+DATE_CACHE_SIZE = 65536
+MONEY_CACHE_SIZE = 16384
+WORD_CACHE_SIZE = 1024
 
-@functools.lru_cache(maxsize=4096)
-def parse_date(text: str) -> date:
-    """A date written as a roster writes it; `ParseError("date_invalid")` otherwise."""
+
+@functools.lru_cache(maxsize=DATE_CACHE_SIZE)
+def read_date(text: str) -> date | None:
+    """`parse_date` without raising: the date, or None for text that is not a date."""
     text = text.strip()
     month: int | None
     if match := _DMY.fullmatch(text):
@@ -121,15 +131,23 @@ def parse_date(text: str) -> date:
     elif match := _NAMED.fullmatch(text.lower()):
         day, month, year = int(match[1]), _MONTHS.get(match[2]), int(match[3])
         if month is None:
-            raise ParseError("date_invalid")
+            return None
     else:
-        raise ParseError("date_invalid")
+        return None
     if not _MIN_YEAR <= year <= _MAX_YEAR:
-        raise ParseError("date_invalid")
+        return None
     try:
         return date(year, month, day)
     except ValueError:  # 31-02-1990, or month 17 in 1990/17/08
-        raise ParseError("date_invalid") from None
+        return None
+
+
+def parse_date(text: str) -> date:
+    """A date written as a roster writes it; `ParseError("date_invalid")` otherwise."""
+    value = read_date(text)
+    if value is None:
+        raise ParseError("date_invalid")
+    return value
 
 
 # --- money -----------------------------------------------------------------------------------
@@ -156,13 +174,12 @@ _MONEY = re.compile(
 MAX_MONEY = 1_000_000_000
 
 
-@functools.lru_cache(maxsize=4096)
-def parse_money(text: str) -> int:
-    """A positive whole-Rupiah amount; `ParseError` money_invalid / _not_positive /
-    _fraction / _too_large otherwise."""
+@functools.lru_cache(maxsize=MONEY_CACHE_SIZE)
+def read_money(text: str) -> int | str:
+    """`parse_money` without raising: the amount (an int), or the error code (a str)."""
     match = _MONEY.fullmatch(text.strip())
     if match is None:
-        raise ParseError("money_invalid")
+        return "money_invalid"
     if match["plain"] is not None:
         amount, cents = int(match["plain"]), match["plain_cents"]
     elif match["dotted"] is not None:
@@ -170,12 +187,21 @@ def parse_money(text: str) -> int:
     else:
         amount, cents = int(match["commas"].replace(",", "")), match["commas_cents"]
     if cents is not None and int(cents) != 0:
-        raise ParseError("money_fraction")
+        return "money_fraction"
     if amount == 0 or match["minus"] is not None:
-        raise ParseError("money_not_positive")
+        return "money_not_positive"
     if amount > MAX_MONEY:
-        raise ParseError("money_too_large")
+        return "money_too_large"
     return amount
+
+
+def parse_money(text: str) -> int:
+    """A positive whole-Rupiah amount; `ParseError` money_invalid / _not_positive /
+    _fraction / _too_large otherwise."""
+    value = read_money(text)
+    if value.__class__ is str:
+        raise ParseError(value)
+    return value
 
 
 # --- gender and category ---------------------------------------------------------------------
@@ -198,9 +224,15 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+@functools.lru_cache(maxsize=WORD_CACHE_SIZE)
+def read_gender(text: str) -> Gender | None:
+    """`parse_gender` without raising: the gender, or None."""
+    return _GENDERS.get(text.strip().lower()) or _GENDERS.get(_key(text))
+
+
 def parse_gender(text: str) -> Gender:
     """L, P, Laki-laki, Perempuan, Pria, Wanita (any case); `ParseError("gender_invalid")`."""
-    gender = _GENDERS.get(text.strip().lower()) or _GENDERS.get(_key(text))
+    gender = read_gender(text)
     if gender is None:
         raise ParseError("gender_invalid")
     return gender
@@ -210,11 +242,18 @@ _CATEGORY_SEPARATORS = str.maketrans("-/._", "    ")
 _CATEGORY_ALLOWED = ", ".join(category.value for category in Category)
 
 
-@functools.lru_cache(maxsize=256)
+_CATEGORIES: dict[str, Category] = {category.value: category for category in Category}
+
+
+@functools.lru_cache(maxsize=WORD_CACHE_SIZE)
+def read_category(text: str) -> Category | None:
+    """`parse_category` without raising: the category, or None."""
+    return _CATEGORIES.get("_".join(text.lower().translate(_CATEGORY_SEPARATORS).split()))
+
+
 def parse_category(text: str) -> Category:
     """A `Category` value, case- and separator-insensitive ("Pendamping Desa", "RT/RW")."""
-    key = "_".join(text.lower().translate(_CATEGORY_SEPARATORS).split())
-    try:
-        return Category(key)
-    except ValueError:
-        raise ParseError("category_invalid", allowed=_CATEGORY_ALLOWED) from None
+    category = read_category(text)
+    if category is None:
+        raise ParseError("category_invalid", allowed=_CATEGORY_ALLOWED)
+    return category

@@ -8,7 +8,7 @@ with `Problem`s for what is wrong.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 
@@ -77,6 +77,71 @@ class EnrollmentRecord:
     work_unit: str | None = None
     kpj: str | None = None  # BPJS card number when a feed carries it; digits only, not ours
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+# Row validation builds one record per accepted row. A frozen dataclass's __init__ sets each
+# field through object.__setattr__, which costs about as much as the rest of a row's checks;
+# `new_enrollment_record` builds the same object by setting the slots directly.
+_RECORD_FIELDS = (
+    "nik",
+    "name",
+    "birth_date",
+    "gender",
+    "category",
+    "wage",
+    "start_date",
+    "position",
+    "work_unit",
+    "kpj",
+    "extra",
+)
+if tuple(f.name for f in fields(EnrollmentRecord)) != _RECORD_FIELDS or hasattr(
+    EnrollmentRecord, "__post_init__"
+):  # pragma: no cover - a guard for whoever changes EnrollmentRecord
+    raise AssertionError("EnrollmentRecord changed: update new_enrollment_record to match")
+(
+    _set_nik,
+    _set_name,
+    _set_birth_date,
+    _set_gender,
+    _set_category,
+    _set_wage,
+    _set_start_date,
+    _set_position,
+    _set_work_unit,
+    _set_kpj,
+    _set_extra,
+) = (EnrollmentRecord.__dict__[name].__set__ for name in _RECORD_FIELDS)
+_new_object = object.__new__
+
+
+def new_enrollment_record(
+    nik: str,
+    name: str,
+    birth_date: date,
+    gender: Gender,
+    category: Category,
+    wage: int,
+    start_date: date,
+    position: str | None,
+    work_unit: str | None,
+    kpj: str | None,
+) -> EnrollmentRecord:
+    """`EnrollmentRecord(...)` with every field but `extra` given (equal, and as immutable),
+    for the hot path: about twice as fast to build."""
+    record = _new_object(EnrollmentRecord)
+    _set_nik(record, nik)
+    _set_name(record, name)
+    _set_birth_date(record, birth_date)
+    _set_gender(record, gender)
+    _set_category(record, category)
+    _set_wage(record, wage)
+    _set_start_date(record, start_date)
+    _set_position(record, position)
+    _set_work_unit(record, work_unit)
+    _set_kpj(record, kpj)
+    _set_extra(record, {})
+    return record
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,21 +11,34 @@ absent; a missing required field is `<field>_missing`; no message ever contains 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
 
 from gateway.domain import nik as nik_rules
 from gateway.domain import parsing
-from gateway.domain.nik import NikError, NikInfo, nik_problem, parse_nik
-from gateway.domain.parsing import ParseError, parse_category, parse_date, parse_gender, parse_money
+from gateway.domain.nik import NikError, nik_problem, read_nik
+from gateway.domain.parsing import (
+    ParseError,
+    parse_category,
+    parse_date,
+    parse_gender,
+    parse_money,
+    read_category,
+    read_date,
+    read_gender,
+    read_money,
+)
 from gateway.domain.records import (
     Category,
     EnrollmentRecord,
+    Gender,
     Message,
     Problem,
     RawRow,
     RowResult,
     Severity,
     make_problem,
+    new_enrollment_record,
 )
 
 _E = Severity.ERROR
@@ -128,10 +141,6 @@ def _present(text: str | None) -> str | None:
     return None if text in _ABSENT else text
 
 
-def _age(birth: date, on: date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-
-
 @functools.lru_cache(maxsize=16)
 def _latest_start(today: date) -> date:
     """A year after `today` (28 Feb for 29 Feb): later start dates are typos."""
@@ -139,6 +148,15 @@ def _latest_start(today: date) -> date:
         return today.replace(year=today.year + 1)
     except ValueError:
         return date(today.year + 1, 2, 28)
+
+
+def _parse_problem(parse: Callable[[str], object], text: str, row: int, field: str) -> Problem:
+    """The problem `parse` reports for a cell its cached `read_*` could not read."""
+    try:
+        parse(text)
+    except ParseError as error:
+        return make_problem(ALL_MESSAGES, error.code, row, field, **error.params)
+    raise AssertionError(f"{parse.__name__} read what its read_* did not")  # pragma: no cover
 
 
 def duplicate_problem(row: int, first_row: int | None) -> Problem:
@@ -156,6 +174,9 @@ def validate_row(
     `today` fixes the NIK century and the "future" checks (passed in: domain code reads no
     clock). `default_category` is used when the row has no category (e.g. chosen on upload).
     """
+    # Hot path (millions of rows): `_present` is inlined as
+    # `text is not None and (text := text.strip()) not in _ABSENT`, the parsers are the
+    # cached non-raising `read_*`, and only a failing cell asks its `parse_*` for the problem.
     row = raw.row
     get = raw.values.get
     problems: list[Problem] = []
@@ -163,19 +184,22 @@ def validate_row(
     # The roster's birth date is read first: it settles the century of the NIK's year.
     birth_problem: Problem | None = None
     roster_birth: date | None = None
-    text = _present(get("birth_date"))
-    if text is not None:
-        try:
-            roster_birth = parse_date(text)
-        except ParseError as error:
-            birth_problem = make_problem(ALL_MESSAGES, error.code, row, "birth_date")
-        else:
-            if roster_birth > today:
-                birth_problem = make_problem(MESSAGES, "birth_date_future", row, "birth_date")
+    text = get("birth_date")
+    if text is not None and (text := text.strip()) not in _ABSENT:
+        roster_birth = read_date(text)
+        if roster_birth is None:
+            birth_problem = _parse_problem(parse_date, text, row, "birth_date")
+        elif roster_birth > today:
+            birth_problem = make_problem(MESSAGES, "birth_date_future", row, "birth_date")
 
-    info: NikInfo | None = None
-    result = parse_nik(
-        _present(get("nik")),
+    nik: str | None = None
+    nik_gender: Gender | None = None
+    nik_birth: date | None = None
+    text = get("nik")
+    if text is not None and (text := text.strip()) in _ABSENT:
+        text = None
+    result = read_nik(
+        text,
         numeric_cell="nik" in raw.numeric_fields,
         birth_date=roster_birth,
         today=today,
@@ -183,81 +207,83 @@ def validate_row(
     if isinstance(result, NikError):
         problems.append(nik_problem(result, row))
     else:
-        info = result
+        nik, nik_gender, nik_birth = result
 
-    name = _present(get("name"))
-    if name is not None:
+    name = get("name")
+    if name is not None and (name := name.strip()) not in _ABSENT:
         name = " ".join(name.split())
         if len(name) > MAX_NAME_LENGTH:
             problems.append(
                 make_problem(MESSAGES, "name_too_long", row, "name", max=MAX_NAME_LENGTH)
             )
     else:
+        name = None
         problems.append(make_problem(MESSAGES, "name_missing", row, "name"))
 
-    gender = info.gender if info is not None else None
-    text = _present(get("gender"))
-    if text is not None:
-        try:
-            roster_gender = parse_gender(text)
-        except ParseError as error:
-            problems.append(make_problem(ALL_MESSAGES, error.code, row, "gender"))
-        else:
-            if info is not None and roster_gender != info.gender:
-                problems.append(make_problem(MESSAGES, "gender_mismatch", row, "gender"))
+    gender = nik_gender
+    text = get("gender")
+    if text is not None and (text := text.strip()) not in _ABSENT:
+        roster_gender = read_gender(text)
+        if roster_gender is None:
+            problems.append(_parse_problem(parse_gender, text, row, "gender"))
+        elif nik is not None and roster_gender != nik_gender:
+            problems.append(make_problem(MESSAGES, "gender_mismatch", row, "gender"))
 
-    birth = info.birth_date if info is not None else None
+    birth = nik_birth
     if birth_problem is not None:
         problems.append(birth_problem)
     elif roster_birth is not None:
-        if info is not None and roster_birth != info.birth_date:
+        if nik is not None and roster_birth != nik_birth:
             problems.append(make_problem(MESSAGES, "birth_date_mismatch", row, "birth_date"))
         birth = roster_birth
 
-    position = _present(get("position"))
-    work_unit = _present(get("work_unit"))
+    position = get("position")
+    if position is not None and (position := position.strip()) in _ABSENT:
+        position = None
+    work_unit = get("work_unit")
+    if work_unit is not None and (work_unit := work_unit.strip()) in _ABSENT:
+        work_unit = None
 
     wage: int | None = None
-    text = _present(get("wage"))
-    if text is None:
-        problems.append(make_problem(MESSAGES, "wage_missing", row, "wage"))
+    text = get("wage")
+    if text is not None and (text := text.strip()) not in _ABSENT:
+        amount = read_money(text)
+        if isinstance(amount, int):
+            wage = amount
+        else:
+            problems.append(_parse_problem(parse_money, text, row, "wage"))
     else:
-        try:
-            wage = parse_money(text)
-        except ParseError as error:
-            problems.append(make_problem(ALL_MESSAGES, error.code, row, "wage", **error.params))
+        problems.append(make_problem(MESSAGES, "wage_missing", row, "wage"))
 
     start: date | None = None
-    text = _present(get("start_date"))
-    if text is None:
-        problems.append(make_problem(MESSAGES, "start_date_missing", row, "start_date"))
+    text = get("start_date")
+    if text is not None and (text := text.strip()) not in _ABSENT:
+        start = read_date(text)
+        if start is None:
+            problems.append(_parse_problem(parse_date, text, row, "start_date"))
+        elif start > _latest_start(today):
+            problems.append(make_problem(MESSAGES, "start_date_future", row, "start_date"))
     else:
-        try:
-            start = parse_date(text)
-        except ParseError as error:
-            problems.append(make_problem(ALL_MESSAGES, error.code, row, "start_date"))
-        else:
-            if start > _latest_start(today):
-                problems.append(make_problem(MESSAGES, "start_date_future", row, "start_date"))
+        problems.append(make_problem(MESSAGES, "start_date_missing", row, "start_date"))
 
     category = default_category
-    text = _present(get("category"))
-    if text is not None:
-        try:
-            category = parse_category(text)
-        except ParseError as error:
-            problems.append(make_problem(ALL_MESSAGES, error.code, row, "category", **error.params))
-            category = None
+    text = get("category")
+    if text is not None and (text := text.strip()) not in _ABSENT:
+        category = read_category(text)
+        if category is None:
+            problems.append(_parse_problem(parse_category, text, row, "category"))
     elif category is None:
         problems.append(make_problem(MESSAGES, "category_missing", row, "category"))
 
-    kpj = _present(get("kpj"))  # not ours to check beyond digits (DOMAIN.md §6)
+    kpj = get("kpj")  # not ours to check beyond digits (DOMAIN.md §6)
+    if kpj is not None and (kpj := kpj.strip()) in _ABSENT:
+        kpj = None
     if kpj is not None and not (kpj.isascii() and kpj.isdigit()):
         problems.append(make_problem(MESSAGES, "kpj_invalid", row, "kpj"))
 
     # An age from a birth date already reported as impossible would only add noise.
     if birth is not None and start is not None and birth_problem is None:
-        age = _age(birth, start)
+        age = start.year - birth.year - ((start.month, start.day) < (birth.month, birth.day))
         if age < MIN_AGE:
             problems.append(make_problem(MESSAGES, "age_under_15", row, "birth_date", age=age))
         elif age < ADULT_AGE:
@@ -265,25 +291,16 @@ def validate_row(
 
     record: EnrollmentRecord | None = None
     if (
-        info is not None
+        nik is not None
         and name is not None
         and gender is not None
         and birth is not None
         and category is not None
         and wage is not None
         and start is not None
-        and not any(problem.severity is _E for problem in problems)
+        and not (problems and any(problem.severity is _E for problem in problems))
     ):
-        record = EnrollmentRecord(
-            nik=info.nik,
-            name=name,
-            birth_date=birth,
-            gender=gender,
-            category=category,
-            wage=wage,
-            start_date=start,
-            position=position,
-            work_unit=work_unit,
-            kpj=kpj,
+        record = new_enrollment_record(
+            nik, name, birth, gender, category, wage, start, position, work_unit, kpj
         )
     return RowResult(row=row, record=record, problems=problems)

@@ -5,7 +5,9 @@
 * The associated data binds a ciphertext to its column (`workers.nik`), so a value copied into
   another column fails to decrypt instead of showing the wrong thing.
 * The blind index is HMAC-SHA256 under a separate key: equal NIKs give equal indexes (lookups,
-  de-duplication) while the database alone reveals nothing about the NIK.
+  de-duplication) while the database alone reveals nothing about the NIK. It is computed from
+  the key's inner and outer SHA-256 states, prepared once per key ring (RFC 2104): the same
+  value as `hmac.new(index_key, nik, sha256)`, in half the time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_FILE_NAME = "keys.json"
+
+_NONCE_SIZE = 12  # bytes: AES-GCM's 96-bit nonce, random per value
+_NONCE_BATCH = 1024  # values whose nonces `encrypt_many` draws with one os.urandom call
+_SHA256_BLOCK = 64  # bytes: what HMAC pads (or first hashes) the key to
 
 
 class KeyRingError(Exception):
@@ -51,12 +58,37 @@ class KeyRing:
             raise KeyRingError("the index key must be at least 32 bytes")
         # One AESGCM object per key: creating it per value would dominate bulk encryption.
         object.__setattr__(self, "_ciphers", {k: AESGCM(v) for k, v in self.data_keys.items()})
+        # HMAC's keyed inner and outer hash states (RFC 2104), copied for each blind index.
+        key = self.index_key
+        if len(key) > _SHA256_BLOCK:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(_SHA256_BLOCK, b"\0")
+        object.__setattr__(self, "_index_inner", hashlib.sha256(bytes(b ^ 0x36 for b in key)))
+        object.__setattr__(self, "_index_outer", hashlib.sha256(bytes(b ^ 0x5C for b in key)))
 
     # -- field encryption -------------------------------------------------------------
     def encrypt(self, plaintext: str, column: str) -> str:
-        nonce = os.urandom(12)
+        nonce = os.urandom(_NONCE_SIZE)
         sealed = self._ciphers[self.primary].encrypt(nonce, plaintext.encode(), column.encode())
         return f"{self.primary}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def encrypt_many(self, plaintexts: Iterable[str], column: str) -> list[str]:
+        """`encrypt` for many values of one column: the same stored format, a fresh random
+        nonce per value, drawn for up to `_NONCE_BATCH` values with one os.urandom call
+        (that call is a third of `encrypt`'s cost)."""
+        values = list(plaintexts)
+        encrypt = self._ciphers[self.primary].encrypt
+        associated = column.encode()
+        prefix = f"{self.primary}:"
+        out: list[str] = []
+        for first in range(0, len(values), _NONCE_BATCH):
+            batch = values[first : first + _NONCE_BATCH]
+            nonces = os.urandom(_NONCE_SIZE * len(batch))
+            for i, plaintext in enumerate(batch):
+                nonce = nonces[i * _NONCE_SIZE : (i + 1) * _NONCE_SIZE]
+                sealed = nonce + encrypt(nonce, plaintext.encode(), associated)
+                out.append(prefix + binascii.b2a_base64(sealed, newline=False).decode("ascii"))
+        return out
 
     def decrypt(self, stored: str, column: str) -> str:
         kid, sep, body = stored.partition(":")
@@ -78,7 +110,12 @@ class KeyRing:
 
     # -- blind index --------------------------------------------------------------------
     def blind_index(self, nik: str) -> str:
-        return hmac.new(self.index_key, nik.encode(), hashlib.sha256).hexdigest()
+        """HMAC-SHA256 of the NIK under the index key, as hex (`hmac.new(...).hexdigest()`)."""
+        inner = self._index_inner.copy()
+        inner.update(nik.encode())
+        outer = self._index_outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
     def fingerprint(self) -> str:
         """A short public fingerprint of the index key: detects a wrong key at start."""
