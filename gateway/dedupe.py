@@ -13,41 +13,70 @@ import sqlite3
 from collections.abc import Sequence
 
 
+def key_of(blind_index: str) -> int:
+    """The duplicate key of a NIK's blind index (already a keyed digest): its first 64 bits."""
+    return int(blind_index[:16], 16) - (1 << 63)
+
+
+_BLOOM_BITS = 1 << 27  # 16 MiB: under 1 % false hits up to a million NIKs, 7 % at ten million
+
+
 class DuplicateTracker:
-    """`keyed`: the items are already keyed digests in hex (blind indexes): their first 64
-    bits are used as they are, with no second hash."""
+    """Seen keys live in a temporary SQLite table (exact, on disk) behind an in-memory Bloom
+    filter: a key the filter has never seen is new without asking SQLite, which is nearly
+    every key of a roster, so the table is only written to, in bulk, and rarely read.
+
+    `keyed`: the items of `check_batch` are already keyed digests in hex (blind indexes)."""
 
     def __init__(self, *, keyed: bool = False) -> None:
         self._keyed = keyed
         self._key = secrets.token_bytes(16)
+        self._bloom = bytearray(_BLOOM_BITS // 8)
         self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
         self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
 
     def _digest(self, nik: str) -> int:
         if self._keyed:
-            return int(nik[:16], 16) - (1 << 63)
+            return key_of(nik)
         raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
         return int.from_bytes(raw, "big", signed=True)
 
     def check_batch(self, items: Sequence[tuple[int, str]]) -> dict[int, int]:
         """Record (row, nik) pairs in order; return {row: first_row} for repeats."""
-        digests = [(row, self._digest(nik)) for row, nik in items]
-        found: dict[int, int] = {}
-        for start in range(0, len(digests), 500):  # SQLite's bound-parameter limit
-            chunk = [d for _, d in digests[start : start + 500]]
+        return self.check_keys([(row, self._digest(nik)) for row, nik in items])
+
+    def check_keys(self, items: Sequence[tuple[int, int]]) -> dict[int, int]:
+        """Record (row, key) pairs in row order; return {row: first_row} for repeats."""
+        bloom, mask = self._bloom, _BLOOM_BITS - 1
+        first: dict[int, int] = {}  # key -> its first row in this batch
+        repeats: dict[int, int] = {}
+        maybe: list[int] = []  # keys the filter says may have been seen in an earlier batch
+        for row, key in items:
+            if key in first:
+                repeats[row] = first[key]
+                continue
+            first[key] = row
+            bit = key & mask
+            byte, flag = bit >> 3, 1 << (bit & 7)
+            if bloom[byte] & flag:
+                maybe.append(key)
+            else:
+                bloom[byte] |= flag
+        earlier: dict[int, int] = {}
+        for start in range(0, len(maybe), 500):  # SQLite's bound-parameter limit
+            chunk = maybe[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(
+            earlier.update(
                 self._db.execute(f"SELECT digest, row FROM seen WHERE digest IN ({marks})", chunk)
             )
-        repeats: dict[int, int] = {}
-        fresh: list[tuple[int, int]] = []
-        for row, digest in digests:
-            if digest in found:
-                repeats[row] = found[digest]
-            else:
-                found[digest] = row
-                fresh.append((digest, row))
-        self._db.executemany("INSERT INTO seen VALUES (?, ?)", fresh)
+        if earlier:  # every occurrence in this batch repeats the earlier batch's row
+            for row, key in items:
+                if key in earlier:
+                    repeats[row] = earlier[key]
+        self._db.executemany(
+            "INSERT INTO seen VALUES (?, ?)",
+            [(key, row) for key, row in first.items() if key not in earlier],
+        )
         return repeats
 
     def close(self) -> None:

@@ -73,6 +73,11 @@ class RosterReport:
                 if len(self.problems) < REPORT_PROBLEM_LIMIT:
                     self.problems.append(p.as_dict())
 
+    def add_unchanged(self, count: int) -> None:
+        """Rows known unchanged without being validated (clean the last time: no problems)."""
+        self.rows += count
+        self.accepted += count
+
     def add_notices(self, notices: list[Problem]) -> None:
         """File-level warnings (unknown columns, skipped totals rows): not rows themselves."""
         for p in notices:
@@ -289,7 +294,7 @@ def apply_rows(
             parallel = size >= PARALLEL_MIN_BYTES and check_row is None
             chunks = plan_chunks(reader) if parallel and isinstance(reader, RosterReader) else None
             chunked = ChunkedRead(chunks, size, reader.skipped_totals) if chunks else None
-            for results, kept in prepared_batches(
+            for batch in prepared_batches(
                 iter(reader),
                 registry.keyring,
                 today=today,
@@ -297,12 +302,13 @@ def apply_rows(
                 batch_size=batch_size,
                 check_row=check_row,
                 parallel=parallel,
-                probe=apply.known_digests,
+                probe=apply.enrolled_digests,
                 chunked=chunked,
                 database=Database.of(registry.engine.url, agency.code) if parallel else None,
             ):
-                apply.add_batch(results, kept)
-                report.add(results)
+                apply.add_batch(batch.rows, batch.kept, batch.known_ids)
+                report.add(batch.rows)
+                report.add_unchanged(len(batch.known_ids))
                 if progress:
                     progress(report.rows, chunked.progress if chunked else reader.progress)
             notices = reader.notices()

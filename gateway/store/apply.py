@@ -9,6 +9,7 @@ agency that the roster did not name are ended, never deleted, and every change i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from typing import NamedTuple, Protocol
 
 from sqlalchemy import Connection, and_, select, update
 
-from gateway.domain.records import EnrollmentRecord, Problem, Severity
+from gateway.domain.records import Category, EnrollmentRecord, Gender, Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.store.bulk import (
     ENROLLMENT_COLUMNS,
@@ -32,12 +33,12 @@ from gateway.store.tables import enrollments, runs, workers
 __all__ = [
     "TRACKED",
     "ApplyCounts",
-    "Known",
     "RosterApply",
     "Sealed",
     "problem_row",
     "record_hash",
     "seal",
+    "seal_many",
 ]
 
 
@@ -55,19 +56,39 @@ class ApplyCounts:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+# Enum members' `.value` goes through a descriptor: a dict is cheaper, millions of times.
+_VALUE: dict[Category | Gender, str] = {m: m.value for m in (*Category, *Gender)}
+
+
 def record_hash(rec: EnrollmentRecord) -> str:
     """A digest of everything a roster says about one enrollment (name included)."""
     parts = (
         rec.name,
-        rec.category.value,
+        _VALUE[rec.category],
         rec.position or "",
         rec.work_unit or "",
         str(rec.wage),
         rec.start_date.isoformat(),
         rec.birth_date.isoformat(),
-        rec.gender.value,
+        _VALUE[rec.gender],
     )
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+@functools.lru_cache(maxsize=65536)
+def _json_text(value: str | None) -> str:
+    return json.dumps(value)  # positions and work units repeat: encode each once
+
+
+def active_snapshot(category: str, position: str | None, work_unit: str | None, wage: int,
+                    start_date: str) -> str:  # fmt: skip
+    """JSON of the TRACKED facts of an active enrollment: `json.dumps` of that dict, the same
+    text, built from a template (it is written for every new row of a national roster)."""
+    return (
+        f'{{"category": {_json_text(category)}, "position": {_json_text(position)}, '
+        f'"work_unit": {_json_text(work_unit)}, "wage": {int(wage)}, '
+        f'"start_date": "{start_date}", "end_date": null, "status": "active"}}'
+    )
 
 
 def problem_row(run_id: int, p: Problem) -> dict:
@@ -107,13 +128,6 @@ class Sealed(NamedTuple):
     row_digest: str | None = None  # the row's texts, when it was clean (see prepare.py)
 
 
-class Known(NamedTuple):
-    """An accepted row the registry already holds exactly (same clean row texts as its last
-    one, enrollment active): nothing to validate, encrypt or write but the run's mark."""
-
-    enrollment_id: int
-
-
 def seal(
     ring: KeyRing,
     rec: EnrollmentRecord,
@@ -121,39 +135,46 @@ def seal(
     row_digest: str | None = None,
 ) -> Sealed:
     """Encrypt, index and digest one accepted record (`nik_index` when already computed)."""
-    start = rec.start_date.isoformat()
-    facts = {
-        "category": rec.category.value,
-        "position": rec.position,
-        "work_unit": rec.work_unit,
-        "wage": rec.wage,
-        "start_date": start,
-        "end_date": None,
-        "status": "active",
-    }
-    return Sealed(
-        nik_index or ring.blind_index(rec.nik),
-        ring.encrypt(rec.nik, "workers.nik"),
-        ring.encrypt(rec.name, "workers.name"),
-        rec.birth_date.isoformat(),
-        rec.gender.value,
-        f"{rec.nik[:2]}.{rec.nik[2:4]}",
-        rec.category.value,
-        rec.position,
-        rec.work_unit,
-        rec.wage,
-        start,
-        record_hash(rec),
-        json.dumps(facts),
-        row_digest,
-    )
+    return seal_many(ring, [(rec, nik_index, row_digest)])[0]
+
+
+def seal_many(
+    ring: KeyRing, items: Sequence[tuple[EnrollmentRecord, str | None, str | None]]
+) -> list[Sealed]:
+    """`seal` for many (record, nik_index or None, row_digest or None): one nonce draw each
+    for the NIKs and the names."""
+    niks = ring.encrypt_many([rec.nik for rec, _, _ in items], "workers.nik")
+    names = ring.encrypt_many([rec.name for rec, _, _ in items], "workers.name")
+    out: list[Sealed] = []
+    for (rec, nik_index, row_digest), nik_enc, name_enc in zip(items, niks, names, strict=True):
+        start = rec.start_date.isoformat()
+        category = _VALUE[rec.category]
+        out.append(
+            Sealed(
+                nik_index or ring.blind_index(rec.nik),
+                nik_enc,
+                name_enc,
+                rec.birth_date.isoformat(),
+                _VALUE[rec.gender],
+                f"{rec.nik[:2]}.{rec.nik[2:4]}",
+                category,
+                rec.position,
+                rec.work_unit,
+                rec.wage,
+                start,
+                record_hash(rec),
+                active_snapshot(category, rec.position, rec.work_unit, rec.wage, start),
+                row_digest,
+            )
+        )
+    return out
 
 
 class RowOutcome(Protocol):
     """A validated row: a RowResult, or the pipeline's PreparedRow (record already sealed)."""
 
     row: int
-    record: EnrollmentRecord | Sealed | Known | None
+    record: EnrollmentRecord | Sealed | None
     problems: list[Problem]
 
 
@@ -176,24 +197,24 @@ class RosterApply:
         self._now = self.writer.timestamp(self.now)
 
     # -- one batch ---------------------------------------------------------------------
-    def add_batch(self, results: Sequence[RowOutcome], kept_indexes: Iterable[str] = ()) -> None:
+    def add_batch(
+        self,
+        results: Sequence[RowOutcome],
+        kept_indexes: Iterable[str] = (),
+        known: Sequence[int] = (),
+    ) -> None:
         """Write one batch. `kept_indexes`: blind indexes of rejected rows whose NIK itself is
-        valid (their workers are kept, not ended)."""
+        valid (their workers are kept, not ended). `known`: enrollments named again by rows
+        exactly as the registry holds them (prepare.py): accepted, unchanged, only marked."""
         c = self.counts
         good: list[Sealed] = []
-        known: list[int] = []
         problem_rows: list[tuple] = []
         for res in results:
             c.rows += 1
             record = res.record
             if record is not None:
                 c.accepted += 1
-                if isinstance(record, Known):
-                    known.append(record.enrollment_id)
-                else:
-                    good.append(
-                        record if isinstance(record, Sealed) else seal(self.keyring, record)
-                    )
+                good.append(record if isinstance(record, Sealed) else seal(self.keyring, record))
             else:
                 c.rejected += 1
             for p in res.problems:
@@ -206,15 +227,17 @@ class RosterApply:
             self._apply_records(good)
         if known:
             self.writer.touch(self.run_id, known)
+            c.rows += len(known)
+            c.accepted += len(known)
             c.unchanged += len(known)
         kept = list(kept_indexes)
         if kept:
             self._mark_kept(kept)
 
-    def known_digests(self, digests: list[str]) -> dict[str, int]:
-        """Row digests of this agency's active enrollments (see prepare.py), in this
-        transaction."""
-        return self.writer.known_digests(self.agency, digests)
+    def enrolled_digests(self, indexes: list[str]) -> dict[str, tuple[int, str | None]]:
+        """The agency's active enrollments of these workers and their row digests (see
+        prepare.py), in this transaction."""
+        return self.writer.enrolled_digests(self.agency, indexes)
 
     def add_notices(self, notices: Sequence[Problem]) -> None:
         """File-level warnings: stored with the run's problems, counted as warnings."""

@@ -124,20 +124,28 @@ class BulkWriter:
                 [run_id, *params],
             )
 
-    def known_digests(self, agency: str, digests: Sequence[str]) -> dict[str, int]:
-        """{row_digest: enrollment id} of the agency's active enrollments whose last clean
-        row had one of these digests: those rows are unchanged, nothing to validate."""
-        found: dict[str, int] = {}
-        for chunk in _chunks(digests):
-            where, params = self._in("row_digest", chunk)
+    def enrolled_digests(
+        self, agency: str, indexes: Sequence[str]
+    ) -> dict[str, tuple[int, str | None]]:
+        """{nik_index: (enrollment id, row_digest)} of the agency's active enrollments of
+        these workers: a row whose digest is the stored one is unchanged (prepare.py)."""
+        found: dict[str, tuple[int, str | None]] = {}
+        for chunk in _chunks(indexes):
+            where, params = self._in("w.nik_index", chunk)
+            # LEFT JOIN: it keeps the IN list as the outer loop. With an inner join SQLite's
+            # planner may walk all the agency's enrollments instead (10x slower, measured).
             self.cur.execute(
                 self.sql(
-                    f"SELECT row_digest, id FROM enrollments WHERE agency = ? AND "
-                    f"status = 'active' AND {where}"
+                    "SELECT w.nik_index, e.id, e.row_digest, e.status FROM workers w "
+                    f"LEFT JOIN enrollments e ON e.worker_id = w.id AND e.agency = ? WHERE {where}"
                 ),
                 [agency, *params],
             )
-            found.update(self.cur.fetchall())
+            found.update(
+                (ix, (eid, digest))
+                for ix, eid, digest, status in self.cur.fetchall()
+                if status == "active"
+            )
         return found
 
     def set_row_digests(self, rows: Sequence[tuple]) -> None:

@@ -72,7 +72,6 @@ enrollments = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("worker_id", "agency"),
     Index("ix_enrollments_agency_status", "agency", "status"),
-    Index("ix_enrollments_agency_row_digest", "agency", "row_digest"),
 )
 
 enrollment_history = Table(
