@@ -22,8 +22,8 @@ from sqlalchemy import Connection, and_, select, update
 from gateway.domain.records import Category, EnrollmentRecord, Gender, Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.store.bulk import (
-    ENROLLMENT_COLUMNS,
     HISTORY_COLUMNS,
+    NEW_ENROLLMENT_COLUMNS,
     PROBLEM_COLUMNS,
     TRACKED,
     writer_for,
@@ -275,23 +275,23 @@ class RosterApply:
 
         if inserts:
             ids = writer.new_ids("enrollments", len(inserts))
-            writer.insert(
+            writer.insert_with(
                 "enrollments",
-                ENROLLMENT_COLUMNS,
+                NEW_ENROLLMENT_COLUMNS,
                 [
-                    (eid, worker_ids[s.nik_index], self.agency, s.category, s.position,
-                     s.work_unit, s.wage, s.start_date, None, "active", s.record_hash,
-                     s.row_digest, run, run, run, now, now)
+                    (eid, worker_ids[s.nik_index], s.category, s.position, s.work_unit, s.wage,
+                     s.start_date, s.record_hash, s.row_digest)
                     for eid, s in zip(ids, inserts, strict=True)
                 ],
+                {"agency": self.agency, "end_date": None, "status": "active",
+                 "first_run_id": run, "last_run_id": run, "seen_run_id": run,
+                 "created_at": now, "updated_at": now},
             )  # fmt: skip
-            writer.insert(
+            writer.insert_with(
                 "enrollment_history",
-                HISTORY_COLUMNS,
-                [
-                    (eid, run, "new", None, s.snapshot, now)
-                    for eid, s in zip(ids, inserts, strict=True)
-                ],
+                ("enrollment_id", "after"),
+                [(eid, s.snapshot) for eid, s in zip(ids, inserts, strict=True)],
+                {"run_id": run, "change": "new", "before": None, "at": now},
             )
             c.new += len(inserts)
         if touched:

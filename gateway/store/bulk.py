@@ -33,24 +33,17 @@ LOOKUP_COLUMNS = (
     "end_date",
 )
 WORKER_COLUMNS = ("nik_index", "nik_enc", "name_enc", "birth_date", "gender", "nik_region")
-ENROLLMENT_COLUMNS = (
+# What differs between the new enrollments of one apply (the rest is the same for all).
+NEW_ENROLLMENT_COLUMNS = (
     "id",
     "worker_id",
-    "agency",
     "category",
     "position",
     "work_unit",
     "wage",
     "start_date",
-    "end_date",
-    "status",
     "record_hash",
     "row_digest",
-    "first_run_id",
-    "last_run_id",
-    "seen_run_id",
-    "created_at",
-    "updated_at",
 )
 HISTORY_COLUMNS = ("enrollment_id", "run_id", "change", "before", "after", "at")
 PROBLEM_COLUMNS = ("run_id", "row", "field", "code", "severity", "message_id", "message_en")
@@ -61,6 +54,15 @@ _CHUNK = 10_000  # ids or indexes per IN (...) list: under SQLite's 32,766 bound
 
 def _cols(columns: Iterable[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)  # quoted: "row", "position" are keywords
+
+
+def _literal(value: str | int | None) -> str:
+    """An SQL literal of one of our own values (run ids, agency codes, timestamps)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -88,6 +90,18 @@ class BulkWriter:
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
         raise NotImplementedError
+
+    def insert_with(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple],
+        same: dict[str, str | int | None],
+    ) -> None:
+        """Insert `rows` of `columns`, each also getting the values of `same` (column: value).
+        Here: the values appended to every row. SQLite writes them into the statement."""
+        extra = tuple(same.values())
+        self.insert(table, (*columns, *same), [row + extra for row in rows])
 
     def new_ids(self, table: str, n: int) -> list[int]:
         raise NotImplementedError
@@ -226,6 +240,20 @@ class SqliteWriter(BulkWriter):
         marks = ",".join("?" * len(columns))
         self.cur.executemany(f"INSERT INTO {table} ({_cols(columns)}) VALUES ({marks})", rows)
 
+    def insert_with(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[tuple],
+        same: dict[str, str | int | None],
+    ) -> None:
+        # Values shared by every row go into the statement as literals: binding them once per
+        # row made a national roster's inserts ~25 % slower (executemany binds every value).
+        marks = ",".join(["?"] * len(columns) + [_literal(v) for v in same.values()])
+        self.cur.executemany(
+            f"INSERT INTO {table} ({_cols((*columns, *same))}) VALUES ({marks})", rows
+        )
+
     def new_ids(self, table: str, n: int) -> list[int]:
         if table not in self._next:
             self.cur.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
@@ -236,10 +264,11 @@ class SqliteWriter(BulkWriter):
 
     def insert_workers(self, rows: Sequence[tuple], now: str) -> dict[str, int]:
         ids = self.new_ids("workers", len(rows))
-        self.insert(
+        self.insert_with(
             "workers",
-            ("id", *WORKER_COLUMNS, "created_at", "updated_at"),
-            [(wid, *row, now, now) for wid, row in zip(ids, rows, strict=True)],
+            ("id", *WORKER_COLUMNS),
+            [(wid, *row) for wid, row in zip(ids, rows, strict=True)],
+            {"created_at": now, "updated_at": now},
         )
         return {row[0]: wid for wid, row in zip(ids, rows, strict=True)}
 
