@@ -310,7 +310,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
           f"load average {os.getloadavg()[0]:.2f}, prepare workers: "
-          f"{os.environ.get('JAMSOS_PREPARE_WORKERS') or 'default (one per core)'}")  # fmt: skip
+          f"{os.environ.get('JAMSOS_PREPARE_WORKERS') or 'default (cores - 1)'}")  # fmt: skip
     servers: list = []
     try:
         pg_url = None

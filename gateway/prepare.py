@@ -49,10 +49,11 @@ from gateway.store.bulk import writer_for
 
 # Below this many bytes of input, starting worker processes (~0.3 s) costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
-# JAMSOS_PREPARE_WORKERS: worker processes for large rosters (0: none). Default: one per core.
-# The calling process only de-duplicates and writes, and waits for the workers much of the
-# time (2 cores, 100,000 rows: 2 workers beat 1 by ~15 % on a first load and ~40 % on a
-# re-send). Read from the environment: it is a property of the machine, not of a deployment.
+# JAMSOS_PREPARE_WORKERS: worker processes for large rosters (0: none). Default: one per core
+# but one. The calling process de-duplicates and writes, a core's work on a first load; one
+# more worker (2 cores, 100,000 rows) was ~15 % faster on a first load but took the whole
+# process tree past the 300 MB memory budget (each worker holds its chunk and parse caches).
+# Read from the environment: it is a property of the machine, not of a deployment.
 WORKERS_ENV = "JAMSOS_PREPARE_WORKERS"
 
 RowCheck = Callable[[RawRow, RowResult], None]
@@ -185,7 +186,7 @@ def worker_count() -> int:
     configured = os.environ.get(WORKERS_ENV)
     if configured is not None and configured.strip():
         return max(0, int(configured))
-    return max(1, os.cpu_count() or 1)
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def prepared_batches(
@@ -376,7 +377,7 @@ class _Pool:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload([__name__])
-        self.depth = workers * 2  # tasks in flight: bounded memory, workers never idle
+        self.depth = workers + 1  # tasks in flight: bounded memory, workers never idle
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
