@@ -29,7 +29,7 @@ from gateway.feeds.roster import RosterReader, data_rows
 from gateway.feeds.roster_errors import RosterFileError
 from gateway.feeds.roster_sources import _csv_rows
 
-CHUNK_BYTES = 1 << 20  # ~8,000 rows: small enough to keep memory flat, big enough to pay
+CHUNK_BYTES = 1 << 19  # ~4,000 rows: small enough to keep memory flat, big enough to pay
 _SCAN_BYTES = 1 << 22
 
 
