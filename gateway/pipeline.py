@@ -302,7 +302,7 @@ def apply_rows(
                 batch_size=batch_size,
                 check_row=check_row,
                 parallel=parallel,
-                probe=apply.enrolled_digests,
+                probe=apply.known_digests,
                 chunked=chunked,
                 database=Database.of(registry.engine.url, agency.code) if parallel else None,
             ):

@@ -234,10 +234,10 @@ class RosterApply:
         if kept:
             self._mark_kept(kept)
 
-    def enrolled_digests(self, indexes: list[str]) -> dict[str, tuple[int, str | None]]:
-        """The agency's active enrollments of these workers and their row digests (see
-        prepare.py), in this transaction."""
-        return self.writer.enrolled_digests(self.agency, indexes)
+    def known_digests(self, digests: list[str]) -> dict[str, int]:
+        """{row digest: enrollment id} of the agency's active enrollments last sent as one of
+        these clean rows (see prepare.py), in this transaction."""
+        return self.writer.known_digests(self.agency, digests)
 
     def add_notices(self, notices: Sequence[Problem]) -> None:
         """File-level warnings: stored with the run's problems, counted as warnings."""

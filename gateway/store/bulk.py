@@ -143,28 +143,18 @@ class BulkWriter:
                 [run_id, *params],
             )
 
-    def enrolled_digests(
-        self, agency: str, indexes: Sequence[str]
-    ) -> dict[str, tuple[int, str | None]]:
-        """{nik_index: (enrollment id, row_digest)} of the agency's active enrollments of
-        these workers: a row whose digest is the stored one is unchanged (prepare.py)."""
-        found: dict[str, tuple[int, str | None]] = {}
-        for chunk in _chunks(indexes):
-            where, params = self._in("w.nik_index", chunk)
-            # LEFT JOIN: it keeps the IN list as the outer loop. With an inner join SQLite's
-            # planner may walk all the agency's enrollments instead (10x slower, measured).
+    def known_digests(self, agency: str, digests: Sequence[str]) -> dict[str, int]:
+        """{row_digest: enrollment id} of the agency's enrollments whose last clean row had one
+        of these digests. Only an active enrollment has a digest (`end_absent` clears it), so
+        the (agency, row_digest) index answers alone: one probe a row, no table read."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(digests):
+            where, params = self._in("row_digest", chunk)
             self.cur.execute(
-                self.sql(
-                    "SELECT w.nik_index, e.id, e.row_digest, e.status FROM workers w "
-                    f"LEFT JOIN enrollments e ON e.worker_id = w.id AND e.agency = ? WHERE {where}"
-                ),
+                self.sql(f"SELECT row_digest, id FROM enrollments WHERE agency = ? AND {where}"),
                 [agency, *params],
             )
-            found.update(
-                (ix, (eid, digest))
-                for ix, eid, digest, status in self.cur.fetchall()
-                if status == "active"
-            )
+            found.update(self.cur.fetchall())
         return found
 
     def set_row_digests(self, rows: Sequence[tuple]) -> None:
@@ -225,6 +215,7 @@ class BulkWriter:
         self.cur.execute(
             self.sql(
                 "UPDATE enrollments SET status = 'ended', end_date = ?, last_run_id = ?, "
+                "row_digest = NULL, "
                 f"updated_at = ? WHERE {absent}"
             ),
             [today, run_id, now, agency, run_id],

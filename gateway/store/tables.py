@@ -63,6 +63,7 @@ enrollments = Table(
     Column("record_hash", String(32), nullable=False),
     # Keyed digest of the roster row's cell texts when that row was clean (no problem at all):
     # the same row again is known unchanged before it is validated or encrypted (prepare.py).
+    # NULL unless the enrollment is active: ending an enrollment clears it.
     Column("row_digest", String(32)),
     Column("first_run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("last_run_id", Integer, ForeignKey("runs.id"), nullable=False),
@@ -72,6 +73,7 @@ enrollments = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("worker_id", "agency"),
     Index("ix_enrollments_agency_status", "agency", "status"),
+    Index("ix_enrollments_agency_row_digest", "agency", "row_digest"),
 )
 
 enrollment_history = Table(
