@@ -27,6 +27,7 @@ file (`feeds/csv_chunks.py`) and this process only de-duplicates and writes.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import multiprocessing
@@ -233,7 +234,11 @@ def prepared_batches(
         if workers >= 1:
             with _Pool(ring, today, default_category, workers, database) as pool:
                 if chunked is not None:
-                    for prepared, skipped, end in pool.map_chunks(chunked.chunks):
+                    local = functools.partial(
+                        prepare_batch, ring=ring, today=today,
+                        default_category=default_category, probe=probe,
+                    )  # fmt: skip
+                    for prepared, skipped, end in pool.map_chunks(chunked.chunks, local):
                         chunked.skipped_totals.extend(skipped)
                         chunked.bytes_done = end
                         yield _mark_duplicates(prepared, seen)
@@ -355,15 +360,23 @@ def _work(packed: list[tuple]) -> tuple:
 
 
 def _work_chunk(chunk: CsvChunk) -> tuple[tuple, list[int], int]:
+    whole, skipped = prepare_chunk(chunk, _prepare)
+    return _pack(whole), skipped, chunk.end
+
+
+def prepare_chunk(
+    chunk: CsvChunk, prepare: Callable[[list[RawRow]], PreparedBatch]
+) -> tuple[PreparedBatch, list[int]]:
+    """Read and prepare one chunk of a CSV file; also its skipped totals rows."""
     skipped: list[int] = []
     whole = PreparedBatch()
     for batch in _batched(chunk_rows(chunk, skipped), 2000):
-        prepared = _prepare(batch)
+        prepared = prepare(batch)
         whole.rows += prepared.rows
         whole.known_rows += prepared.known_rows
         whole.known_ids += prepared.known_ids
         whole.known_keys += prepared.known_keys
-    return _pack(whole), skipped, chunk.end
+    return whole, skipped
 
 
 # Back from a worker as plain tuples and arrays: unpickling a NamedTuple or a dataclass calls
@@ -427,11 +440,44 @@ class _Pool:
             yield _unpack(packed)
 
     def map_chunks(
-        self, chunks: Iterator[CsvChunk]
+        self,
+        chunks: Iterator[CsvChunk],
+        local: Callable[[list[RawRow]], PreparedBatch] | None = None,
     ) -> Iterator[tuple[PreparedBatch, list[int], int]]:
-        tasks = (self.executor.submit(_work_chunk, chunk) for chunk in chunks)
-        for packed, skipped, end in self._results(tasks):
-            yield _unpack(packed), skipped, end
+        """Prepared chunks in file order. With `local`, this process prepares the next chunk
+        itself whenever it would otherwise wait for a worker (a re-send of unchanged rows is
+        mostly waiting here: the writing is light), so no core sits idle."""
+        pending: deque[Future | tuple] = deque()
+        upcoming = iter(chunks)
+
+        def submit() -> bool:
+            chunk = next(upcoming, None)
+            if chunk is not None:
+                pending.append(self.executor.submit(_work_chunk, chunk))
+            return chunk is not None
+
+        while len(pending) < self.depth and submit():
+            pass
+        while pending:
+            head = pending[0]
+            if (
+                local is not None
+                and isinstance(head, Future)
+                and not head.done()
+                and len(pending) <= self.depth
+                and (chunk := next(upcoming, None))
+            ):
+                whole, skipped = prepare_chunk(chunk, local)
+                pending.append((whole, skipped, chunk.end))
+                continue
+            item = pending.popleft()
+            if isinstance(item, Future):
+                packed, skipped, end = item.result()
+                yield _unpack(packed), skipped, end
+            else:
+                yield item
+            while len(pending) < self.depth and submit():
+                pass
 
     def __enter__(self) -> _Pool:
         return self

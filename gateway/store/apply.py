@@ -75,7 +75,7 @@ def record_hash(rec: EnrollmentRecord) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def _json_text(value: str | None) -> str:
     return json.dumps(value)  # positions and work units repeat: encode each once
 
@@ -226,7 +226,7 @@ class RosterApply:
         if good:
             self._apply_records(good)
         if known:
-            self.writer.touch(self.run_id, known)
+            self.writer.remember_known(known)
             c.rows += len(known)
             c.accepted += len(known)
             c.unchanged += len(known)

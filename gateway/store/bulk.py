@@ -78,6 +78,7 @@ class BulkWriter:
     def __init__(self, dbapi: Any) -> None:
         self.dbapi = dbapi
         self.cur = dbapi.cursor()
+        self._known = False  # jamsos_known exists in this transaction
 
     def sql(self, text: str) -> str:
         return text if self.mark == "?" else text.replace("?", self.mark)
@@ -133,6 +134,19 @@ class BulkWriter:
             )
             found.extend(self.cur.fetchall())
         return found
+
+    def remember_known(self, enrollment_ids: Sequence[int]) -> None:
+        """Enrollments named again by rows exactly as last time: kept in a temporary table
+        that `end_absent` reads, not marked row by row. Marking would rewrite every enrollment
+        of a re-sent national roster (on SQLite a WAL the size of the table; on PostgreSQL a
+        dead tuple each, for VACUUM to clean up) to record that nothing changed."""
+        if not self._known:
+            self._create_known()
+            self._known = True
+        self.insert("jamsos_known", ("id",), [(i,) for i in enrollment_ids])
+
+    def _create_known(self) -> None:
+        raise NotImplementedError
 
     def touch(self, run_id: int, enrollment_ids: Sequence[int]) -> None:
         """Mark enrollments as named by this run (unchanged rows): the snapshot keeps them."""
@@ -203,6 +217,8 @@ class BulkWriter:
             "'status', 'ended')"
         )
         absent = "agency = ? AND status = 'active' AND seen_run_id <> ?"
+        if self._known:
+            absent += " AND id NOT IN (SELECT id FROM jamsos_known)"
         self.cur.execute(
             self.sql(
                 f"INSERT INTO enrollment_history ({_cols(HISTORY_COLUMNS)}) "
@@ -227,6 +243,12 @@ class SqliteWriter(BulkWriter):
     def __init__(self, dbapi: Any) -> None:
         super().__init__(dbapi)
         self._next: dict[str, int] = {}
+
+    def _create_known(self) -> None:
+        # A connection's TEMP tables outlive its transactions (and pooled connections are
+        # reused): start empty.
+        self.cur.execute("DROP TABLE IF EXISTS temp.jamsos_known")
+        self.cur.execute("CREATE TEMP TABLE jamsos_known (id INTEGER PRIMARY KEY)")
 
     def timestamp(self, at: datetime) -> str:
         # SQLAlchemy's SQLite DateTime storage format (naive text), so reads parse it back.
@@ -274,6 +296,9 @@ class SqliteWriter(BulkWriter):
 
 class PostgresWriter(BulkWriter):
     mark = "%s"
+
+    def _create_known(self) -> None:
+        self.cur.execute("CREATE TEMP TABLE jamsos_known (id bigint PRIMARY KEY) ON COMMIT DROP")
 
     def __init__(self, dbapi: Any) -> None:
         super().__init__(dbapi)

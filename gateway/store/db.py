@@ -37,8 +37,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            # 64 MB of page cache (default 2 MB): a national roster's index pages stay in memory.
-            cur.execute("PRAGMA cache_size=-65536")
+            # 32 MB of page cache (default 2 MB): a national roster's index pages stay in memory.
+            cur.execute("PRAGMA cache_size=-32768")
             cur.close()
 
         @event.listens_for(engine, "begin")

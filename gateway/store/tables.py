@@ -67,7 +67,9 @@ enrollments = Table(
     Column("row_digest", String(32)),
     Column("first_run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("last_run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    # The last run whose roster named this worker: the snapshot ends the ones it did not name.
+    # The last run whose roster named this worker (or, for a row exactly as last time, an
+    # earlier one: such rows are listed in a temporary table instead, see bulk.py): the
+    # snapshot ends the ones it did not name.
     Column("seen_run_id", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
