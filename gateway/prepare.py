@@ -272,7 +272,7 @@ def _mark_duplicates(batch: PreparedBatch, seen: DuplicateTracker) -> PreparedBa
         items.sort()
     repeats = seen.check_keys(items)
     if repeats and batch.known_rows:  # a known row sent twice: its second time is rejected
-        known = [k for k in zip(batch.known_rows, batch.known_ids, batch.known_keys, strict=True)]
+        known = list(zip(batch.known_rows, batch.known_ids, batch.known_keys, strict=True))
         batch.known_rows, batch.known_ids, batch.known_keys = array("q"), array("q"), array("q")
         for row, enrollment, key in known:
             if row in repeats:

@@ -218,7 +218,9 @@ class BulkWriter:
         )
         absent = "agency = ? AND status = 'active' AND seen_run_id <> ?"
         if self._known:
-            absent += " AND id NOT IN (SELECT id FROM jamsos_known)"
+            # NOT EXISTS, not NOT IN: PostgreSQL runs a NOT IN subquery too big for work_mem
+            # once per row (a million known rows took minutes); this is an anti-join.
+            absent += " AND NOT EXISTS (SELECT 1 FROM jamsos_known k WHERE k.id = enrollments.id)"
         self.cur.execute(
             self.sql(
                 f"INSERT INTO enrollment_history ({_cols(HISTORY_COLUMNS)}) "

@@ -1,0 +1,38 @@
+"""In-file duplicates: exact whatever the Bloom filter in front of the seen keys says."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gateway import dedupe
+from gateway.dedupe import DuplicateTracker, key_of
+
+
+@pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit
+def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits):
+    monkeypatch.setattr(dedupe, "_BLOOM_BITS", bloom_bits)
+    rng = random.Random(7)
+    niks = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
+    rows = [(row, rng.choice(niks)) for row in range(2, 1500)]
+    expected: dict[int, int] = {}
+    first: dict[str, int] = {}
+    for row, nik in rows:
+        if nik in first:
+            expected[row] = first[nik]
+        else:
+            first[nik] = row
+    found: dict[int, int] = {}
+    with DuplicateTracker(keyed=True) as seen:
+        for start in range(0, len(rows), 97):
+            found.update(seen.check_batch(rows[start : start + 97]))
+    assert found == expected
+
+
+def test_keyed_items_use_the_blind_index_bits():
+    index = "ff" * 32
+    assert key_of(index) == (1 << 63) - 1
+    with DuplicateTracker(keyed=True) as seen:
+        assert seen.check_keys([(2, key_of(index)), (3, 5)]) == {}
+        assert seen.check_keys([(9, 5), (10, key_of(index)), (11, 5)]) == {9: 3, 10: 2, 11: 3}
