@@ -147,4 +147,8 @@ def test_migration_0005_adds_the_digest_to_an_existing_registry(tmp_path):
     columns = {c["name"] for c in inspect(engine).get_columns("enrollments")}
     indexes = {i["name"] for i in inspect(engine).get_indexes("enrollments")}
     assert "row_digest" in columns and "ix_enrollments_agency_row_digest" in indexes
+    with engine.begin() as conn:  # and back, with foreign keys on (store/db.py)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    assert "row_digest" not in {c["name"] for c in inspect(engine).get_columns("enrollments")}
     engine.dispose()

@@ -27,5 +27,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(INDEX[0], table_name=INDEX[1], if_exists=True)
-    with op.batch_alter_table("enrollments") as batch:
-        batch.drop_column("row_digest")
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): Alembic's batch mode would copy the table,
+    # which SQLite refuses while enrollment_history's foreign keys point at it.
+    op.execute("ALTER TABLE enrollments DROP COLUMN row_digest")
