@@ -14,12 +14,12 @@ Unchanged rows: a clean row (no problem at all, birth date given) leaves a keyed
 cell texts on its enrollment (`row_digest`, cleared when the enrollment ends). Before
 validating a batch, its digests are looked up: a row whose digest an enrollment of the agency
 holds is exactly what the registry holds, so it is neither validated nor encrypted, only
-counted unchanged and marked seen (`PreparedBatch.known_*`): re-sending a national roster
-costs little more than reading it. Nothing else in the row's outcome can have changed: the
-rules that depend on the day (a birth date or start date "in the future") only ever turn a
-problem into no problem, the NIK's century is settled by the row's own birth date, and a
-plugin's agency-specific check turns the shortcut off. Changing what validation accepts means
-bumping `ROW_RULES`, which retires every stored digest.
+counted unchanged (`PreparedBatch.known_*`, see `RosterApply.add_batch`): re-sending a
+national roster costs little more than reading it. Nothing else in the row's outcome can have
+changed: the rules that depend on the day (a birth date or start date "in the future") only
+ever turn a problem into no problem, the NIK's century is settled by the row's own birth date,
+and a plugin's agency-specific check turns the shortcut off. Changing what validation accepts
+means bumping `ROW_RULES`, which retires every stored digest.
 
 Large CSV files are not even read here: worker processes read their own byte ranges of the
 file (`feeds/csv_chunks.py`) and this process only de-duplicates and writes.
