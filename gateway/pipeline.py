@@ -21,14 +21,8 @@ from gateway.domain.records import Category, Problem, RawRow, RowResult, Severit
 from gateway.domain.validation import duplicate_problem, validate_row
 from gateway.feeds.csv_chunks import plan_chunks
 from gateway.feeds.roster import RosterFileError, RosterReader, open_roster
-from gateway.prepare import (
-    PARALLEL_MIN_BYTES,
-    ChunkedRead,
-    Database,
-    PreparedRow,
-    nik_key,
-    prepared_batches,
-)
+from gateway.prepare import PreparedRow, nik_key
+from gateway.prepare_pool import PARALLEL_MIN_BYTES, ChunkedRead, Database, prepared_batches
 from gateway.store.registry import Registry
 from gateway.store.tables import RUN_CHANGES
 
@@ -289,7 +283,7 @@ def apply_rows(
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
             # Validation and encryption run in worker processes on a large input, which read
-            # a large CSV file themselves (prepare.py, feeds/csv_chunks.py).
+            # a large CSV file themselves (prepare_pool.py, feeds/csv_chunks.py).
             size = getattr(reader, "total_bytes", None) or 0
             parallel = size >= PARALLEL_MIN_BYTES and check_row is None
             chunks = plan_chunks(reader) if parallel and isinstance(reader, RosterReader) else None
