@@ -18,6 +18,7 @@ import gc
 import multiprocessing
 import os
 import sqlite3
+import threading
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -308,35 +309,49 @@ class _Pool:
         mostly waiting here: the writing is light), so no core sits idle."""
         pending: deque[Future | tuple] = deque()
         upcoming = iter(chunks)
+        # Starting the worker processes blocks for ~0.3 s (the fork server imports the gateway):
+        # it happens in a thread while this process prepares the first chunks itself.
+        started = self._start_workers() if local is not None else None
 
-        def submit() -> bool:
-            chunk = next(upcoming, None)
-            if chunk is not None:
+        def fill() -> None:
+            while (started is None or started.is_set()) and len(pending) < self.depth:
+                chunk = next(upcoming, None)
+                if chunk is None:
+                    return
                 pending.append(self.executor.submit(_work_chunk, chunk))
-            return chunk is not None
 
-        while len(pending) < self.depth and submit():
-            pass
-        while pending:
-            head = pending[0]
-            if (
-                local is not None
-                and isinstance(head, Future)
-                and not head.done()
-                and len(pending) <= self.depth
-                and (chunk := next(upcoming, None))
-            ):
-                whole, skipped = prepare_chunk(chunk, local)
-                pending.append((whole, skipped, chunk.end))
-                continue
+        fill()
+        while True:
+            head = pending[0] if pending else None
+            waiting = head is None or (isinstance(head, Future) and not head.done())
+            if local is not None and waiting and len(pending) <= self.depth:
+                chunk = next(upcoming, None)
+                if chunk is not None:
+                    whole, skipped = prepare_chunk(chunk, local)
+                    pending.append((whole, skipped, chunk.end))
+                    fill()
+                    continue
+            if not pending:
+                return
             item = pending.popleft()
             if isinstance(item, Future):
                 packed, skipped, end = item.result()
                 yield _unpack(packed), skipped, end
             else:
                 yield item
-            while len(pending) < self.depth and submit():
-                pass
+            fill()
+
+    def _start_workers(self) -> threading.Event:
+        started = threading.Event()
+
+        def start() -> None:
+            try:
+                self.executor.submit(int).result()  # any task: the pool spawns its workers
+            finally:
+                started.set()
+
+        threading.Thread(target=start, name="jamsos-prepare-start", daemon=True).start()
+        return started
 
     def __enter__(self) -> _Pool:
         return self
