@@ -148,6 +148,9 @@ class BulkWriter:
     def _create_known(self) -> None:
         raise NotImplementedError
 
+    def _analyze_known(self) -> None:
+        """Statistics for the planner, where it needs them to pick a hash anti-join."""
+
     def touch(self, run_id: int, enrollment_ids: Sequence[int]) -> None:
         """Mark enrollments as named by this run (unchanged rows): the snapshot keeps them."""
         for chunk in _chunks(enrollment_ids):
@@ -218,6 +221,7 @@ class BulkWriter:
         )
         absent = "agency = ? AND status = 'active' AND seen_run_id <> ?"
         if self._known:
+            self._analyze_known()
             # NOT EXISTS, not NOT IN: PostgreSQL runs a NOT IN subquery too big for work_mem
             # once per row (a million known rows took minutes); this is an anti-join.
             absent += " AND NOT EXISTS (SELECT 1 FROM jamsos_known k WHERE k.id = enrollments.id)"
@@ -301,6 +305,11 @@ class PostgresWriter(BulkWriter):
 
     def _create_known(self) -> None:
         self.cur.execute("CREATE TEMP TABLE jamsos_known (id bigint PRIMARY KEY) ON COMMIT DROP")
+
+    def _analyze_known(self) -> None:
+        # Autovacuum never analyzes a temporary table: without statistics the planner guesses
+        # its size and may run the anti-join as a probe per enrollment.
+        self.cur.execute("ANALYZE jamsos_known")
 
     def __init__(self, dbapi: Any) -> None:
         super().__init__(dbapi)
