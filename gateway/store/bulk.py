@@ -303,6 +303,10 @@ class SqliteWriter(BulkWriter):
 class PostgresWriter(BulkWriter):
     mark = "%s"
 
+    def __init__(self, dbapi: Any) -> None:
+        super().__init__(dbapi)
+        self._staged = False
+
     def _create_known(self) -> None:
         self.cur.execute("CREATE TEMP TABLE jamsos_known (id bigint PRIMARY KEY) ON COMMIT DROP")
 
@@ -310,10 +314,6 @@ class PostgresWriter(BulkWriter):
         # Autovacuum never analyzes a temporary table: without statistics the planner guesses
         # its size and may run the anti-join as a probe per enrollment.
         self.cur.execute("ANALYZE jamsos_known")
-
-    def __init__(self, dbapi: Any) -> None:
-        super().__init__(dbapi)
-        self._staged = False
 
     def timestamp(self, at: datetime) -> str:
         return at.isoformat()

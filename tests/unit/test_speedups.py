@@ -229,3 +229,25 @@ def test_encrypt_many_gives_what_encrypt_gives(count):
         assert len(single) == len(stored[0]) and single.startswith("k1:")
         with pytest.raises(KeyRingError, match="does not open"):
             ring.decrypt(stored[0], "workers.name")
+
+
+@pytest.mark.parametrize(
+    ("position", "work_unit"),
+    [("Bidan", None), (None, None), ('Staf "Umum" \\ TU', "Dinas Kesehatan\n"), ("Guru é ✓", "")],
+)
+def test_history_snapshot_template_is_the_json_of_the_facts(position, work_unit) -> None:
+    import json
+
+    from gateway.store.apply import active_snapshot
+
+    facts = {
+        "category": "honorer",
+        "position": position,
+        "work_unit": work_unit,
+        "wage": 5_100_000,
+        "start_date": "2016-01-01",
+        "end_date": None,
+        "status": "active",
+    }
+    snapshot = active_snapshot("honorer", position, work_unit, 5_100_000, "2016-01-01")
+    assert snapshot == json.dumps(facts)
