@@ -96,6 +96,12 @@ class RosterFileError(Exception):
         self.message_id = message_id
         self.message_en = message_en
 
+    def __reduce__(self) -> tuple:
+        # Found in a worker process that reads part of the file (csv_chunks.py), it must cross
+        # back to the writer as itself: the default pickling would call __init__ with one
+        # argument and turn a bad file into a broken pool.
+        return (type(self), (self.code, self.message_id, self.message_en))
+
     @classmethod
     def from_catalog(cls, code: str, **params: object) -> RosterFileError:
         msg = MESSAGES[code]

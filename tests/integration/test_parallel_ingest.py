@@ -53,3 +53,29 @@ def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers):
     found = gw.registry.find_worker(worker_row(2)[0])
     assert found["enrollments"][0]["wage"] == 4_000_000
     assert found["name"] == "Pekerja Nomor 2"
+
+
+def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
+    gw, tmp_path, monkeypatch
+):
+    from gateway import prepare_pool
+
+    # Only the worker prepares (the writer takes no chunk itself), so the error must come
+    # back across processes.
+    real_map = prepare_pool._Pool.map_chunks
+    monkeypatch.setattr(
+        prepare_pool._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
+    )
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 20_000)
+    monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")
+    # Non-ASCII UTF-8 in the first 64 KiB makes the reader strict; the file is ~90 KiB.
+    rows = [worker_row(i, name="Pekerja Ñomor") for i in range(1000)]
+    path = write_roster(tmp_path / "bad.csv", rows)
+    data = path.read_bytes()
+    cut = data.rindex(b"Pekerja")
+    path.write_bytes(data[:cut] + b"\xff" + data[cut + 1 :])  # in the last rows, read by a worker
+    report = _submit(gw, path)
+    assert report.status == "rejected"
+    assert [p["code"] for p in report.problems] == ["undecodable"]
+    assert gw.registry.find_worker(worker_row(1)[0]) is None  # nothing of the file applied
