@@ -47,9 +47,10 @@ class CsvChunk:
     positions: tuple[tuple[int, str], ...]
 
 
-def plan_chunks(reader: RosterReader, chunk_bytes: int = CHUNK_BYTES) -> Iterator[CsvChunk] | None:
-    """The data lines of `reader`'s file cut into chunks (lazily), or None when it cannot be
-    cut here (see the module's text)."""
+def plan_chunks(reader: RosterReader, chunk_bytes: int | None = None) -> Iterator[CsvChunk] | None:
+    """The data lines of `reader`'s file cut into chunks of about `chunk_bytes` (default
+    CHUNK_BYTES, read when called), lazily; None when it cannot be cut here (see the module's
+    text)."""
     if reader.path is None or reader.format != "csv" or reader.delimiter is None:
         return None
     if not (reader.encoding or "").startswith(("utf-8", "cp1252")):
