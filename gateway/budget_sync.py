@@ -12,7 +12,7 @@ that budget's current state). One transaction, one run record, as for rosters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
 from gateway.pipeline import RosterReport, RowSource, recorded
+from gateway.prepare import batched
 from gateway.store.apply import problem_row
 from gateway.store.registry import Registry
 from gateway.store.tables import budget_allocations, problems, runs
@@ -132,7 +133,7 @@ def apply_budget_rows(
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(conn, run_id, report.columns, report.unknown_columns)
-            for chunk in _chunks(iter(reader), 2000):
+            for chunk in batched(iter(reader), 2000):
                 found = [(raw, check_budget_row(raw, tally)) for raw in chunk]
                 stored = [problem_row(run_id, p) for _, ps in found for p in ps]
                 if stored:
@@ -156,17 +157,6 @@ def apply_budget_rows(
                 on_success(conn)
 
     return recorded(registry, run_id, work)
-
-
-def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    chunk: list[RawRow] = []
-    for raw in rows:
-        chunk.append(raw)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _no_changes() -> dict[str, int]:

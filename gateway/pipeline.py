@@ -21,7 +21,7 @@ from gateway.domain.records import Category, Problem, RawRow, RowResult, Severit
 from gateway.domain.validation import duplicate_problem, validate_row
 from gateway.feeds.csv_chunks import plan_chunks
 from gateway.feeds.roster import RosterFileError, RosterReader, open_roster
-from gateway.prepare import PreparedRow, nik_key
+from gateway.prepare import PreparedRow, batched, nik_key
 from gateway.prepare_pool import PARALLEL_MIN_BYTES, ChunkedRead, Database, prepared_batches
 from gateway.store.registry import Registry
 from gateway.store.tables import RUN_CHANGES
@@ -136,9 +136,7 @@ def validated_batches(
 ) -> Iterator[tuple[list[RowResult], list[str]]]:
     """Validate rows in batches; yields (results, NIKs of rejected-but-identifiable rows)."""
     with DuplicateTracker() as seen:
-        batch: list[RawRow] = []
-
-        def flush() -> tuple[list[RowResult], list[str]]:
+        for batch in batched(rows, batch_size):
             results = [
                 validate_row(r, today=today, default_category=default_category) for r in batch
             ]
@@ -155,15 +153,7 @@ def validated_batches(
                     res.record = None
                 elif res.record is None and res.row in niks:
                     kept.append(niks[res.row])
-            batch.clear()
-            return results, kept
-
-        for raw in rows:
-            batch.append(raw)
-            if len(batch) >= batch_size:
-                yield flush()
-        if batch:
-            yield flush()
+            yield results, kept
 
 
 def check_roster(
