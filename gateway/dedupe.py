@@ -26,18 +26,16 @@ class DuplicateTracker:
     filter: a key the filter has never seen is new without asking SQLite, which is nearly
     every key of a roster, so the table is only written to, in bulk, and rarely read.
 
-    `keyed`: the items of `check_batch` are already keyed digests in hex (blind indexes)."""
+    `check_batch` takes NIKs (and digests them under a key of its own); `check_keys` takes
+    keys already digested, such as `key_of` a blind index."""
 
-    def __init__(self, *, keyed: bool = False) -> None:
-        self._keyed = keyed
+    def __init__(self) -> None:
         self._key = secrets.token_bytes(16)
         self._bloom = bytearray(_BLOOM_BITS // 8)
         self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
         self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
 
     def _digest(self, nik: str) -> int:
-        if self._keyed:
-            return key_of(nik)
         raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
         return int.from_bytes(raw, "big", signed=True)
 

@@ -116,7 +116,7 @@ def prepared_batches(
     (`rows` is not read).
     """
     workers = worker_count() if parallel and check_row is None else 0
-    with DuplicateTracker(keyed=True) as seen, rare_collections():
+    with DuplicateTracker() as seen, rare_collections():
         if workers >= 1:
             with _Pool(ring, today, default_category, workers, database) as pool:
                 if chunked is not None:

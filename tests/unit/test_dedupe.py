@@ -24,15 +24,16 @@ def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits):
         else:
             first[nik] = row
     found: dict[int, int] = {}
-    with DuplicateTracker(keyed=True) as seen:
-        for start in range(0, len(rows), 97):
-            found.update(seen.check_batch(rows[start : start + 97]))
+    keys = [(row, key_of(nik)) for row, nik in rows]  # as the pool checks blind indexes
+    with DuplicateTracker() as seen:
+        for start in range(0, len(keys), 97):
+            found.update(seen.check_keys(keys[start : start + 97]))
     assert found == expected
 
 
 def test_keyed_items_use_the_blind_index_bits():
     index = "ff" * 32
     assert key_of(index) == (1 << 63) - 1
-    with DuplicateTracker(keyed=True) as seen:
+    with DuplicateTracker() as seen:
         assert seen.check_keys([(2, key_of(index)), (3, 5)]) == {}
         assert seen.check_keys([(9, 5), (10, key_of(index)), (11, 5)]) == {9: 3, 10: 2, 11: 3}
