@@ -28,7 +28,7 @@ from gateway.store.bulk import (
     TRACKED,
     writer_for,
 )
-from gateway.store.tables import enrollments, runs, workers
+from gateway.store.tables import RUN_COUNTS, enrollments, runs, workers
 
 __all__ = [
     "TRACKED",
@@ -359,14 +359,7 @@ class RosterApply:
             .values(
                 status=status,
                 finished_at=datetime.now(UTC),
-                rows=c.rows,
-                accepted=c.accepted,
-                rejected=c.rejected,
-                warnings=c.warnings,
-                new=c.new,
-                changed=c.changed,
-                unchanged=c.unchanged,
-                ended=c.ended,
+                **{name: getattr(c, name) for name in RUN_COUNTS},
             )
         )
 
