@@ -1,8 +1,10 @@
 """Finding the same NIK twice in one roster, with memory that stays flat.
 
 A set of every NIK in a ten-million-row roster would not fit the memory budget, so seen NIKs
-go to a private temporary SQLite database (on disk, deleted on close) one batch at a time.
-Only a keyed digest is stored, never the NIK: the key is random per roster and never kept.
+are kept in memory only up to `_MEMORY_KEYS` of them (a regional roster never gets further);
+beyond that they move, sorted, to a private temporary SQLite database (on disk, deleted on
+close). Only a keyed digest is stored, never the NIK: the key is random per roster and never
+kept.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ def key_of(blind_index: str) -> int:
 
 
 _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NIKs, 14 % at ten
+# Seen keys held in a dict before they move to SQLite: ~100 bytes each, so ~13 MB at most.
+# Writing every key to SQLite as it came cost the writing process ~2 us a row, 15 % of an
+# unchanged re-send of 100,000 rows (measured); moved in sorted runs it costs less.
+_MEMORY_KEYS = 1 << 17
 
 
 class DuplicateTracker:
-    """Seen keys live in a temporary SQLite table (exact, on disk) behind an 8 MiB Bloom
-    filter: a key the filter has never seen is new without asking SQLite, which is nearly
-    every key of a roster, so the table is only written to, in bulk, and rarely read.
+    """Seen keys live in memory, then in a temporary SQLite table (exact, on disk), behind
+    an 8 MiB Bloom filter: a key the filter has never seen is new without asking either,
+    which is nearly every key of a roster.
 
     `check_batch` takes NIKs (and digests them under a key of its own); `check_keys` takes
     keys already digested, such as `key_of` a blind index."""
@@ -32,8 +38,8 @@ class DuplicateTracker:
     def __init__(self) -> None:
         self._key = secrets.token_bytes(16)
         self._bloom = bytearray(_BLOOM_BITS // 8)
-        self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
-        self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
+        self._recent: dict[int, int] = {}  # key -> first row, not yet in SQLite
+        self._db: sqlite3.Connection | None = None  # opened when the keys first overflow
 
     def _digest(self, nik: str) -> int:
         raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
@@ -45,40 +51,55 @@ class DuplicateTracker:
 
     def check_keys(self, items: Sequence[tuple[int, int]]) -> dict[int, int]:
         """Record (row, key) pairs in row order; return {row: first_row} for repeats."""
-        bloom, mask = self._bloom, _BLOOM_BITS - 1
-        first: dict[int, int] = {}  # key -> its first row in this batch
+        bloom, mask, recent = self._bloom, _BLOOM_BITS - 1, self._recent
         repeats: dict[int, int] = {}
-        maybe: list[int] = []  # keys the filter says may have been seen in an earlier batch
+        maybe: list[int] = []  # keys the filter says may be in SQLite
         for row, key in items:
-            if key in first:
-                repeats[row] = first[key]
-                continue
-            first[key] = row
             bit = key & mask
             byte, flag = bit >> 3, 1 << (bit & 7)
             if bloom[byte] & flag:
-                maybe.append(key)
+                first = recent.get(key)
+                if first is not None:
+                    repeats[row] = first
+                    continue
+                if self._db is not None:
+                    maybe.append(key)
             else:
                 bloom[byte] |= flag
-        earlier: dict[int, int] = {}
-        for start in range(0, len(maybe), 500):  # SQLite's bound-parameter limit
-            chunk = maybe[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            earlier.update(
-                self._db.execute(f"SELECT digest, row FROM seen WHERE digest IN ({marks})", chunk)
-            )
-        if earlier:  # every occurrence in this batch repeats the earlier batch's row
-            for row, key in items:
-                if key in earlier:
-                    repeats[row] = earlier[key]
-        self._db.executemany(
-            "INSERT INTO seen VALUES (?, ?)",
-            [(key, row) for key, row in first.items() if key not in earlier],
-        )
+            recent[key] = row
+        if maybe:
+            earlier = self._stored(maybe)
+            for key in earlier:  # stored already: every occurrence here repeats its row
+                del recent[key]
+            if earlier:
+                for row, key in items:
+                    if key in earlier:
+                        repeats[row] = earlier[key]
+        if len(recent) >= _MEMORY_KEYS:
+            self._spill()
         return repeats
 
+    def _stored(self, keys: list[int]) -> dict[int, int]:
+        assert self._db is not None
+        found: dict[int, int] = {}
+        for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._db.execute(f"SELECT digest, row FROM seen WHERE digest IN ({marks})", chunk)
+            )
+        return found
+
+    def _spill(self) -> None:
+        if self._db is None:
+            self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
+            self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
+        self._db.executemany("INSERT INTO seen VALUES (?, ?)", sorted(self._recent.items()))
+        self._recent.clear()
+
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
     def __enter__(self) -> DuplicateTracker:
         return self

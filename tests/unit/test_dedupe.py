@@ -11,8 +11,10 @@ from gateway.dedupe import DuplicateTracker, key_of
 
 
 @pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit
-def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits):
+@pytest.mark.parametrize("memory_keys", [40, 1 << 17])  # 40: most keys move to SQLite
+def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits, memory_keys):
     monkeypatch.setattr(dedupe, "_BLOOM_BITS", bloom_bits)
+    monkeypatch.setattr(dedupe, "_MEMORY_KEYS", memory_keys)
     rng = random.Random(7)
     niks = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
     rows = [(row, rng.choice(niks)) for row in range(2, 1500)]
@@ -28,7 +30,9 @@ def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits):
     with DuplicateTracker() as seen:
         for start in range(0, len(keys), 97):
             found.update(seen.check_keys(keys[start : start + 97]))
+        spilled = seen._db is not None
     assert found == expected
+    assert spilled == (memory_keys < len(niks))  # a small roster never touches SQLite
 
 
 def test_keyed_items_use_the_blind_index_bits():
