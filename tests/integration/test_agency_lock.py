@@ -1,0 +1,242 @@
+"""Concurrent roster submissions: one agency's applies are serialized, other agencies' are not.
+
+A roster is a snapshot: applying it ends the agency's enrollments it does not name. Two applies
+of the same agency that overlapped would each end what the other just enrolled or reactivated,
+so `RosterApply` takes a per-agency lock as its transaction starts (`BulkWriter.lock_agency`: a
+transaction-scoped advisory lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already admits a
+single writer). These tests prove it with real submissions on a real database, nothing mocked:
+
+* Same agency: submission A is paused inside its transaction (by its own `progress` callback,
+  after its rows are written and before it ends the absent ones). Submission B of the same
+  agency, started meanwhile, is seen waiting (on PostgreSQL: on the very advisory lock A
+  holds) and does not finish while A is paused. Once A resumes, both finish and each run's
+  counters and the final enrollments are exactly those of applying A, then B, one after the
+  other. Without the lock B would run to completion against the registry as it was before A
+  (6 unchanged, 4 ended instead of 3 unchanged, 3 reactivated, 8 ended) and A's end would
+  then end the workers B had just named.
+* Other agency: while A is paused holding its agency's lock, a submission of another agency
+  runs to completion (PostgreSQL only: SQLite has one writer for the whole file).
+
+No assertion is on speed: waits are on events and conditions with a generous ceiling; the only
+fixed delay is the window in which a blocked submission is checked *not* to have finished.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from gateway.agencies import Agency, resolve_agency
+from gateway.app import Gateway
+from gateway.pipeline import RosterReport, submit_roster
+from gateway.store.tables import enrollment_history, enrollments, workers
+from tests.conftest import worker_row, write_roster
+
+TODAY = date(2026, 11, 21)
+MUARO_JAMBI = resolve_agency("15.05")
+JAKARTA = resolve_agency("31")
+CEILING = 60.0  # seconds: the most anything that should happen may take before the test fails
+QUIET = 1.0  # seconds a blocked submission is watched not finishing (longer only proves more)
+
+SEED = range(10)  # enrolled before the race: workers 0..9
+ROSTER_A = [*range(6), *range(10, 15)]  # keeps 0..5, ends 6..9, enrolls 10..14
+ROSTER_B = [*range(3, 9), *range(15, 18)]  # keeps 3..5, brings 6..8 back, enrolls 15..17
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+class Submission:
+    """One `submit_roster` in its own thread. A paused one stops inside its transaction at its
+    first progress report (rows written, agency lock held) until `resume` is set."""
+
+    def __init__(self, gw: Gateway, path: Path, agency: Agency, *, pause: bool = False) -> None:
+        self.gw, self.path, self.agency = gw, path, agency
+        self.inside = threading.Event()  # reached its first progress report
+        self.resume = threading.Event()
+        self.done = threading.Event()
+        self.report: RosterReport | None = None
+        self.error: BaseException | None = None
+        if not pause:
+            self.resume.set()
+        self.thread = threading.Thread(target=self._run, name=f"submit {path.name}", daemon=True)
+
+    def _progress(self, rows: int, fraction: float | None) -> None:
+        self.inside.set()
+        if not self.resume.wait(CEILING):
+            raise TimeoutError("the test never resumed this submission")
+
+    def _run(self) -> None:
+        try:
+            self.report = submit_roster(
+                self.gw.registry, self.path, agency=self.agency, today=TODAY, trigger="test",
+                batch_size=self.gw.config["BATCH_SIZE"], progress=self._progress,
+            )  # fmt: skip
+        except BaseException as exc:  # re-raised in the test's thread by result()
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def start(self) -> Submission:
+        self.thread.start()
+        return self
+
+    def result(self) -> RosterReport:
+        self.resume.set()
+        self.thread.join(CEILING)
+        assert not self.thread.is_alive(), f"{self.thread.name} did not finish"
+        if self.error is not None:
+            raise self.error
+        assert self.report is not None
+        return self.report
+
+
+@pytest.fixture
+def submissions(gw: Gateway) -> Iterator[Callable[..., Submission]]:
+    """Starts submissions; whatever happens in the test, every one is resumed and joined
+    before the database goes away."""
+    started: list[Submission] = []
+
+    def start(path: Path, agency: Agency = MUARO_JAMBI, *, pause: bool = False) -> Submission:
+        sub = Submission(gw, path, agency, pause=pause).start()
+        started.append(sub)
+        return sub
+
+    yield start
+    for sub in started:
+        sub.resume.set()
+    for sub in started:
+        sub.thread.join(CEILING)
+
+
+def roster(tmp_path: Path, name: str, numbers: list[int] | range) -> Path:
+    return write_roster(tmp_path / name, [worker_row(i) for i in numbers])
+
+
+def submit(gw: Gateway, path: Path, agency: Agency = MUARO_JAMBI) -> RosterReport:
+    return submit_roster(
+        gw.registry, path, agency=agency, today=TODAY, trigger="test",
+        batch_size=gw.config["BATCH_SIZE"],
+    )  # fmt: skip
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + CEILING
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.05)
+
+
+def advisory_locks(gw: Gateway) -> list[tuple[int, int, bool]]:
+    """(classid, objid, granted) of the advisory locks held or awaited in this database."""
+    with gw.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT classid::bigint, objid::bigint, granted FROM pg_locks "
+                "WHERE locktype = 'advisory' "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def waits_on_the_held_lock(gw: Gateway) -> bool:
+    """Exactly one backend waits on an advisory lock, and it is the one another holds."""
+    locks = advisory_locks(gw)
+    waiting = [key for *key, granted in locks if not granted]
+    held = [key for *key, granted in locks if granted]
+    return len(waiting) == 1 and waiting[0] in held
+
+
+def enrollment_states(gw: Gateway, agency: Agency, numbers: range) -> dict[int, str]:
+    """{worker number: status} of the agency's enrollments of workers 0..n (worker_row's)."""
+    index_of = {gw.registry.keyring.blind_index(worker_row(i)[0]): i for i in numbers}
+    with gw.engine.connect() as conn:
+        rows = conn.execute(
+            select(workers.c.nik_index, enrollments.c.status)
+            .join(enrollments, enrollments.c.worker_id == workers.c.id)
+            .where(enrollments.c.agency == agency.code)
+        ).all()
+    states = {index_of[ix]: status for ix, status in rows}
+    assert len(states) == len(rows), "a worker has two enrollments with one agency"
+    return states
+
+
+def history_counts(gw: Gateway, agency: Agency) -> dict[str, int]:
+    with gw.engine.connect() as conn:
+        rows = conn.execute(
+            select(enrollment_history.c.change, func.count())
+            .join(enrollments, enrollments.c.id == enrollment_history.c.enrollment_id)
+            .where(enrollments.c.agency == agency.code)
+            .group_by(enrollment_history.c.change)
+        ).all()
+    return dict(rows)
+
+
+def test_same_agency_submissions_are_applied_one_after_the_other(
+    gw: Gateway, tmp_path: Path, submissions: Callable[..., Submission]
+) -> None:
+    seed = submit(gw, roster(tmp_path, "seed.csv", SEED))
+    assert seed.changes == {"new": 10, "changed": 0, "unchanged": 0, "ended": 0}
+
+    a = submissions(roster(tmp_path, "a.csv", ROSTER_A), pause=True)
+    assert a.inside.wait(CEILING), "submission A never reached its first batch"
+    b = submissions(roster(tmp_path, "b.csv", ROSTER_B))
+    # SQLite: B queues on the file's write lock (BEGIN IMMEDIATE, 30 s busy timeout).
+    if not gw.is_sqlite:
+        wait_until(lambda: waits_on_the_held_lock(gw), "B waits on the lock A holds")
+    # A is paused with its rows written and its absent workers not yet ended: B must not
+    # have looked at the registry, let alone finished.
+    assert not b.done.wait(QUIET), "B finished while A held the agency's lock"
+    assert not b.inside.is_set()
+    assert not a.done.is_set()
+
+    first = a.result()
+    second = b.result()
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert first.run_id is not None and second.run_id is not None
+    assert first.run_id < second.run_id
+    # Exactly what A then B gives, applied one after the other:
+    assert first.changes == {"new": 5, "changed": 0, "unchanged": 6, "ended": 4}
+    assert second.changes == {"new": 3, "changed": 3, "unchanged": 3, "ended": 8}
+    states = enrollment_states(gw, MUARO_JAMBI, range(18))
+    assert sorted(i for i, s in states.items() if s == "active") == ROSTER_B
+    assert sorted(i for i, s in states.items() if s == "ended") == [0, 1, 2, 9, *range(10, 15)]
+    # Every enrollment's story is whole: 18 enrolled once, 4 + 8 ends, 6..8 brought back.
+    assert history_counts(gw, MUARO_JAMBI) == {"new": 18, "ended": 12, "reactivated": 3}
+    assert gw.registry.count_active(MUARO_JAMBI.code) == 9
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite: one writer for the whole file
+def test_another_agency_is_not_held_up_by_the_lock(
+    gw: Gateway, tmp_path: Path, submissions: Callable[..., Submission]
+) -> None:
+    submit(gw, roster(tmp_path, "seed.csv", SEED))
+
+    a = submissions(roster(tmp_path, "a.csv", ROSTER_A), pause=True)
+    assert a.inside.wait(CEILING), "submission A never reached its first batch"
+    assert [granted for *_, granted in advisory_locks(gw)] == [True]  # A holds its lock
+    # Jakarta names workers of its own and some that Muaro Jambi already had (their
+    # enrollments with Jakarta are separate), but none that A is inserting right now: such a
+    # worker would make Jakarta wait on the workers' unique index until A commits (a wait of
+    # PostgreSQL's INSERT ... ON CONFLICT, not of the agency lock).
+    other = submissions(roster(tmp_path, "jakarta.csv", [*range(4), *range(20, 24)]), JAKARTA)
+    assert other.done.wait(CEILING), "Jakarta's submission waited for Muaro Jambi's lock"
+    assert not a.done.is_set()  # A was still holding its lock the whole time
+    assert other.result().changes == {"new": 8, "changed": 0, "unchanged": 0, "ended": 0}
+
+    assert a.result().changes == {"new": 5, "changed": 0, "unchanged": 6, "ended": 4}
+    jakarta = enrollment_states(gw, JAKARTA, range(24))
+    assert sorted(jakarta) == [*range(4), *range(20, 24)]
+    assert set(jakarta.values()) == {"active"}
+    muaro = enrollment_states(gw, MUARO_JAMBI, range(24))
+    assert sorted(i for i, s in muaro.items() if s == "active") == ROSTER_A
+    assert advisory_locks(gw) == []  # released with A's transaction
