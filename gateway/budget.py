@@ -18,6 +18,7 @@ from sqlalchemy import Engine, and_, delete, insert, or_, select
 from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
 from gateway.domain.contributions import RateSchedule
 from gateway.rates import Packages
+from gateway.store.db import writing
 from gateway.store.tables import budget_allocations, enrollments, workers
 
 
@@ -127,7 +128,7 @@ def declare_allocation(
 ) -> None:
     """Record the allocation a government declared with its roster (replaces an earlier one)."""
     now = datetime.now(UTC)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(
             delete(budget_allocations).where(
                 and_(

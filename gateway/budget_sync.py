@@ -23,6 +23,7 @@ from gateway.domain.records import Message, Problem, RawRow, Severity, make_prob
 from gateway.pipeline import RosterReport, RowSource, recorded
 from gateway.prepare import batched
 from gateway.store.apply import problem_row
+from gateway.store.db import writing
 from gateway.store.registry import Registry
 from gateway.store.tables import budget_allocations, problems, runs
 
@@ -129,7 +130,7 @@ def apply_budget_rows(
     tally = BudgetTally()
 
     def work(report: RosterReport) -> None:
-        with open_rows() as reader, registry.engine.begin() as conn:
+        with open_rows() as reader, writing(registry.engine) as conn:
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(conn, run_id, report.columns, report.unknown_columns)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.security import audit
+from gateway.store.db import writing
 from gateway.store.tables import users
 
 ROLES = ("viewer", "operator")
@@ -79,7 +80,7 @@ def create_user(
             f"{MIN_PASSWORD_LENGTH} characters"
         )
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             user_id = conn.execute(
                 insert(users)
                 .values(
@@ -159,7 +160,7 @@ def authenticate(
         return LoginResult(None, "locked", locked)
     if not check_password_hash(row["password_hash"], password):
         return _failed(engine, row["id"], now)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(
             update(users)
             .where(users.c.id == row["id"])
@@ -172,7 +173,7 @@ def authenticate(
 def _failed(engine: Engine, user_id: int, now: datetime) -> LoginResult:
     # Incremented in the database, not read-modify-written: parallel guesses from several
     # gunicorn workers all count.
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         failures = conn.execute(
             update(users)
             .where(users.c.id == user_id)
@@ -198,7 +199,7 @@ def _failed(engine: Engine, user_id: int, now: datetime) -> LoginResult:
 
 
 def unlock(engine: Engine, username: str) -> bool:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         done = bool(
             conn.execute(
                 update(users)

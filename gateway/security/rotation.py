@@ -14,6 +14,7 @@ from sqlalchemy import Engine, and_, func, select, update
 
 from gateway.security import audit
 from gateway.security.crypto import KeyRing, KeyRingError
+from gateway.store.db import writing
 from gateway.store.tables import workers
 
 COLUMNS = (("nik_enc", "workers.nik"), ("name_enc", "workers.name"))
@@ -87,7 +88,7 @@ def rotate(
             ).all()
         if not rows:
             break
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             for wid, nik_enc, name_enc in rows:
                 nik = keyring.decrypt(nik_enc, "workers.nik")
                 name = keyring.decrypt(name_enc, "workers.name")
@@ -111,7 +112,7 @@ def rotate(
         last_id = rows[-1][0]
         if progress:
             progress(done)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         audit.append(conn, actor=actor, action="keys_rotated", subject=keyring.primary,
                      details={"rows": done})
     return done

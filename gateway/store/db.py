@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from importlib.resources import files
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 
 from gateway.store.tables import gateway_meta
@@ -17,6 +18,18 @@ from gateway.store.tables import gateway_meta
 
 class StoreError(Exception):
     """The database cannot be used as it is (not migrated, wrong keys, unreachable)."""
+
+
+_WRITE = "jamsos_write"
+
+
+def writing(engine: Engine) -> AbstractContextManager[Connection]:
+    """A transaction that writes: `with writing(engine) as conn:`, the gateway's only way to
+    write. On SQLite it takes the write lock as it begins (BEGIN IMMEDIATE), so a writer
+    that reads first and writes later cannot fail with "database is locked" when another
+    committed in between; a connection from `engine.connect()` begins a deferred, read-only
+    transaction, which in WAL mode reads while a roster is being applied."""
+    return engine.execution_options(**{_WRITE: True}).begin()
 
 
 def make_engine(url: str) -> Engine:
@@ -43,9 +56,12 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # IMMEDIATE takes the write lock at the start: two writers queue on the busy
-            # timeout instead of one failing half-way with "database is locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer (`writing`) takes the write lock at the start: two writers queue on
+            # the busy timeout instead of one failing half-way with "database is locked".
+            # A reader must not: it would wait for a whole apply (a minute for a million
+            # rows, past the busy timeout) where WAL lets it read at once.
+            write = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -62,7 +78,7 @@ def _alembic_config() -> AlembicConfig:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision` (idempotent)."""
     cfg = _alembic_config()
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -92,7 +108,7 @@ def check_index_key(engine: Engine, fingerprint: str) -> None:
     A wrong key would not crash: it would silently fail to find every worker and enrol them
     all twice. So the first start records the key's fingerprint and later starts compare.
     """
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         stored = conn.execute(
             select(gateway_meta.c.value).where(gateway_meta.c.key == "index_key_fingerprint")
         ).scalar()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem
@@ -23,6 +23,7 @@ from gateway.security import audit
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
 from gateway.store.apply import RosterApply, problem_row
+from gateway.store.db import writing
 from gateway.store.tables import (
     RUN_COUNTS,
     api_keys,
@@ -81,7 +82,7 @@ class Registry:
         return json.loads(stored) if stored else None
 
     def audit(self, action: str, subject: str, actor: str = "system", **details: Any) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.append(conn, actor=actor, action=action, subject=subject, details=details)
 
     # -- runs ----------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class Registry:
         mode: str = "snapshot",
     ) -> int:
         """Record a run as `running` in its own transaction, so a crash leaves a trace."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(
                 insert(runs)
                 .values(
@@ -117,11 +118,11 @@ class Registry:
     @contextmanager
     def applying(self, run_id: int, agency: str, today: date) -> Iterator[RosterApply]:
         """One transaction for the whole apply; rolled back if anything raises."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             yield RosterApply(conn, self.keyring, run_id, agency, today)
 
     def fail_run(self, run_id: int, error: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.append(conn, actor="system", action="run_failed", subject=f"run:{run_id}",
                          details={"error": error[:200]})
             conn.execute(
@@ -132,7 +133,7 @@ class Registry:
 
     def record_file_problem(self, run_id: int, problem: Problem) -> None:
         """A file-level problem (no header, bad encoding) on a run that could not start."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.append(conn, actor="system", action="run_rejected", subject=f"run:{run_id}",
                          details={"code": problem.code})
             conn.execute(insert(problems).values(problem_row(run_id, problem)))
@@ -147,32 +148,41 @@ class Registry:
             update(runs).where(runs.c.id == run_id).values(columns=columns, unknown_columns=unknown)
         )
 
-    def find_applied_run(self, agency: str, input_sha256: str) -> dict | None:
-        """The agency's latest finished run, if it was for this exact input.
+    def find_applied_run(
+        self, agency: str, input_sha256: str, conn: Connection | None = None
+    ) -> dict | None:
+        """The agency's latest finished run, if it was for this exact input (read on `conn`,
+        an apply's transaction, when given).
 
         Only the latest counts: sending the same file twice (a retry, a double click) changes
         nothing, but sending last month's file after this month's is a deliberate statement
         and is applied again.
         """
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(runs)
-                    .where(
-                        and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected")))
-                    )
-                    .order_by(runs.c.id.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
+        query = (
+            select(runs)
+            .where(and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected"))))
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        if conn is None:
+            with self.engine.connect() as own:
+                row = own.execute(query).mappings().first()
+        else:
+            row = conn.execute(query).mappings().first()
         return dict(row) if row and row["input_sha256"] == input_sha256 else None
+
+    def discard_run(self, run_id: int) -> None:
+        """Remove a started run that applied nothing because it turned out to be a replay:
+        the same file, sent twice at once, was applied by the first while this one waited
+        for the agency's lock. The first run answers for both."""
+        with writing(self.engine) as conn:
+            conn.execute(delete(problems).where(problems.c.run_id == run_id))
+            conn.execute(delete(runs).where(runs.c.id == run_id))
 
     def mark_interrupted(self, older_than: timedelta = timedelta(hours=6)) -> int:
         """Runs left `running` by a killed process are failed, so they show and can be retried."""
         cutoff = datetime.now(UTC) - older_than
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(
                 update(runs)
                 .where(and_(runs.c.status == "running", runs.c.started_at < cutoff))
@@ -268,7 +278,7 @@ class Registry:
             ).scalar()
 
     def set_run_cursor_before(self, run_id: int, cursor: str | None) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(cursor_before=cursor))
 
     def save_cursor(self, conn: Connection, source: str, cursor: str | None, run_id: int) -> None:
@@ -300,7 +310,7 @@ class Registry:
         """Create a key scoped to `agency`; the token is returned once and stored hashed."""
         prefix = secrets.token_hex(4)
         token = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.append(conn, actor="cli", action="api_key_created", subject=f"agency:{agency}",
                          details={"prefix": prefix, "label": label})
             conn.execute(
