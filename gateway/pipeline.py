@@ -110,6 +110,14 @@ class RosterReport:
         return out
 
 
+class _Replay(Exception):
+    """Found under the agency's lock: the same file was applied while this run waited."""
+
+    def __init__(self, earlier: dict) -> None:
+        self.earlier = earlier
+        super().__init__(f"replay of run {earlier['id']}")
+
+
 class RunFailed(Exception):
     """The run could not be applied; it is recorded as failed and is safe to retry."""
 
@@ -223,6 +231,7 @@ def submit_roster(
         today=today,
         batch_size=batch_size,
         progress=progress,
+        input_sha256=digest,
     )
 
 
@@ -256,6 +265,7 @@ def apply_rows(
     progress: Progress | None = None,
     check_row: RowCheck | None = None,
     on_success: Callable[[Connection], None] | None = None,
+    input_sha256: str | None = None,
 ) -> RosterReport:
     """Validate and apply the rows of a started run in one transaction; record the outcome.
 
@@ -264,11 +274,18 @@ def apply_rows(
     agency-specific problems to a row's result (the plugins' `validate_record` hook).
     `on_success(conn)` runs inside the apply's transaction when the run succeeds (a sync
     moves its cursor there: it moves if and only if the changes are committed).
+    `input_sha256`: the file's digest, checked again once the agency's lock is held: the
+    same file sent twice at once (a double click) is applied once, and the second run is
+    discarded and answered with the first's report, as a replay.
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
 
     def work(report: RosterReport) -> None:
         with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
+            if input_sha256 is not None:
+                earlier = registry.find_applied_run(agency.code, input_sha256, apply.conn)
+                if earlier is not None:
+                    raise _Replay(earlier)
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
@@ -329,6 +346,9 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     report = RosterReport(run_id=run_id)
     try:
         work(report)
+    except _Replay as replay:  # rolled back before it wrote anything
+        registry.discard_run(run_id)
+        return stored_report(registry, replay.earlier, replayed=True)
     except RosterFileError as exc:
         # Found before or while reading (no header, undecodable bytes): whatever was written
         # is rolled back; the run is recorded as rejected with the reason on the file.

@@ -16,6 +16,10 @@ single writer). These tests prove it with real submissions on a real database, n
   then end the workers B had just named.
 * Other agency: while A is paused holding its agency's lock, a submission of another agency
   runs to completion (PostgreSQL only: SQLite has one writer for the whole file).
+* Readers: while A is paused, the API's run list and the registry answer at once, on SQLite
+  too (WAL). A reader that began its transaction with BEGIN IMMEDIATE, as every transaction
+  once did, waited for the whole apply: a minute for a million rows, past the busy timeout.
+* The same file twice at once: the second copy is answered as a replay of the first.
 
 No assertion is on speed: waits are on events and conditions with a generous ceiling; the only
 fixed delay is the window in which a blocked submission is checked *not* to have finished.
@@ -30,6 +34,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select, text
 
 from gateway.agencies import Agency, resolve_agency
@@ -240,3 +245,63 @@ def test_another_agency_is_not_held_up_by_the_lock(
     muaro = enrollment_states(gw, MUARO_JAMBI, range(24))
     assert sorted(i for i, s in muaro.items() if s == "active") == ROSTER_A
     assert advisory_locks(gw) == []  # released with A's transaction
+
+
+def test_the_same_file_sent_twice_at_once_is_applied_once(
+    gw: Gateway, tmp_path: Path, submissions: Callable[..., Submission]
+) -> None:
+    """A double click: the second copy arrives while the first is being applied. It waits for
+    the agency's lock, then finds the first applied and answers as a replay of it, as it
+    would have had it arrived a moment later; no second run is recorded."""
+    submit(gw, roster(tmp_path, "seed.csv", SEED))
+    path = roster(tmp_path, "a.csv", ROSTER_A)
+
+    first = submissions(path, pause=True)
+    assert first.inside.wait(CEILING), "the first copy never reached its first batch"
+    second = submissions(path)
+    if not gw.is_sqlite:
+        wait_until(lambda: waits_on_the_held_lock(gw), "the second copy waits on the lock")
+    assert not second.done.wait(QUIET), "the second copy finished while the first held the lock"
+
+    applied, replay = first.result(), second.result()
+    assert applied.replayed is False and replay.replayed is True
+    assert replay.run_id == applied.run_id
+    assert replay.changes == applied.changes == {"new": 5, "changed": 0, "unchanged": 6,
+                                                 "ended": 4}  # fmt: skip
+    assert replay.receipt == applied.receipt
+    runs = gw.registry.list_runs(agency=MUARO_JAMBI.code)
+    assert len(runs) == 2  # the seed and the one applied copy: the waiting one left no run
+    assert history_counts(gw, MUARO_JAMBI) == {"new": 15, "ended": 4}
+
+
+def test_readers_answer_while_a_roster_is_being_applied(
+    app: Flask, gw: Gateway, tmp_path: Path, submissions: Callable[..., Submission]
+) -> None:
+    seed = submit(gw, roster(tmp_path, "seed.csv", SEED))
+    key = gw.registry.create_api_key(MUARO_JAMBI.code, "BKPSDM Muaro Jambi")
+    a = submissions(roster(tmp_path, "a.csv", ROSTER_A), pause=True)
+    assert a.inside.wait(CEILING), "submission A never reached its first batch"
+
+    answers: dict[str, object] = {}
+
+    def read() -> None:
+        try:
+            client = app.test_client()
+            response = client.get("/api/v1/runs", headers={"X-API-Key": key})
+            answers["runs"] = (response.status_code, [r["id"] for r in response.json["runs"]])
+            answers["active"] = gw.registry.count_active(MUARO_JAMBI.code)
+        except Exception as exc:  # "database is locked", once the busy timeout ran out
+            answers["error"] = exc
+
+    reader = threading.Thread(target=read, name="reader", daemon=True)
+    reader.start()
+    reader.join(CEILING)
+    assert not reader.is_alive(), "a read waited for the apply"
+    assert "error" not in answers, f"a read failed while a roster was applied: {answers}"
+    assert not a.done.is_set()  # A was inside its transaction all along
+    # What was committed before A: the seed run (A's own run row says `running`), the seed's
+    # ten active workers, none of A's uncommitted rows.
+    status, ids = answers["runs"]  # type: ignore[misc]
+    assert status == 200 and seed.run_id in ids
+    assert answers["active"] == 10
+    assert a.result().status == "succeeded"
