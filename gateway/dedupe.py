@@ -21,10 +21,12 @@ def key_of(blind_index: str) -> int:
 
 
 _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NIKs, 14 % at ten
-# Seen keys held in a dict before they move to SQLite: ~100 bytes each, so ~13 MB at most.
-# Writing every key to SQLite as it came cost the writing process ~2 us a row, 15 % of an
-# unchanged re-send of 100,000 rows (measured); moved in sorted runs it costs less.
-_MEMORY_KEYS = 1 << 17
+# Seen keys held in a dict before they move to SQLite: ~230 bytes each as measured (the
+# dict's slots and two int objects), so ~15 MB at most; 1 << 17 took a 1,000,000-row load's
+# process tree from 276 to 290 MB, too near the 300 MB budget. Writing every key to SQLite
+# as it came cost the writing process ~2 us a row, 15 % of an unchanged re-send of 100,000
+# rows (measured); moved in sorted runs it costs less.
+_MEMORY_KEYS = 1 << 16
 
 
 class DuplicateTracker:

@@ -11,7 +11,7 @@ from gateway.dedupe import DuplicateTracker, key_of
 
 
 @pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit
-@pytest.mark.parametrize("memory_keys", [40, 1 << 17])  # 40: most keys move to SQLite
+@pytest.mark.parametrize("memory_keys", [40, 1 << 16])  # 40: most keys move to SQLite
 def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits, memory_keys):
     monkeypatch.setattr(dedupe, "_BLOOM_BITS", bloom_bits)
     monkeypatch.setattr(dedupe, "_MEMORY_KEYS", memory_keys)
