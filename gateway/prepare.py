@@ -31,7 +31,7 @@ from gateway.domain.records import Category, EnrollmentRecord, Problem, RawRow, 
 from gateway.domain.validation import _present, validate_row
 from gateway.feeds.csv_chunks import CsvChunk, chunk_rows
 from gateway.security.crypto import KeyRing
-from gateway.store.apply import Sealed, seal_many
+from gateway.store.sealed import Sealed, seal_many
 
 RowCheck = Callable[[RawRow, RowResult], None]
 # {row digest: enrollment id} of the agency's active enrollments last sent as these clean rows.

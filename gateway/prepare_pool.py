@@ -42,8 +42,8 @@ from gateway.prepare import (
     prepare_chunk,
 )
 from gateway.security.crypto import KeyRing
-from gateway.store.apply import Sealed
 from gateway.store.bulk import writer_for
+from gateway.store.sealed import Sealed
 
 # Below this many bytes of input, starting worker processes (~0.3 s) costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000

@@ -1,7 +1,7 @@
 """Applying a validated roster to the registry: one transaction, snapshot semantics.
 
 The roster arrives as batches of RowResults (or of rows already sealed by a worker process,
-see `Sealed`). Each batch is written as it comes (memory stays flat); the whole apply is still
+see `sealed.py`). Each batch is written as it comes (memory stays flat); the whole apply is still
 one transaction, so it lands completely or not at all. After the last batch, enrollments of the
 agency that the roster did not name are ended, never deleted, and every change is written to
 `enrollment_history`. The row-by-row writes go through `bulk.py` (DB-API, COPY on PostgreSQL).
@@ -9,17 +9,15 @@ agency that the roster did not name are ended, never deleted, and every change i
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection, and_, select, update
 
-from gateway.domain.records import Category, EnrollmentRecord, Gender, Problem, Severity
+from gateway.domain.records import EnrollmentRecord, Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.store.bulk import (
     HISTORY_COLUMNS,
@@ -28,17 +26,14 @@ from gateway.store.bulk import (
     TRACKED,
     writer_for,
 )
+from gateway.store.sealed import Sealed, seal
 from gateway.store.tables import RUN_COUNTS, enrollments, runs, workers
 
 __all__ = [
     "TRACKED",
     "ApplyCounts",
     "RosterApply",
-    "Sealed",
     "problem_row",
-    "record_hash",
-    "seal",
-    "seal_many",
 ]
 
 
@@ -56,41 +51,6 @@ class ApplyCounts:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-# Enum members' `.value` goes through a descriptor: a dict is cheaper, millions of times.
-_VALUE: dict[Category | Gender, str] = {m: m.value for m in (*Category, *Gender)}
-
-
-def record_hash(rec: EnrollmentRecord) -> str:
-    """A digest of everything a roster says about one enrollment (name included)."""
-    parts = (
-        rec.name,
-        _VALUE[rec.category],
-        rec.position or "",
-        rec.work_unit or "",
-        str(rec.wage),
-        rec.start_date.isoformat(),
-        rec.birth_date.isoformat(),
-        _VALUE[rec.gender],
-    )
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
-
-
-@functools.lru_cache(maxsize=4096)
-def _json_text(value: str | None) -> str:
-    return json.dumps(value)  # positions and work units repeat: encode each once
-
-
-def active_snapshot(category: str, position: str | None, work_unit: str | None, wage: int,
-                    start_date: str) -> str:  # fmt: skip
-    """JSON of the TRACKED facts of an active enrollment: `json.dumps` of that dict, the same
-    text, built from a template (it is written for every new row of a national roster)."""
-    return (
-        f'{{"category": {_json_text(category)}, "position": {_json_text(position)}, '
-        f'"work_unit": {_json_text(work_unit)}, "wage": {int(wage)}, '
-        f'"start_date": "{start_date}", "end_date": null, "status": "active"}}'
-    )
-
-
 def problem_row(run_id: int, p: Problem) -> dict:
     return {
         "run_id": run_id,
@@ -105,69 +65,6 @@ def problem_row(run_id: int, p: Problem) -> dict:
 
 def _iso(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
-
-
-class Sealed(NamedTuple):
-    """An accepted row ready to write: blind index, ciphertexts, digests and the history
-    snapshot already computed (in a worker process on a large roster). Plain text and ints
-    only: it pickles cheaply and binds unchanged on SQLite and in PostgreSQL's COPY."""
-
-    nik_index: str
-    nik_enc: str
-    name_enc: str
-    birth_date: str  # ISO dates
-    gender: str
-    nik_region: str
-    category: str
-    position: str | None
-    work_unit: str | None
-    wage: int
-    start_date: str
-    record_hash: str
-    snapshot: str  # JSON of the TRACKED facts of this enrollment once active
-    row_digest: str | None = None  # the row's texts, when it was clean (see prepare.py)
-
-
-def seal(
-    ring: KeyRing,
-    rec: EnrollmentRecord,
-    nik_index: str | None = None,
-    row_digest: str | None = None,
-) -> Sealed:
-    """Encrypt, index and digest one accepted record (`nik_index` when already computed)."""
-    return seal_many(ring, [(rec, nik_index, row_digest)])[0]
-
-
-def seal_many(
-    ring: KeyRing, items: Sequence[tuple[EnrollmentRecord, str | None, str | None]]
-) -> list[Sealed]:
-    """`seal` for many (record, nik_index or None, row_digest or None): one nonce draw each
-    for the NIKs and the names."""
-    niks = ring.encrypt_many([rec.nik for rec, _, _ in items], "workers.nik")
-    names = ring.encrypt_many([rec.name for rec, _, _ in items], "workers.name")
-    out: list[Sealed] = []
-    for (rec, nik_index, row_digest), nik_enc, name_enc in zip(items, niks, names, strict=True):
-        start = rec.start_date.isoformat()
-        category = _VALUE[rec.category]
-        out.append(
-            Sealed(
-                nik_index or ring.blind_index(rec.nik),
-                nik_enc,
-                name_enc,
-                rec.birth_date.isoformat(),
-                _VALUE[rec.gender],
-                f"{rec.nik[:2]}.{rec.nik[2:4]}",
-                category,
-                rec.position,
-                rec.work_unit,
-                rec.wage,
-                start,
-                record_hash(rec),
-                active_snapshot(category, rec.position, rec.work_unit, rec.wage, start),
-                row_digest,
-            )
-        )
-    return out
 
 
 class RowOutcome(Protocol):

@@ -238,7 +238,7 @@ def test_encrypt_many_gives_what_encrypt_gives(count):
 def test_history_snapshot_template_is_the_json_of_the_facts(position, work_unit) -> None:
     import json
 
-    from gateway.store.apply import active_snapshot
+    from gateway.store.sealed import active_snapshot
 
     facts = {
         "category": "honorer",
