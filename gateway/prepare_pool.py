@@ -45,7 +45,7 @@ from gateway.security.crypto import KeyRing
 from gateway.store.bulk import writer_for
 from gateway.store.sealed import Sealed
 
-# Below this many bytes of input, starting worker processes (~0.3 s) costs more than it saves.
+# Below this many bytes of input, starting worker processes (~0.15 s) costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
 # Chunks this process may prepare ahead of the workers' results (each ~4,000 rows held).
 LOCAL_AHEAD = 2
@@ -311,7 +311,7 @@ class _Pool:
         mostly waiting here: the writing is light), so no core sits idle."""
         pending: deque[Future | tuple] = deque()
         upcoming = iter(chunks)
-        # Starting the worker processes blocks for ~0.3 s (the fork server imports the gateway):
+        # Starting the worker processes blocks for ~0.15 s (the fork server imports `prepare`):
         # it happens in a thread while this process prepares the first chunks itself.
         started = self._start_workers() if local is not None else None
         in_flight = 0  # futures in `pending`: the workers' queue is kept `depth` deep even
