@@ -307,7 +307,7 @@ def apply_rows(
                 chunked=chunked,
                 database=Database.of(registry.engine.url, agency.code) if parallel else None,
             ):
-                apply.add_batch(batch.rows, batch.kept, batch.known_ids)
+                apply.add_batch(batch.rows, batch.kept, batch.known_ids, batch.found)
                 report.add(batch.rows)
                 report.add_unchanged(len(batch.known_ids))
                 if progress:

@@ -36,6 +36,9 @@ from gateway.store.sealed import Sealed, seal_many
 RowCheck = Callable[[RawRow, RowResult], None]
 # {row digest: enrollment id} of the agency's active enrollments last sent as these clean rows.
 Probe = Callable[[list[str]], dict[str, int]]
+# (nik_index, worker id, *the agency's enrollment or NULLs) of these blind indexes' workers
+# (`BulkWriter.lookup`): done by a worker process, it spares the writing process the query.
+Lookup = Callable[[list[str]], list[tuple]]
 # What validation accepts as a clean row, by version: bump to retire every stored row digest.
 ROW_RULES = "1"
 
@@ -65,6 +68,9 @@ class PreparedBatch:
     known_ids: array = field(default_factory=lambda: array("q"))  # their enrollments
     known_keys: array = field(default_factory=lambda: array("q"))  # dedupe.key_of(index)
     kept: list[str] = field(default_factory=list)  # blind indexes of rejected rows: kept
+    # {nik_index: lookup row} of the sealed rows' workers already in the registry (`Lookup`);
+    # None: not looked up here (the writer looks them up)
+    found: dict[str, tuple] | None = None
 
 
 def nik_key(raw: RawRow) -> str | None:
@@ -102,6 +108,7 @@ def prepare_batch(
     default_category: Category | None,
     check_row: RowCheck | None = None,
     probe: Probe | None = None,
+    lookup: Lookup | None = None,
 ) -> PreparedBatch:
     keys = [_blind_index(ring, raw) for raw in batch]
     digests: list[str | None] = [None] * len(batch)
@@ -130,10 +137,13 @@ def prepare_batch(
             # `key` is the blind index of this very NIK: both are the row's NIK text, normalised.
             accepted.append((rec, key, digest if clean else None))
         out.rows.append(PreparedRow(raw.row, rec, res.problems, key))  # type: ignore[arg-type]
-    sealed = iter(seal_many(ring, accepted))
+    sealed = seal_many(ring, accepted)
+    records = iter(sealed)
     for p in out.rows:
         if isinstance(p.record, EnrollmentRecord):
-            p.record = next(sealed)
+            p.record = next(records)
+    if lookup is not None:
+        out.found = {r[0]: r for r in lookup([s.nik_index for s in sealed])} if sealed else {}
     return out
 
 
@@ -165,4 +175,6 @@ def prepare_chunk(
         whole.known_rows += prepared.known_rows
         whole.known_ids += prepared.known_ids
         whole.known_keys += prepared.known_keys
+        if prepared.found is not None:
+            whole.found = {**(whole.found or {}), **prepared.found}
     return whole, skipped

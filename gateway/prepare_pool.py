@@ -33,6 +33,7 @@ from gateway.domain.records import Category, RawRow
 from gateway.domain.validation import duplicate_problem
 from gateway.feeds.csv_chunks import CsvChunk
 from gateway.prepare import (
+    Lookup,
     PreparedBatch,
     PreparedRow,
     Probe,
@@ -193,7 +194,7 @@ class Database:
         conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return cls("postgresql", conninfo, agency)
 
-    def connect(self) -> Probe:
+    def connect(self) -> tuple[Probe, Lookup]:
         if self.dialect == "sqlite":
             conn = sqlite3.connect(f"file:{quote(self.target)}?mode=ro", uri=True)
         else:
@@ -201,7 +202,12 @@ class Database:
 
             conn = psycopg.connect(self.target, autocommit=True)
         reader = writer_for(conn, self.dialect)
-        return lambda digests: reader.known_digests(self.agency, digests)
+        # Both read what was committed before this run: the run's own writes are invisible
+        # here, and only a NIK's second occurrence (a duplicate, rejected) could need them.
+        return (
+            lambda digests: reader.known_digests(self.agency, digests),
+            lambda indexes: reader.lookup(self.agency, indexes),
+        )
 
 
 _state: dict = {}
@@ -220,13 +226,13 @@ def _init_worker(
     _state["ring"] = KeyRing(data_keys, primary, index_key)
     _state["today"] = today
     _state["category"] = Category(category) if category else None
-    _state["probe"] = database.connect() if database is not None else None
+    _state["probe"], _state["lookup"] = database.connect() if database else (None, None)
 
 
 def _prepare(batch: list[RawRow]) -> PreparedBatch:
     return prepare_batch(
         batch, _state["ring"], today=_state["today"], default_category=_state["category"],
-        probe=_state["probe"],
+        probe=_state["probe"], lookup=_state["lookup"],
     )  # fmt: skip
 
 
@@ -245,17 +251,17 @@ def _work_chunk(chunk: CsvChunk) -> tuple[tuple, list[int], int]:
 # Python code per row, which cost the writing process more than its inserts.
 def _pack(batch: PreparedBatch) -> tuple:
     rows = [(p.row, tuple(p.record) if p.record else None, p.problems, p.key) for p in batch.rows]
-    return rows, batch.known_rows, batch.known_ids, batch.known_keys
+    return rows, batch.known_rows, batch.known_ids, batch.known_keys, batch.found
 
 
 def _unpack(packed: tuple) -> PreparedBatch:
-    rows, known_rows, known_ids, known_keys = packed
+    rows, known_rows, known_ids, known_keys, found = packed
     make = Sealed._make
     prepared = [
         PreparedRow(row, make(record) if record else None, problems, key)
         for row, record, problems, key in rows
     ]
-    return PreparedBatch(prepared, known_rows, known_ids, known_keys)
+    return PreparedBatch(prepared, known_rows, known_ids, known_keys, found=found)
 
 
 class _Pool:

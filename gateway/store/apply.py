@@ -99,10 +99,13 @@ class RosterApply:
         results: Sequence[RowOutcome],
         kept_indexes: Iterable[str] = (),
         known: Sequence[int] = (),
+        found: dict[str, tuple] | None = None,
     ) -> None:
         """Write one batch. `kept_indexes`: blind indexes of rejected rows whose NIK itself is
         valid (their workers are kept, not ended). `known`: enrollments named again by rows
-        exactly as the registry holds them (prepare.py): accepted, unchanged, only marked."""
+        exactly as the registry holds them (prepare.py): accepted, unchanged, only marked.
+        `found`: the accepted rows' workers already in the registry, as `BulkWriter.lookup`
+        gives them, when a worker process looked them up (else they are looked up here)."""
         c = self.counts
         good: list[Sealed] = []
         problem_rows: list[tuple] = []
@@ -121,7 +124,7 @@ class RosterApply:
         if problem_rows:
             self.writer.insert("problems", PROBLEM_COLUMNS, problem_rows)
         if good:
-            self._apply_records(good)
+            self._apply_records(good, found)
         if known:
             self.writer.remember_known(known)
             c.rows += len(known)
@@ -146,10 +149,11 @@ class RosterApply:
                 "problems", PROBLEM_COLUMNS, [_problem_tuple(self.run_id, p) for p in notices]
             )
 
-    def _apply_records(self, records: list[Sealed]) -> None:
+    def _apply_records(self, records: list[Sealed], found: dict[str, tuple] | None) -> None:
         writer, c, run, now = self.writer, self.counts, self.run_id, self._now
         # (nik_index, worker_id, enrollment id, status, record_hash, *facts) per known worker
-        found = {r[0]: r for r in writer.lookup(self.agency, [s.nik_index for s in records])}
+        if found is None:
+            found = {r[0]: r for r in writer.lookup(self.agency, [s.nik_index for s in records])}
         fresh = [s[:6] for s in records if s.nik_index not in found]
         worker_ids = {ix: r[1] for ix, r in found.items()}
         if fresh:

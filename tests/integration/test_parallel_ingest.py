@@ -34,10 +34,26 @@ def _submit(gw, path):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("workers", ["0", "1", "2"])
-def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers):
+def _workers_only(monkeypatch) -> None:
+    """Only the worker processes prepare (the writer takes no chunk itself), in small chunks:
+    what they computed (sealed rows, lookups of existing workers) is what gets written."""
+    from gateway import prepare_pool
+
+    real_map = prepare_pool._Pool.map_chunks
+    monkeypatch.setattr(
+        prepare_pool._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
+    )
+    monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 1_000)
+
+
+@pytest.mark.parametrize(
+    ("workers", "workers_only"), [("0", False), ("1", False), ("2", False), ("1", True)]
+)
+def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers, workers_only):
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)  # every roster takes the pool
     monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", workers)
+    if workers_only:
+        _workers_only(monkeypatch)
     first = _submit(gw, _roster(tmp_path, "a.csv"))
     assert (first.rows, first.accepted, first.rejected) == (131, 128, 3)
     assert first.changes == {"new": 128, "changed": 0, "unchanged": 0, "ended": 0}
@@ -58,14 +74,8 @@ def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers):
 def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
     gw, tmp_path, monkeypatch
 ):
-    from gateway import prepare_pool
-
-    # Only the worker prepares (the writer takes no chunk itself), so the error must come
-    # back across processes.
-    real_map = prepare_pool._Pool.map_chunks
-    monkeypatch.setattr(
-        prepare_pool._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
-    )
+    # Only the worker prepares, so the error must come back across processes.
+    _workers_only(monkeypatch)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 20_000)
     monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")

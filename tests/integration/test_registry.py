@@ -143,11 +143,11 @@ def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
     original = RosterApply.add_batch
     calls = {"n": 0}
 
-    def failing(self, results, kept=(), known=()):
+    def failing(self, results, kept=(), known=(), found=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk unplugged")
-        return original(self, results, kept, known)
+        return original(self, results, kept, known, found)
 
     monkeypatch.setattr(RosterApply, "add_batch", failing)
     path = write_roster(tmp_path / "b.csv", [worker_row(i, wage=5_000_000) for i in range(30, 130)])
