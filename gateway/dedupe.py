@@ -1,17 +1,19 @@
 """Finding the same NIK twice in one roster, with memory that stays flat.
 
 A set of every NIK in a ten-million-row roster would not fit the memory budget, so seen NIKs
-are kept in memory only up to `_MEMORY_KEYS` of them (a regional roster never gets further);
-beyond that they move, sorted, to a private temporary SQLite database (on disk, deleted on
-close). Only a keyed digest is stored, never the NIK: the key is random per roster and never
-kept.
+are kept in a dict only up to `_MEMORY_KEYS` of them (a regional roster never gets further),
+then in sorted arrays (12 bytes a key) up to `_RUN_KEYS`, and beyond that in a private
+temporary SQLite database (on disk, deleted on close). Only a keyed digest is stored, never
+the NIK: the key is random per roster and never kept.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import secrets
 import sqlite3
+from array import array
 from collections.abc import Sequence
 
 
@@ -27,6 +29,11 @@ _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NI
 # as it came cost the writing process ~2 us a row, 15 % of an unchanged re-send of 100,000
 # rows (measured); moved in sorted runs it costs less.
 _MEMORY_KEYS = 1 << 16
+# Keys then kept as sorted runs of arrays (8-byte key, 4-byte row): 12 MB for a million.
+# Moving a key into the SQLite table costs ~1.4 us however large its page cache, 2.5 s of
+# the writer's 14.5 s on an unchanged re-send of 1,000,000 rows (profiled); into a run,
+# sorting included, well under half of that.
+_RUN_KEYS = 1 << 20
 
 
 class DuplicateTracker:
@@ -40,8 +47,10 @@ class DuplicateTracker:
     def __init__(self) -> None:
         self._key = secrets.token_bytes(16)
         self._bloom = bytearray(_BLOOM_BITS // 8)
-        self._recent: dict[int, int] = {}  # key -> first row, not yet in SQLite
-        self._db: sqlite3.Connection | None = None  # opened when the keys first overflow
+        self._recent: dict[int, int] = {}  # key -> first row, the latest keys
+        self._runs: list[tuple[array, array]] = []  # (sorted keys, their rows), older keys
+        self._run_keys = 0
+        self._db: sqlite3.Connection | None = None  # opened when the runs are full
 
     def _digest(self, nik: str) -> int:
         raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
@@ -55,7 +64,7 @@ class DuplicateTracker:
         """Record (row, key) pairs in row order; return {row: first_row} for repeats."""
         bloom, mask, recent = self._bloom, _BLOOM_BITS - 1, self._recent
         repeats: dict[int, int] = {}
-        maybe: list[int] = []  # keys the filter says may be in SQLite
+        maybe: list[int] = []  # keys the filter says may be stored (in a run or in SQLite)
         for row, key in items:
             bit = key & mask
             byte, flag = bit >> 3, 1 << (bit & 7)
@@ -64,7 +73,7 @@ class DuplicateTracker:
                 if first is not None:
                     repeats[row] = first
                     continue
-                if self._db is not None:
+                if self._run_keys or self._db is not None:
                     maybe.append(key)
             else:
                 bloom[byte] |= flag
@@ -82,22 +91,39 @@ class DuplicateTracker:
         return repeats
 
     def _stored(self, keys: list[int]) -> dict[int, int]:
-        assert self._db is not None
+        """{key: first row} of those of `keys` in the runs or in SQLite."""
         found: dict[int, int] = {}
-        for start in range(0, len(keys), 500):  # SQLite's bound-parameter limit
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self._db.execute(f"SELECT digest, row FROM seen WHERE digest IN ({marks})", chunk)
-            )
+        for run_keys, run_rows in self._runs:
+            end = len(run_keys)
+            for key in keys:
+                i = bisect.bisect_left(run_keys, key)
+                if i < end and run_keys[i] == key:
+                    found[key] = run_rows[i]
+        rest = [key for key in keys if key not in found]
+        if self._db is not None and rest:
+            for start in range(0, len(rest), 500):  # SQLite's bound-parameter limit
+                chunk = rest[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    self._db.execute(
+                        f"SELECT digest, row FROM seen WHERE digest IN ({marks})", chunk
+                    )
+                )
         return found
 
     def _spill(self) -> None:
+        items = sorted(self._recent.items())
+        self._recent.clear()
+        if self._run_keys + len(items) <= _RUN_KEYS:
+            self._runs.append(
+                (array("q", [k for k, _ in items]), array("i", [r for _, r in items]))
+            )
+            self._run_keys += len(items)
+            return
         if self._db is None:
             self._db = sqlite3.connect("")  # "" = a temporary on-disk database, private to us
             self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER)")
-        self._db.executemany("INSERT INTO seen VALUES (?, ?)", sorted(self._recent.items()))
-        self._recent.clear()
+        self._db.executemany("INSERT INTO seen VALUES (?, ?)", items)
 
     def close(self) -> None:
         if self._db is not None:

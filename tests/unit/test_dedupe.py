@@ -11,10 +11,21 @@ from gateway.dedupe import DuplicateTracker, key_of
 
 
 @pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit
-@pytest.mark.parametrize("memory_keys", [40, 1 << 16])  # 40: most keys move to SQLite
-def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits, memory_keys):
+@pytest.mark.parametrize(
+    ("memory_keys", "run_keys", "tiers"),
+    [
+        (1 << 16, 1 << 20, {"dict"}),  # a small roster: every key stays in the dict
+        (40, 1 << 20, {"dict", "runs"}),  # most keys move to sorted runs
+        (40, 120, {"dict", "runs", "sqlite"}),  # runs full early: the rest go to SQLite
+        (40, 0, {"dict", "sqlite"}),
+    ],
+)
+def test_repeats_name_their_first_row_across_batches(
+    monkeypatch, bloom_bits, memory_keys, run_keys, tiers
+):
     monkeypatch.setattr(dedupe, "_BLOOM_BITS", bloom_bits)
     monkeypatch.setattr(dedupe, "_MEMORY_KEYS", memory_keys)
+    monkeypatch.setattr(dedupe, "_RUN_KEYS", run_keys)
     rng = random.Random(7)
     niks = [f"{rng.getrandbits(64):016x}" for _ in range(300)]
     rows = [(row, rng.choice(niks)) for row in range(2, 1500)]
@@ -30,9 +41,10 @@ def test_repeats_name_their_first_row_across_batches(monkeypatch, bloom_bits, me
     with DuplicateTracker() as seen:
         for start in range(0, len(keys), 97):
             found.update(seen.check_keys(keys[start : start + 97]))
-        spilled = seen._db is not None
+        used = {"dict"} | ({"runs"} if seen._runs else set())
+        used |= {"sqlite"} if seen._db is not None else set()
     assert found == expected
-    assert spilled == (memory_keys < len(niks))  # a small roster never touches SQLite
+    assert used == tiers
 
 
 def test_keyed_items_use_the_blind_index_bits():
