@@ -23,7 +23,7 @@ def key_of(blind_index: str) -> int:
 
 
 _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NIKs, 14 % at ten
-# Seen keys held in a dict before they move to SQLite: ~230 bytes each as measured (the
+# Seen keys held in a dict before they move on, sorted: ~230 bytes each as measured (the
 # dict's slots and two int objects), so ~15 MB at most; 1 << 17 took a 1,000,000-row load's
 # process tree from 276 to 290 MB, too near the 300 MB budget. Writing every key to SQLite
 # as it came cost the writing process ~2 us a row, 15 % of an unchanged re-send of 100,000
@@ -37,9 +37,9 @@ _RUN_KEYS = 1 << 20
 
 
 class DuplicateTracker:
-    """Seen keys live in memory, then in a temporary SQLite table (exact, on disk), behind
-    an 8 MiB Bloom filter: a key the filter has never seen is new without asking either,
-    which is nearly every key of a roster.
+    """Seen keys live in memory (a dict, then sorted arrays), then in a temporary SQLite
+    table (exact, on disk), behind an 8 MiB Bloom filter: a key the filter has never seen
+    is new without asking any of them, which is nearly every key of a roster.
 
     `check_batch` takes NIKs (and digests them under a key of its own); `check_keys` takes
     keys already digested, such as `key_of` a blind index."""
