@@ -176,5 +176,7 @@ def prepare_chunk(
         whole.known_ids += prepared.known_ids
         whole.known_keys += prepared.known_keys
         if prepared.found is not None:
-            whole.found = {**(whole.found or {}), **prepared.found}
+            if whole.found is None:
+                whole.found = {}
+            whole.found.update(prepared.found)
     return whole, skipped

@@ -174,9 +174,9 @@ class Registry:
     def discard_run(self, run_id: int) -> None:
         """Remove a started run that applied nothing because it turned out to be a replay:
         the same file, sent twice at once, was applied by the first while this one waited
-        for the agency's lock. The first run answers for both."""
+        for the agency's lock. The first run answers for both. Nothing refers to the run: its
+        apply transaction, the only place its problems are written, was rolled back."""
         with writing(self.engine) as conn:
-            conn.execute(delete(problems).where(problems.c.run_id == run_id))
             conn.execute(delete(runs).where(runs.c.id == run_id))
 
     def mark_interrupted(self, older_than: timedelta = timedelta(hours=6)) -> int:
