@@ -182,9 +182,24 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
     ring = generate_keyring()
     env = ring.to_env()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]}, fh)
+    # Written whole under a private name, then linked into place: a link never replaces a
+    # file, so of processes starting at once on a new instance (a CLI submit beside the
+    # server) one key file wins and the others read it, complete. An O_EXCL create of the
+    # file itself crashed every loser, or let it read a half-written file.
+    tmp = path.with_name(f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]},
+                      fh)  # fmt: skip
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return load_keyring(config, create=False)
+    finally:
+        tmp.unlink(missing_ok=True)
     notice = (
         f"Created a new encryption key file at {path} (mode 0600). Back it up: without it the "
         "stored NIKs and names cannot be read. For production set JAMSOS_DATA_KEYS and "

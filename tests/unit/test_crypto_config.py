@@ -86,6 +86,25 @@ def test_first_start_creates_a_private_key_file_and_reuses_it(tmp_path, capsys):
     assert notice2 is None and again.fingerprint() == ring.fingerprint()
 
 
+def test_processes_starting_at_once_share_the_key_file_one_of_them_wrote(tmp_path, monkeypatch):
+    from gateway.security import crypto
+
+    config = {"INSTANCE_PATH": str(tmp_path), "DATA_KEYS": None, "INDEX_KEY": None}
+    real, others = crypto.generate_keyring, []
+
+    def meanwhile(key_id=None):  # another process writes the key file while this one generates
+        if not others:
+            others.append(None)
+            others[0] = crypto.load_keyring(config)[0]
+        return real(key_id)
+
+    monkeypatch.setattr(crypto, "generate_keyring", meanwhile)
+    ring, notice = load_keyring(config)
+    assert ring.fingerprint() == others[0].fingerprint()  # theirs, not a second key
+    assert notice is None  # this process created nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]  # no temporary left
+
+
 def test_config_layers_and_secret_references(tmp_path, monkeypatch):
     toml = tmp_path / "gateway.toml"
     toml.write_text(
