@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from gateway.config import load_config, resolve_secret
+from gateway.security import rekey
 from gateway.security.crypto import KeyRing, load_keyring
 from gateway.security.receipts import ReceiptSigner, load_signer
 from gateway.security.rotation import check_keys
@@ -74,12 +75,27 @@ class Gateway:
             db.upgrade(self.engine)
         else:
             db.check_schema(self.engine)
-        db.check_index_key(self.engine, self.keyring.fingerprint())
-        check_keys(self.engine, self.keyring)
+        self.check_keys()
+        if auto:
+            self.rekey_record_hashes()
+        else:
+            rekey.check(self.engine)
         # A process killed mid-run leaves its run "running": show it as failed so it can be
         # seen and retried (its transaction was rolled back by the database).
         Registry(self.engine, self.keyring).mark_interrupted()
         self._ready = True
+
+    def check_keys(self) -> None:
+        """Refuse keys that do not open the stored data (or index it differently)."""
+        db.check_index_key(self.engine, self.keyring.fingerprint())
+        check_keys(self.engine, self.keyring)
+
+    def rekey_record_hashes(self, progress: Any = None) -> int:
+        """Migration 0006's data step (keys checked first); 0 when there is nothing to do."""
+        if not rekey.pending(self.engine):
+            return 0
+        self.check_keys()
+        return rekey.rekey(self.engine, self.keyring, progress=progress)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

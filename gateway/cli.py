@@ -248,11 +248,24 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade() -> None:
-    """Create or migrate the database to the latest schema."""
+    """Create or migrate the database to the latest schema.
+
+    After revision 0006 it re-keys the stored record digests, which needs the data and index
+    keys (JAMSOS_DATA_KEYS, JAMSOS_INDEX_KEY or the key file); it resumes if interrupted.
+    """
     from gateway.store import db
 
     gw = gateway()
     db.upgrade(gw.engine)
+
+    def progress(done: int) -> None:
+        if done % 100_000 == 0:  # batches of 2,000 rows: a line every 50 batches
+            click.echo(f"  {done:,} record digests re-keyed", err=True)
+
+    # Migration 0006 leaves the stored record digests to be re-keyed, which needs the keys.
+    rekeyed = gw.rekey_record_hashes(progress=progress)
+    if rekeyed:
+        click.echo(f"Re-keyed {rekeyed:,} record digests (migration 0006).")
     click.echo(
         f"Database at revision {db.current_revision(gw.engine)}: "
         f"{gw.engine.url.render_as_string(hide_password=True)}"

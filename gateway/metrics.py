@@ -1,5 +1,6 @@
 """Operations endpoints: /metrics (Prometheus text), /healthz (the process answers) and
-/readyz (the database answers and its schema is the one this code expects).
+/readyz (the database answers, its schema is the one this code expects and no data step of a
+migration is pending).
 
 Metrics are read from the database at scrape time by a custom collector, not counted in
 process memory: several gunicorn workers (and the CLI, and Airflow) write runs, and every
@@ -18,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 
+from gateway.security import rekey
 from gateway.store import db
 from gateway.store.tables import runs
 
@@ -119,4 +121,7 @@ def readyz() -> Any:
         return {"status": "unavailable", "database": f"{type(exc).__name__}: {exc}"[:300]}, 503
     if current != head:
         return {"status": "unavailable", "schema": current, "expected": head}, 503
+    if rekey.pending(engine):  # migrated, its data step not run: the gateway will not start
+        return {"status": "unavailable", "schema": current,
+                "pending": "record digests to re-key: run `jamsos db upgrade`"}, 503  # fmt: skip
     return {"status": "ready", "schema": current}

@@ -22,19 +22,44 @@ from gateway.security.crypto import KeyRing
 _VALUE: dict[Category | Gender, str] = {m: m.value for m in (*Category, *Gender)}
 
 
-def record_hash(rec: EnrollmentRecord) -> str:
-    """A digest of everything a roster says about one enrollment (name included)."""
-    parts = (
-        rec.name,
-        _VALUE[rec.category],
-        rec.position or "",
-        rec.work_unit or "",
-        str(rec.wage),
-        rec.start_date.isoformat(),
-        rec.birth_date.isoformat(),
-        _VALUE[rec.gender],
-    )
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+class RecordDigest:
+    """A keyed digest of everything a roster says about one enrollment (name included): an
+    unchanged row is recognised by comparing digests, without decrypting anything.
+
+    Keyed, under a key derived from the index key, because everything it covers but the name
+    is stored in the clear beside it (category, position, work unit, wage, dates, gender): an
+    unkeyed digest let anyone holding a copy of the database test guessed names against it,
+    row by row, and so read the names that are stored only encrypted.
+    """
+
+    def __init__(self, ring: KeyRing) -> None:
+        key = hashlib.blake2b(b"jamsos-record-hash", key=ring.index_key[:64]).digest()
+        # The keyed state, copied per row: as cheap as an unkeyed digest (0.28 vs 0.47 us).
+        self._keyed = hashlib.blake2b(key=key, digest_size=16)
+
+    def of_parts(
+        self,
+        name: str,
+        category: str,
+        position: str | None,
+        work_unit: str | None,
+        wage: int,
+        start_date: str,
+        birth_date: str,
+        gender: str,
+    ) -> str:
+        """The digest of stored values (dates as ISO text), as `of` gives for their record."""
+        parts = (name, category, position or "", work_unit or "", str(wage), start_date,
+                 birth_date, gender)  # fmt: skip
+        digest = self._keyed.copy()
+        digest.update("\x1f".join(parts).encode())
+        return digest.hexdigest()
+
+    def of(self, rec: EnrollmentRecord) -> str:
+        return self.of_parts(
+            rec.name, _VALUE[rec.category], rec.position, rec.work_unit, rec.wage,
+            rec.start_date.isoformat(), rec.birth_date.isoformat(), _VALUE[rec.gender],
+        )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -91,6 +116,7 @@ def seal_many(
     for the NIKs and the names."""
     niks = ring.encrypt_many([rec.nik for rec, _, _ in items], "workers.nik")
     names = ring.encrypt_many([rec.name for rec, _, _ in items], "workers.name")
+    record_hash = RecordDigest(ring).of
     out: list[Sealed] = []
     for (rec, nik_index, row_digest), nik_enc, name_enc in zip(items, niks, names, strict=True):
         start = rec.start_date.isoformat()
