@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.config import load_config, resolve_secret
 from gateway.security import rekey
-from gateway.security.crypto import KeyRing, load_keyring
+from gateway.security.crypto import KeyRing, KeyRingError, load_keyring
 from gateway.security.receipts import ReceiptSigner, load_signer
 from gateway.security.rotation import check_keys
 from gateway.store import db
@@ -90,10 +90,22 @@ class Gateway:
         db.check_index_key(self.engine, self.keyring.fingerprint())
         check_keys(self.engine, self.keyring)
 
-    def rekey_record_hashes(self, progress: Any = None) -> int:
-        """Migration 0006's data step (keys checked first); 0 when there is nothing to do."""
+    def rekey_record_hashes(self, progress: Any = None) -> rekey.Rekeyed:
+        """Migration 0006's data step, keys checked first; empty when there is nothing to do.
+
+        Never creates a key file (as first use otherwise does): the digests to re-key were
+        written under existing keys, and a new key would only be refused."""
         if not rekey.pending(self.engine):
-            return 0
+            return rekey.Rekeyed()
+        if "keyring" not in self.__dict__:
+            try:
+                self.__dict__["keyring"], _ = load_keyring(self.config, create=False)
+            except KeyRingError as exc:
+                raise KeyRingError(
+                    f"{exc}. The schema is migrated, but its stored record digests must be "
+                    "re-keyed with the keys the data was written with (migration 0006): set "
+                    "JAMSOS_DATA_KEYS and JAMSOS_INDEX_KEY and run `jamsos db upgrade` again"
+                ) from exc
         self.check_keys()
         return rekey.rekey(self.engine, self.keyring, progress=progress)
 

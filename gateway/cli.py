@@ -264,8 +264,14 @@ def db_upgrade() -> None:
 
     # Migration 0006 leaves the stored record digests to be re-keyed, which needs the keys.
     rekeyed = gw.rekey_record_hashes(progress=progress)
-    if rekeyed:
-        click.echo(f"Re-keyed {rekeyed:,} record digests (migration 0006).")
+    if rekeyed.rows:
+        click.echo(f"Re-keyed {rekeyed.rows:,} record digests (migration 0006).")
+    if rekeyed.unmatched:
+        click.echo(
+            f"  {rekeyed.unmatched:,} of them did not match the stored name and facts (another "
+            "agency spelt the name differently, or the data was changed by hand): each of those "
+            "enrollments is recorded as changed once, the next time its agency sends it."
+        )
     click.echo(
         f"Database at revision {db.current_revision(gw.engine)}: "
         f"{gw.engine.url.render_as_string(hide_password=True)}"

@@ -20,6 +20,7 @@ import json
 import os
 import secrets
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,11 +173,7 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
         return parse_keyring(config["DATA_KEYS"], config["INDEX_KEY"]), None
     path = Path(config["INSTANCE_PATH"]) / KEY_FILE_NAME
     if path.exists():
-        try:
-            data = json.loads(path.read_text())
-            return parse_keyring(data["data_keys"], data["index_key"]), None
-        except (OSError, ValueError, KeyError) as exc:
-            raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
+        return _read_key_file(path), None
     if not create:
         raise KeyRingError(f"no keys configured and no key file at {path}")
     ring = generate_keyring()
@@ -186,20 +183,26 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
     # file, so of processes starting at once on a new instance (a CLI submit beside the
     # server) one key file wins and the others read it, complete. An O_EXCL create of the
     # file itself crashed every loser, or let it read a half-written file.
+    text = json.dumps({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]})
     tmp = path.with_name(f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    _write_private(tmp, text)
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]},
-                      fh)  # fmt: skip
-            fh.flush()
-            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    except FileExistsError:
+        return _read_key_file(path), None
+    except OSError:  # no hard links on this file system (vfat, some network shares)
         try:
-            os.link(tmp, path)
+            _write_private(path, text)
         except FileExistsError:
-            return load_keyring(config, create=False)
+            return _read_key_file(path), None
     finally:
         tmp.unlink(missing_ok=True)
+    # The new name must survive a power cut once data is encrypted under the key.
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
     notice = (
         f"Created a new encryption key file at {path} (mode 0600). Back it up: without it the "
         "stored NIKs and names cannot be read. For production set JAMSOS_DATA_KEYS and "
@@ -207,3 +210,28 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
     )
     print(notice, file=sys.stderr)
     return ring, notice
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` (never replacing one) readable by its owner only, written and synced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_key_file(path: Path, *, attempts: int = 50) -> KeyRing:
+    # Complete once linked; where there are no links, another process may still be writing
+    # it: an empty or partial file is read again (up to ~1 s) before it is called malformed.
+    for attempt in range(attempts):
+        try:
+            data = json.loads(path.read_text())
+            return parse_keyring(data["data_keys"], data["index_key"])
+        except json.JSONDecodeError as exc:
+            if attempt == attempts - 1:
+                raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
+            time.sleep(0.02)
+        except (OSError, ValueError, KeyError) as exc:
+            raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
+    raise AssertionError("unreachable")  # pragma: no cover

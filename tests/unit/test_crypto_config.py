@@ -105,6 +105,39 @@ def test_processes_starting_at_once_share_the_key_file_one_of_them_wrote(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]  # no temporary left
 
 
+def test_without_hard_links_the_key_file_is_created_directly(tmp_path, monkeypatch):
+    def no_links(*_args):
+        raise PermissionError(1, "Operation not permitted")  # vfat, some network shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    config = {"INSTANCE_PATH": str(tmp_path), "DATA_KEYS": None, "INDEX_KEY": None}
+    ring, notice = load_keyring(config)
+    assert notice is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keys.json"]
+    assert stat.S_IMODE(os.stat(tmp_path / "keys.json").st_mode) == 0o600
+    assert load_keyring(config)[0].fingerprint() == ring.fingerprint()
+
+
+def test_a_key_file_still_being_written_is_read_once_complete(tmp_path):
+    import json
+    import threading
+
+    config = {"INSTANCE_PATH": str(tmp_path), "DATA_KEYS": None, "INDEX_KEY": None}
+    env = generate_keyring("k1").to_env()
+    path = tmp_path / "keys.json"
+    path.write_text("")  # created by another process, not yet written
+
+    def finish() -> None:
+        path.write_text(json.dumps({"data_keys": env["JAMSOS_DATA_KEYS"],
+                                    "index_key": env["JAMSOS_INDEX_KEY"]}))  # fmt: skip
+
+    writer = threading.Timer(0.1, finish)
+    writer.start()
+    ring, notice = load_keyring(config)
+    writer.join()
+    assert notice is None and ring.primary == "k1"
+
+
 def test_config_layers_and_secret_references(tmp_path, monkeypatch):
     toml = tmp_path / "gateway.toml"
     toml.write_text(
