@@ -231,7 +231,8 @@ def submit_roster(
         today=today,
         batch_size=batch_size,
         progress=progress,
-        input_sha256=digest,
+        # Checked again under the agency's lock: a copy sent while this one was applied.
+        replay_of=lambda conn: registry.find_applied_run(agency.code, digest, conn),
     )
 
 
@@ -265,7 +266,7 @@ def apply_rows(
     progress: Progress | None = None,
     check_row: RowCheck | None = None,
     on_success: Callable[[Connection], None] | None = None,
-    input_sha256: str | None = None,
+    replay_of: Callable[[Connection], dict | None] | None = None,
 ) -> RosterReport:
     """Validate and apply the rows of a started run in one transaction; record the outcome.
 
@@ -274,18 +275,18 @@ def apply_rows(
     agency-specific problems to a row's result (the plugins' `validate_record` hook).
     `on_success(conn)` runs inside the apply's transaction when the run succeeds (a sync
     moves its cursor there: it moves if and only if the changes are committed).
-    `input_sha256`: the file's digest, checked again once the agency's lock is held: the
-    same file sent twice at once (a double click) is applied once, and the second run is
-    discarded and answered with the first's report, as a replay.
+    `replay_of(conn)`: asked once the agency's lock is held, before anything is written; it
+    returns the run this one turns out to repeat, if any (the same file sent twice at once, a
+    double click; a second sync of a source started while the first ran). Such a run is
+    discarded and answered with the earlier one's report, as a replay.
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
 
     def work(report: RosterReport) -> None:
         with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
-            if input_sha256 is not None:
-                earlier = registry.find_applied_run(agency.code, input_sha256, apply.conn)
-                if earlier is not None:
-                    raise _Replay(earlier)
+            earlier = replay_of(apply.conn) if replay_of is not None else None
+            if earlier is not None:
+                raise _Replay(earlier)
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)

@@ -206,19 +206,30 @@ def sync_source(
         return _after(pm, registry, source, SyncResult(source.id, "failed", report))
     if fetch.nothing_new is not None:
         return SyncResult(source.id, "nothing_new", message=fetch.nothing_new)
-    if fetch.sha256 is not None and fetch.cursor_after is None:
-        # A file read where it lies: the same bytes as this source's last applied run change
-        # nothing (as for uploads), so no new run is recorded.
-        earlier = registry.find_applied_run(source.agency, fetch.sha256)
+    # A file read where it lies: the same bytes as this source's last applied run change
+    # nothing (as for uploads), so no new run is recorded.
+    replayable = fetch.sha256 if fetch.cursor_after is None else None
+    if replayable is not None:
+        earlier = registry.find_applied_run(source.agency, replayable)
         if earlier is not None and earlier["source"] == source.id:
-            return SyncResult(
-                source.id,
-                "nothing_new",
-                message=(
-                    f"berkas sama dengan run {earlier['id']}",
-                    f"the same file as run {earlier['id']}",
-                ),
-            )
+            return _nothing_new(source, earlier["id"])
+
+    def replay_of(conn: Any) -> dict | None:
+        # Asked under the agency's lock: a second sync of this source started while the first
+        # ran (`jamsos sync` by hand beside the scheduled one) has waited for it. If the first
+        # moved the cursor this one started from, or applied the same file, this one is stale
+        # and is discarded instead of applying it all again. A full sync starts from no
+        # cursor on purpose: only the same file makes it a replay.
+        if not full:
+            moved_to, by_run = registry.cursor_state(conn, source.id)
+            if moved_to != cursor and by_run is not None:
+                return registry.get_run(by_run)
+        if replayable is not None:
+            earlier = registry.find_applied_run(source.agency, replayable, conn)
+            if earlier is not None and earlier["source"] == source.id:
+                return earlier
+        return None
+
     run_id = registry.start_run(
         agency=source.agency,
         source=source.id,
@@ -258,11 +269,25 @@ def sync_source(
                 progress=progress,
                 check_row=make_row_check(pm, source, extra),
                 on_success=save_cursor,
+                replay_of=replay_of,
             )
+            if report.replayed:  # discarded: an earlier run applied what this one fetched
+                return _nothing_new(source, report.run_id)
     except RunFailed as exc:
         report = exc.report
     result = SyncResult(source.id, report.status, report, stats=dict(fetch.stats))
     return _after(pm, registry, source, result)
+
+
+def _nothing_new(source: Source, earlier: int | None) -> SyncResult:
+    return SyncResult(
+        source.id,
+        "nothing_new",
+        message=(
+            f"sudah diterapkan oleh run {earlier}",
+            f"already applied by run {earlier}",
+        ),
+    )
 
 
 def _after(

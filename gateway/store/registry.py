@@ -277,6 +277,15 @@ class Registry:
                 select(source_state.c.cursor).where(source_state.c.source == source)
             ).scalar()
 
+    def cursor_state(self, conn: Connection, source: str) -> tuple[str | None, int | None]:
+        """(cursor, id of the run that saved it) as `conn` sees them (an apply's transaction)."""
+        row = conn.execute(
+            select(source_state.c.cursor, source_state.c.run_id).where(
+                source_state.c.source == source
+            )
+        ).first()
+        return (row[0], row[1]) if row else (None, None)
+
     def set_run_cursor_before(self, run_id: int, cursor: str | None) -> None:
         with writing(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(cursor_before=cursor))

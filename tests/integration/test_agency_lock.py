@@ -305,3 +305,57 @@ def test_readers_answer_while_a_roster_is_being_applied(
     assert status == 200 and seed.run_id in ids
     assert answers["active"] == 10
     assert a.result().status == "succeeded"
+
+
+def test_two_syncs_of_the_same_file_at_once_apply_it_once(gw: Gateway, tmp_path: Path) -> None:
+    """`jamsos sync` by hand while the scheduled sync of the same drop folder runs: the second
+    waits for the agency's lock, then finds the file applied by the first and records no run
+    (before: it applied the file again, a second run of all-unchanged rows)."""
+    import shutil
+    from importlib.resources import files
+
+    from gateway.plugins import make_plugin_manager, source_catalog
+    from gateway.sync import SyncResult, sync_source
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    sample = files("jamsos_kemendes") / "samples" / "pendamping_desa_2025.csv"
+    shutil.copy(Path(str(sample)), drop / "juni.csv")
+    pm = make_plugin_manager()
+    inside, resume = threading.Event(), threading.Event()
+    results: dict[str, SyncResult] = {}
+
+    def pause(rows: int, fraction: float | None) -> None:
+        inside.set()
+        resume.wait(CEILING)
+
+    def run(name: str, progress: Callable | None) -> None:
+        source = source_catalog(pm, {"kemendes-pendamping": {"folder": str(drop)}})
+        results[name] = sync_source(
+            gw.registry, pm, source["kemendes-pendamping"].create(), today=date(2025, 6, 2),
+            trigger="test", progress=progress,
+        )  # fmt: skip
+
+    first = threading.Thread(target=run, args=("first", pause), daemon=True)
+    first.start()
+    try:
+        assert inside.wait(CEILING), "the first sync never reached its first batch"
+        second = threading.Thread(target=run, args=("second", None), daemon=True)
+        second.start()
+        if not gw.is_sqlite:
+            wait_until(lambda: waits_on_the_held_lock(gw), "the second sync waits on the lock")
+        second.join(QUIET)
+        assert second.is_alive(), "the second sync finished while the first held the lock"
+    finally:
+        resume.set()
+    first.join(CEILING)
+    second.join(CEILING)
+
+    assert results["first"].status == "succeeded"
+    applied = results["first"].report.run_id
+    assert results["second"].status == "nothing_new"
+    assert results["second"].message == (
+        f"sudah diterapkan oleh run {applied}",
+        f"already applied by run {applied}",
+    )
+    assert [r["id"] for r in gw.registry.list_runs(agency="kemendes")] == [applied]
