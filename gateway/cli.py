@@ -350,7 +350,7 @@ def demo() -> None:
 @with_appcontext
 def demo_load() -> None:
     """Generate the demo rosters and submit them (again: nothing changes)."""
-    from gateway.demo import demo_rosters
+    from gateway.demo_agencies import demo_rosters
 
     gw = gateway()
     folder = Path(gw.config["INSTANCE_PATH"]) / "demo"

@@ -15,12 +15,12 @@ from gateway.demo import (
     ERROR_KINDS,
     MAX_WAGE,
     MIN_WAGE,
-    demo_rosters,
     generate_labelled_roster,
     generate_roster,
     write_csv,
     write_xlsx,
 )
+from gateway.demo_agencies import demo_rosters
 from gateway.domain.nik import NikInfo, parse_nik
 from gateway.domain.parsing import parse_category, parse_date, parse_gender, parse_money
 from gateway.domain.records import Category, RawRow
