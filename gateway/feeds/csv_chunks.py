@@ -28,7 +28,7 @@ from typing import BinaryIO
 from gateway.domain.records import RawRow
 from gateway.feeds.roster import RosterReader, data_rows
 from gateway.feeds.roster_errors import RosterFileError
-from gateway.feeds.roster_sources import _csv_rows
+from gateway.feeds.roster_sources import END_OF_FILE, _csv_rows
 
 CHUNK_BYTES = 1 << 19  # ~4,000 rows: small enough to keep memory flat, big enough to pay
 _SCAN_BYTES = 1 << 22
@@ -144,10 +144,13 @@ def _parse_to(
         position += len(line)
         text = decoded(line)
         if b'"' in line:
+            lines = itertools.chain((text,), more(), (END_OF_FILE,))
             try:
-                next(csv.reader(itertools.chain((text,), more()), delimiter=delimiter))
-            except csv.Error:
+                record = next(csv.reader(lines, delimiter=delimiter))
+            except csv.Error:  # an unclosed quote runs into the field size limit, NUL bytes
                 raise RosterFileError.from_catalog("malformed_csv", row=row) from None
+            if record and END_OF_FILE in record[-1]:  # a quote never closed: to the end
+                raise RosterFileError.from_catalog("malformed_csv", row=row)
         records += 1
         row += 1
     return position, records

@@ -10,13 +10,14 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import shutil
 import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 from xml.etree.ElementTree import ParseError
@@ -158,7 +159,7 @@ def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> RowSource
     )
     shown = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
     return RowSource(
-        rows=_csv_rows(csv.reader(text, delimiter=delimiter), hint_line, shown),
+        rows=_csv_rows(closed_records(text, delimiter), hint_line, shown),
         format="csv",
         encoding=encoding,
         delimiter=delimiter,
@@ -168,6 +169,33 @@ def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> RowSource
         hint_line=hint_line,
         closers=[text],
     )
+
+
+# A line no roster holds, read after the file's last: it comes back as a record of its own
+# unless a quote left open swallowed it. In that case the csv module (lenient, as Excel's
+# files need) would return everything from the quote to the end of the file as one cell: the
+# rows after it silently gone, and a snapshot would end those workers' enrollments.
+END_OF_FILE = "\u2063jamsos:end-of-file\u2063"
+
+
+def closed_records(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """The csv module's records of `lines`; csv.Error if a quote is never closed."""
+    records = csv.reader(itertools.chain(lines, (END_OF_FILE,)), delimiter=delimiter)
+    previous: list[str] | None = None
+    try:
+        for record in records:
+            if record == [END_OF_FILE]:
+                if previous is not None:
+                    yield previous
+                return
+            if previous is not None:
+                yield previous
+            previous = record
+    except (csv.Error, UnicodeDecodeError):  # at the record after `previous`: count it first
+        if previous is not None:
+            yield previous
+        raise
+    raise csv.Error("a quote is never closed")  # the record that swallowed the end
 
 
 def _csv_rows(

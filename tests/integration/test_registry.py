@@ -120,6 +120,23 @@ def test_a_file_with_no_acceptable_row_ends_nobody(gw, tmp_path):
     assert {p["code"] for p in report.problems} == {"nik_length"}
 
 
+def test_a_quote_never_closed_rejects_the_file_and_ends_nobody(gw, tmp_path):
+    """A stray quote used to swallow the rows after it into one cell: the file was applied
+    without them, and the snapshot ended their workers."""
+    rows = [worker_row(i) for i in range(5)]
+    submit(gw, write_roster(tmp_path / "a.csv", rows))
+    path = write_roster(tmp_path / "b.csv", rows)
+    lines = path.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace(";Pekerja", ';"Pekerja', 1)  # row 4 opens a quote
+    path.write_text("".join(lines))
+
+    report = submit(gw, path)
+    assert report.status == "rejected"
+    assert [p["code"] for p in report.problems] == ["malformed_csv"]
+    assert "near row 4" in report.problems[0]["message_en"]
+    assert statuses(gw) == {"active": 5}
+
+
 def test_same_nik_twice_is_an_error_on_the_second_occurrence(gw, tmp_path):
     rows = [worker_row(0), worker_row(1), worker_row(0)]
     report = submit(gw, write_roster(tmp_path / "r.csv", rows))

@@ -245,3 +245,20 @@ def test_a_bad_byte_after_a_strict_sample_is_undecodable(
     with pytest.raises(RosterFileError) as chunked:
         read_in_chunks(path, size)
     assert chunked.value.code == "undecodable"
+
+
+@pytest.mark.parametrize("size", [1, 300, CHUNK_BYTES])
+def test_a_quote_never_closed_is_malformed_in_chunks_too(tmp_path: Path, size: int) -> None:
+    """The planner reads a quoted record with the csv module too: a quote left open near the
+    end ran to the end of the file as one record, and its rows were lost."""
+    path = tmp_path / "roster.csv"
+    open_quote = [*worker_row(30)[:1], '"Budi', *worker_row(30)[2:]]
+    after = roster_bytes([worker_row(31), worker_row(32)])
+    path.write_bytes(
+        roster_bytes([HEADER, *VALID]) + ";".join(open_quote).encode() + b"\r\n" + after
+    )
+    for read in (read_plainly, lambda p: read_in_chunks(p, size)):
+        with pytest.raises(RosterFileError) as caught:
+            read(path)
+        assert caught.value.code == "malformed_csv"
+        assert f"row {len(VALID) + 2}" in caught.value.message_en

@@ -227,6 +227,22 @@ def test_unclosed_quote_is_malformed_csv() -> None:
     assert "3" in caught.value.message_en
 
 
+def test_a_quote_never_closed_in_a_small_file_is_malformed_not_swallowed() -> None:
+    """Under the field size limit the lenient csv module returned the rest of the file as one
+    cell: the rows after the quote vanished (and a snapshot ended their workers)."""
+    data = csv_bytes([HEADER, ROW_A]) + b'3171011708900002;"Budi;L\r\n' + csv_bytes([ROW_B])
+    with pytest.raises(RosterFileError) as caught:
+        list(open_roster(io.BytesIO(data)))
+    assert caught.value.code == "malformed_csv"
+    assert "row 3" in caught.value.message_en
+
+
+def test_a_quoted_cell_with_line_breaks_in_the_last_row_is_read() -> None:
+    data = csv_bytes([HEADER, ROW_A]) + b'3171011708900002;"Budi\r\nSantoso";L'
+    _, rows = read_all(data)
+    assert [r.values["name"] for r in rows] == [ROW_A[1], "Budi\r\nSantoso"]
+
+
 # ----------------------------------------------------------------------------------- headers
 
 
