@@ -189,6 +189,8 @@ def check_roster(
                 if progress:
                     progress(report.rows, reader.progress)
             report.add_notices(reader.notices())
+            if not report.rows:  # a header alone: say so, rather than "no problems"
+                raise RosterFileError.from_catalog("no_data_rows")
     except RosterFileError as exc:
         report.reject_file(exc.as_problem())
     return report
@@ -314,6 +316,10 @@ def apply_rows(
                 if progress:
                     progress(report.rows, chunked.progress if chunked else reader.progress)
             notices = reader.notices()
+            if mode == "snapshot" and not apply.counts.rows:
+                # A header alone (or a source that sent nothing) is not a statement that the
+                # agency has no workers: rejected with a reason, rather than with no problem.
+                raise RosterFileError.from_catalog("no_data_rows")
             apply.add_notices(notices)
             report.add_notices(notices)
             # A roster with no acceptable row is a wrong or broken file, not a statement

@@ -18,6 +18,13 @@ MESSAGES: dict[str, Message] = {
         "Berkas kosong: tidak ada baris judul kolom maupun data.",
         "The file is empty: it has no header row and no data.",
     ),
+    "no_data_rows": Message(
+        _E,
+        "Tidak ada satu pun baris data pekerja: berkas hanya berisi judul kolom, baris kosong "
+        "atau baris jumlah.",
+        "There is not a single worker row: the file holds only the header row, blank rows or "
+        "totals rows.",
+    ),
     "no_header": Message(
         _E,
         "Baris judul kolom tidak dikenali. Baris pertama harus berisi nama kolom; "

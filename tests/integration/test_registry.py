@@ -137,6 +137,20 @@ def test_a_quote_never_closed_rejects_the_file_and_ends_nobody(gw, tmp_path):
     assert statuses(gw) == {"active": 5}
 
 
+def test_a_header_alone_is_rejected_with_a_reason_and_ends_nobody(gw, tmp_path):
+    from gateway.pipeline import check_roster
+
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
+    empty = write_roster(tmp_path / "header.csv", [[""] * 7, [""] * 7])  # and blank rows
+    checked = check_roster(empty, agency=MUARO_JAMBI, today=TODAY)
+    report = submit(gw, empty)
+    for outcome in (checked, report):
+        assert outcome.status == "rejected"
+        assert [p["code"] for p in outcome.problems] == ["no_data_rows"]
+        assert "not a single worker row" in outcome.problems[0]["message_en"]
+    assert statuses(gw) == {"active": 3}
+
+
 def test_same_nik_twice_is_an_error_on_the_second_occurrence(gw, tmp_path):
     rows = [worker_row(0), worker_row(1), worker_row(0)]
     report = submit(gw, write_roster(tmp_path / "r.csv", rows))
