@@ -145,6 +145,13 @@ def budget_check(
         )
     except UnknownAgency as exc:
         raise click.BadParameter(str(exc), param_hint="--government") from exc
+    ministries = [a.code for a in agencies if a.kind == "ministry"]
+    if ministries:  # paid from the state budget (APBN): there is no APBD line to compare
+        raise click.BadParameter(
+            f"{', '.join(ministries)}: pemeriksaan APBD hanya untuk pemerintah daerah / APBD "
+            "checks are for regional governments (a ministry is paid from the APBN)",
+            param_hint="--government",
+        )
     schedule, packages = load_schedule(), load_packages()
     results = [
         (

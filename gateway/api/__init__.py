@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
@@ -49,6 +50,23 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
             value = value.replace(tzinfo=UTC)  # SQLite drops the zone; we store UTC
         out[key] = value.isoformat() if isinstance(value, datetime | date) else value
     return out
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(exc: OperationalError) -> Any:
+    """The database is locked past the busy timeout, or unreachable: nothing was written (a
+    run cannot even be recorded), so the client is told to retry, in JSON, not an HTML 500."""
+    current_app.logger.warning("database unavailable: %s", exc.orig)
+    response = api_error(
+        503,
+        "database_unavailable",
+        "Basis data sedang sibuk atau tidak dapat dihubungi; tidak ada yang diterapkan. "
+        "Kirim ulang berkas yang sama dalam beberapa menit.",
+        "The database is busy or unreachable; nothing was applied. Send the same file again "
+        "in a few minutes.",
+    )
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -227,8 +245,20 @@ def budget_check(government: str, year: int) -> Any:
     if not 2000 <= year <= 2100:
         return api_error(400, "year_invalid", "Tahun anggaran harus 2000-2100.",
                          "The fiscal year must be 2000-2100.")
-    minimum = request.args.get("what_if_min_wage", type=int)
-    raise_pct = request.args.get("what_if_raise", type=float)
+    if agency.kind == "ministry":  # paid from the state budget (APBN), not an APBD
+        return api_error(
+            400,
+            "not_a_regional_government",
+            "Pemeriksaan alokasi APBD hanya untuk pemerintah daerah; kementerian dibiayai APBN.",
+            "APBD allocation checks are for regional governments; a ministry is paid from the "
+            "state budget (APBN).",
+        )
+    minimum = _what_if("what_if_min_wage", int, 1, 1_000_000_000)
+    if isinstance(minimum, Response):
+        return minimum
+    raise_pct = _what_if("what_if_raise", float, 0, 1000)
+    if isinstance(raise_pct, Response):
+        return raise_pct
     scenario = None
     if minimum or raise_pct:
         scenario = WageScenario(raise_percent=Decimal(str(raise_pct or 0)),
@@ -239,6 +269,26 @@ def budget_check(government: str, year: int) -> Any:
     if scenario is not None:
         body["what_if"] = scenario.as_dict()
     return jsonify(body)
+
+
+def _what_if(name: str, kind: type, low: float, high: float) -> Any:
+    """A what-if query parameter: its number, None when absent, or a 400 response. (Flask's
+    `type=int` turned "abc" into None: the check answered as if nothing had been asked.)"""
+    text = request.args.get(name)
+    if text is None or text.strip() == "":
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # NaN fails the comparison too
+        return api_error(
+            400,
+            "what_if_invalid",
+            f"{name} harus berupa angka dari {low:g} sampai {high:g}.",
+            f"{name} must be a number from {low:g} to {high:g}.",
+        )
+    return value
 
 
 @bp.get("/coverage")

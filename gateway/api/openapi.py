@@ -91,6 +91,7 @@ def _resp(description: str, schema: str) -> dict[str, Any]:
 _ERRORS = {
     "401": _resp("Missing or invalid API key", "Error"),
     "403": _resp("The key belongs to another agency", "Error"),
+    "503": _resp("The database is busy or unreachable: nothing was applied, retry later", "Error"),
 }
 
 _UPLOAD = {
@@ -245,7 +246,11 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "sufficient, shortfall or no_budget, per program"},
-                        "400": _resp("Fiscal year out of range", "Error"),
+                        "400": _resp(
+                            "Fiscal year out of range, a what-if that is not a number in range, "
+                            "or a ministry (APBD checks are for regional governments)",
+                            "Error",
+                        ),
                         "404": _resp("Unknown government code", "Error"),
                         **_ERRORS,
                     },

@@ -175,3 +175,33 @@ def test_out_of_range_numbers_are_a_clear_4xx_not_a_crash(client, keys, url):
     response = client.get(url, headers=auth(keys["15.05"]))
     assert response.status_code in (200, 400, 404)
     assert response.is_json
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # a lock another process holds, for real
+def test_a_database_locked_past_the_busy_timeout_is_a_json_503(client, keys, roster, gw, backend):
+    import sqlite3
+
+    from sqlalchemy import event
+
+    gw.engine.dispose()
+
+    @event.listens_for(gw.engine, "connect")
+    def _short_timeout(dbapi_conn, _record):  # 0.2 s instead of 30: same path, faster test
+        dbapi_conn.execute("PRAGMA busy_timeout=200")
+
+    holder = sqlite3.connect(gw.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # e.g. `jamsos keys rotate` or a long apply elsewhere
+    try:
+        locked = upload(client, "15.05", roster, keys["15.05"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert locked.status_code == 503
+    assert locked.headers["Retry-After"] == "60"
+    assert locked.json["error"] == "database_unavailable"
+    assert "nothing was applied" in locked.json["message_en"] and locked.json["message_id"]
+
+    retried = upload(client, "15.05", roster, keys["15.05"])  # the lock gone: applied once
+    assert retried.status_code == 201, retried.json
+    runs = client.get("/api/v1/runs", headers=auth(keys["15.05"])).json
+    assert len(runs["runs"]) == 1

@@ -134,6 +134,13 @@ def test_cli_refuses_an_allocation_without_a_year(app, tmp_path):
     assert result.exit_code == 2 and "--year" in result.output
 
 
+def test_cli_a_ministry_has_no_apbd_to_check(app):
+    with app.app_context():
+        result = CliRunner().invoke(main, ["budget", "check", "--year", "2025",
+                                           "--government", "kemenkes"])  # fmt: skip
+    assert result.exit_code == 2 and "regional governments" in result.output
+
+
 def test_export_neutralises_formulas(tmp_path):
     from gateway.budget_export import neutralise
 
@@ -162,6 +169,28 @@ def test_api_budget_and_coverage(app, client, gw, tmp_path):
     cov = client.get("/api/v1/coverage", headers={"Authorization": f"Bearer {other}"}).json
     assert {"code": "15.05", "enrolled": 10} in [
         {k: r[k] for k in ("code", "enrolled")} for r in cov["regencies"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["what_if_min_wage=abc", "what_if_min_wage=-1", "what_if_raise=abc", "what_if_raise=nan",
+     "what_if_raise=-5", "what_if_min_wage=1.5"],
+)  # fmt: skip
+def test_api_a_what_if_that_is_not_a_number_in_range_is_a_400(client, gw, query):
+    """It used to answer 200 with the plain figures, as if nothing had been asked."""
+    key = gw.registry.create_api_key("15.05")
+    response = client.get(f"/api/v1/budget/15.05/2025?{query}",
+                          headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    assert response.status_code == 400 and response.json["error"] == "what_if_invalid"
+    assert query.split("=")[0] in response.json["message_en"]
+
+
+def test_api_a_ministry_has_no_apbd_to_check(client, gw):
+    key = gw.registry.create_api_key("kemenkes")
+    response = client.get("/api/v1/budget/kemenkes/2025",
+                          headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    assert response.status_code == 400
+    assert response.json["error"] == "not_a_regional_government"
 
 
 def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
