@@ -32,9 +32,18 @@ class Target:
     source: str
 
 
+# config/targets.toml beside the `gateway` package: present in a source checkout (an editable
+# install). Looked at after ./config, as the rate tables are (rates.py): before, a gateway
+# started from another folder showed no targets at all, silently.
+CHECKOUT_TARGETS_FILE = Path(__file__).resolve().parent.parent / "config" / "targets.toml"
+
+
 def load_targets(path: str | Path | None = None) -> list[Target]:
-    """Targets from `path`, $JAMSOS_TARGETS_FILE or config/targets.toml (none if absent)."""
-    chosen = Path(path or os.environ.get("JAMSOS_TARGETS_FILE") or "config/targets.toml")
+    """Targets from `path`, $JAMSOS_TARGETS_FILE, ./config/targets.toml or the checkout's
+    config/targets.toml (none if there is none)."""
+    given = path or os.environ.get("JAMSOS_TARGETS_FILE")
+    local = Path("config/targets.toml")
+    chosen = Path(given) if given else (local if local.is_file() else CHECKOUT_TARGETS_FILE)
     if not chosen.is_file():
         if path:
             raise TargetsError(f"targets file {chosen} does not exist")

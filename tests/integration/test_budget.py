@@ -254,3 +254,17 @@ def test_end_to_end_from_an_apbd_file_and_rosters(app, gw, tmp_path):
     assert checks["31"]["allocation_source"] == "apbd"
     assert checks["16"]["status"] == "no_budget"
     assert checks["16"]["obligation"] == year_jkk + year_jkm
+
+
+def test_coverage_targets_do_not_depend_on_the_working_folder(tmp_path, monkeypatch):
+    from gateway.coverage import load_targets
+
+    monkeypatch.delenv("JAMSOS_TARGETS_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)  # a gateway started elsewhere showed no targets at all
+    assert {"31", "kemendes"} <= {t.code for t in load_targets()}
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "targets.toml").write_text(
+        '[[targets]]\ncode = "15.05"\nyear = 2025\ntarget = 1000\n'
+    )
+    assert [t.code for t in load_targets()] == ["15.05"]  # the folder's own file first
+
