@@ -73,9 +73,13 @@ def sources_command(as_json: bool) -> None:
                 "source": sid,
                 "plugin": entry.plugin,
                 "kind": entry.cls.kind,
-                "agency": entry.settings.get("agency") or entry.cls.agency,
+                "agency": entry.agency,
                 "title": entry.cls.title,
-                "schedule": entry.settings.get("schedule") or entry.cls.schedule,
+                "template": entry.is_template,
+                # A template is never scheduled: its configured instances are.
+                "schedule": None
+                if entry.is_template
+                else entry.settings.get("schedule") or entry.cls.schedule,
                 "cursor": gw.registry.get_cursor(sid),
                 "last_run": None
                 if run is None
@@ -99,9 +103,11 @@ def sources_command(as_json: bool) -> None:
         last_text = "-"
         if run is not None:
             last_text = f"#{run['id']} {run['status']} {(run['finished_at'] or '')[:19]}"
+        if r["template"]:
+            last_text = "templat / template: [sources.<id>] type, agency (config/sources.toml)"
         click.echo(
-            f"{r['source']:<24} {r['agency']:<10} {r['kind']:<7} {r['schedule'] or '-':<12} "
-            f"{last_text}"
+            f"{r['source']:<24} {r['agency'] or '-':<10} {r['kind']:<7} "
+            f"{r['schedule'] or '-':<12} {last_text}"
         )
 
 
@@ -120,6 +126,14 @@ def sync_command(source_id: str, full: bool, as_json: bool) -> None:
         known = ", ".join(catalog) or "-"
         raise click.BadParameter(
             f"sumber tidak dikenal / unknown source {source_id!r}; known: {known}",
+            param_hint="SOURCE",
+        )
+    if catalog[source_id].is_template:  # it would record a failed run of agency "-"
+        raise click.BadParameter(
+            f"{source_id} adalah templat tanpa instansi: tambahkan [sources.<id>] dengan "
+            f'type = "{source_id}" dan agency = "<kode>" di config/sources.toml / {source_id} '
+            "is a template with no agency: configure an instance in config/sources.toml "
+            f'([sources.<id>] with type = "{source_id}" and agency = "<code>") and sync that',
             param_hint="SOURCE",
         )
     source = catalog[source_id].create()

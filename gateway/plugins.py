@@ -114,6 +114,16 @@ class SourceEntry:
     def id(self) -> str:
         return self.source_id or self.cls.id
 
+    @property
+    def agency(self) -> str:
+        return str(self.settings.get("agency") or self.cls.agency or "")
+
+    @property
+    def is_template(self) -> bool:
+        """A class without an agency (the generic regional roster): not a feed itself, its
+        configured instances (`type = "<its id>"`, `agency = ...`) are."""
+        return not self.agency
+
     def create(self) -> Source:
         source = self.cls(self.settings, source_id=self.id)
         source.plugin = self.plugin

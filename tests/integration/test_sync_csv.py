@@ -177,3 +177,17 @@ def test_jamsos_sync_sources_and_plugins_list_as_a_process(env, tmp_path):
     assert by_id["apbd-sipd"]["last_run"]["status"] == "succeeded"
     assert by_id["kemendes-pendamping"]["last_run"]["status"] == "failed"
     assert by_id["kemenkes-ppnpn"]["schedule"] == "0 2 * * *"
+
+
+def test_the_regional_roster_template_is_not_a_feed_of_its_own(env):
+    listed = {s["source"]: s for s in json.loads(jamsos(env, "sources", "--json").stdout)}
+    template = listed["regional-roster"]
+    assert template["template"] is True and template["schedule"] is None
+    assert listed["kemenkes-ppnpn"]["template"] is False
+
+    refused = jamsos(env, "sync", "regional-roster")
+    # Refused before anything is recorded: it used to leave a failed run of agency "-",
+    # which the dashboard linked to a page that does not exist.
+    assert refused.returncode == 2
+    assert "template with no agency" in refused.stderr and 'agency = "<code>"' in refused.stderr
+    assert "No runs yet" in jamsos(env, "runs").stdout
