@@ -47,6 +47,10 @@ _W = Severity.WARNING
 MAX_NAME_LENGTH = 150
 MIN_AGE = 15  # below: not a worker (error)
 ADULT_AGE = 18  # 15-17: allowed, but the submitter should look (warning)
+# No monthly wage in Rupiah is this small (the lowest income BPJS accepts is Rp 1,000,000;
+# provincial minimums are over Rp 2 million): it is a column kept in thousands ("Gaji (Rp
+# ribu)": 3.500), which would make every contribution a thousand times too small.
+MIN_MONTHLY_WAGE = 10_000
 
 MESSAGES: dict[str, Message] = {
     "name_missing": Message(_E, "Nama wajib diisi.", "The name is required."),
@@ -71,6 +75,13 @@ MESSAGES: dict[str, Message] = {
         "The birth date is in the future.",
     ),
     "wage_missing": Message(_E, "Upah wajib diisi.", "The wage is required."),
+    "wage_too_low": Message(
+        _E,
+        "Upah di bawah Rp 10.000 sebulan: apakah kolomnya ditulis dalam ribuan rupiah? "
+        "Tulis upah penuh, misalnya 3.500.000.",
+        "A wage under Rp 10,000 a month: is the column in thousands of Rupiah? Write the "
+        "full wage, e.g. 3.500.000.",
+    ),
     "start_date_missing": Message(
         _E,
         "Tanggal mulai kerja (TMT) wajib diisi.",
@@ -248,7 +259,9 @@ def validate_row(
     text = get("wage")
     if text is not None and (text := text.strip()) not in _ABSENT:
         amount = read_money(text)
-        if isinstance(amount, int):
+        if isinstance(amount, int) and amount < MIN_MONTHLY_WAGE:
+            problems.append(make_problem(MESSAGES, "wage_too_low", row, "wage"))
+        elif isinstance(amount, int):
             wage = amount
         else:
             problems.append(_parse_problem(parse_money, text, row, "wage"))

@@ -132,6 +132,20 @@ def test_each_required_field_missing(field, code, blank):
     ]
 
 
+@pytest.mark.parametrize("wage", ["3.500", "Rp 3.500", "350", "9.999"])
+def test_a_wage_kept_in_thousands_is_an_error_that_says_so(wage):
+    """A "Gaji (Rp ribu)" column: 3.500 read as Rp 3,500 made every contribution 1,000 times
+    too small, silently."""
+    result = check(full_row(wage=wage))
+    assert codes(result) == ["wage_too_low"] and result.record is None
+    assert "thousands" in result.problems[0].message_en
+
+
+@pytest.mark.parametrize("wage", ["10.000", "Rp 300.000"])  # an RT/RW head's incentive
+def test_a_small_but_real_monthly_wage_is_accepted(wage):
+    assert check(full_row(wage=wage)).accepted
+
+
 def test_an_absent_key_is_missing_too():
     values = full_row()
     del values["wage"]
