@@ -155,31 +155,43 @@ def declare_allocation(
         )
 
 
+class AllocationError(ValueError):
+    """A declared allocation that cannot be read; `str()` gives both languages (the CLI)."""
+
+    def __init__(self, message_id: str, message_en: str) -> None:
+        super().__init__(f"{message_id} / {message_en}")
+        self.message_id = message_id
+        self.message_en = message_en
+
+
 def parse_allocation(text: str) -> dict[str, int]:
     """`jkk=24.000.000,jkm=30000000` -> {"jkk": 24000000, "jkm": 30000000}.
 
     Amounts may be written as on a spreadsheet (dots, commas, "Rp"), so a comma only separates
-    entries when a `program=` follows it. Raises ValueError with a message in both languages.
+    entries when a `program=` follows it. Raises AllocationError, in both languages.
     """
     from gateway.domain.budget import BUDGET_PROGRAMS
-    from gateway.domain.parsing import ParseError, parse_money
+    from gateway.domain.parsing import MESSAGES, ParseError, parse_money
 
     out: dict[str, int] = {}
+    programs = ", ".join(BUDGET_PROGRAMS)
     for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", text.strip()):
         program, sep, amount = part.partition("=")
         program = program.strip().lower()
         if not sep or program not in BUDGET_PROGRAMS:
-            raise ValueError(
+            raise AllocationError(
                 f"alokasi harus ditulis program=JUMLAH dengan program salah satu dari "
-                f"{', '.join(BUDGET_PROGRAMS)} / allocation must be written program=AMOUNT with "
-                f"a program among {', '.join(BUDGET_PROGRAMS)}: {part.strip()!r}"
+                f"{programs}: {part.strip()!r}",
+                f"allocation must be written program=AMOUNT with a program among "
+                f"{programs}: {part.strip()!r}",
             )
         try:
             out[program] = parse_money(amount)
-        except ParseError as exc:
-            raise ValueError(
-                f"jumlah alokasi {program} tidak dikenali / the {program} amount is not "
-                f"recognised: {amount.strip()!r}"
+        except ParseError as exc:  # say why (zero, cents, too large), not just "not recognised"
+            reason = MESSAGES[exc.code]
+            raise AllocationError(
+                f"alokasi {program}: {reason.id.format(**exc.params)}",
+                f"the {program} allocation: {reason.en.format(**exc.params)}",
             ) from exc
     return out
 

@@ -18,7 +18,13 @@ from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
 from gateway.app import gateway
-from gateway.budget import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.budget import (
+    AllocationError,
+    WageScenario,
+    check_budget,
+    declare_allocation,
+    parse_allocation,
+)
 from gateway.coverage import coverage, load_targets
 from gateway.domain.nik import normalize_nik
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
@@ -121,9 +127,9 @@ def submit(code: str) -> Any:
         return error
     try:
         amounts = _declared_allocation(agency)
-    except ValueError as exc:
+    except AllocationError as exc:
         path.unlink(missing_ok=True)
-        return api_error(400, "allocation_invalid", str(exc).split(" / ")[0], str(exc))
+        return _allocation_error(exc)
     try:
         report = submit_roster(
             gateway().registry,
@@ -151,21 +157,30 @@ def submit(code: str) -> Any:
 
 
 def _declared_allocation(agency: Agency) -> dict[str, int]:
-    """The optional `fiscal_year` + `allocation` form fields (ValueError when malformed)."""
+    """The optional `fiscal_year` + `allocation` form fields (AllocationError when malformed)."""
     year, text = request.form.get("fiscal_year"), request.form.get("allocation")
     if not year and not text:
         return {}
-    if not (year and text and year.isdigit() and 2000 <= int(year) <= 2100):
-        raise ValueError(
-            "isi fiscal_year (mis. 2025) bersama allocation / send fiscal_year (e.g. 2025) "
-            "together with allocation"
+    if not text:
+        raise AllocationError(
+            "fiscal_year dikirim tanpa allocation: tulis mis. jkk=24.000.000,jkm=30.000.000",
+            "fiscal_year was sent without allocation: write e.g. jkk=24.000.000,jkm=30.000.000",
+        )
+    if not (year and year.strip().isdigit() and 2000 <= int(year) <= 2100):
+        raise AllocationError(
+            "allocation perlu fiscal_year, tahun anggaran 2000-2100 (mis. 2025)",
+            "allocation needs fiscal_year, a fiscal year from 2000 to 2100 (e.g. 2025)",
         )
     if agency.kind == "ministry":
-        raise ValueError(
-            "alokasi APBD hanya untuk pemerintah daerah / an APBD allocation is only for a "
-            "regional government"
+        raise AllocationError(
+            "alokasi APBD hanya untuk pemerintah daerah",
+            "an APBD allocation is only for a regional government",
         )
     return parse_allocation(text)
+
+
+def _allocation_error(exc: AllocationError) -> Response:
+    return api_error(400, "allocation_invalid", exc.message_id, exc.message_en)
 
 
 @bp.post("/agencies/<code>/rosters/check")
@@ -178,7 +193,10 @@ def check(code: str) -> Any:
     if error:
         return error
     try:
+        _declared_allocation(agency)  # what the submit would refuse, the check refuses too
         report = check_roster(path, agency=agency, today=date.today(), filename=filename)
+    except AllocationError as exc:
+        return _allocation_error(exc)
     finally:
         path.unlink(missing_ok=True)
     return jsonify(report.as_dict())

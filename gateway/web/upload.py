@@ -21,7 +21,7 @@ from gateway import report_text
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.api import _declared_allocation, _spooled_upload
 from gateway.app import gateway
-from gateway.budget import declare_allocation
+from gateway.budget import AllocationError, declare_allocation
 from gateway.pipeline import RosterReport, RunFailed, check_roster, submit_roster
 from gateway.web import bp
 from gateway.web.i18n import tr
@@ -79,11 +79,10 @@ def upload() -> Any:
     mode = "check" if request.form.get("action") == "check" else "submit"
     declared: dict[str, Any] | None = None
     try:
-        try:
-            amounts = _declared_allocation(agency) if mode == "submit" else {}
-        except ValueError as exc:
-            id_text, _, en_text = str(exc).partition(" / ")
-            return _form(tr(id_text, en_text or id_text), 400)
+        try:  # a check refuses what the submit would refuse
+            amounts = _declared_allocation(agency)
+        except AllocationError as exc:
+            return _form(tr(exc.message_id, exc.message_en), 400)
         config = gateway().config
         if mode == "check":
             report = check_roster(path, agency=agency, today=date.today(), filename=filename,

@@ -193,6 +193,32 @@ def test_api_a_ministry_has_no_apbd_to_check(client, gw):
     assert response.json["error"] == "not_a_regional_government"
 
 
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"fiscal_year": "2025"}, "fiscal_year was sent without allocation"),
+        ({"fiscal_year": "20x5", "allocation": "jkk=1"}, "allocation needs fiscal_year"),
+        ({"fiscal_year": "2025", "allocation": "jkk=-5"}, "must be more than zero"),
+        ({"fiscal_year": "2025", "allocation": "jkx=5"}, "a program among jkk"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("endpoint", ["rosters", "rosters/check"])
+def test_api_a_bad_allocation_is_explained_on_check_as_on_submit(client, gw, tmp_path, form,
+                                                                  says, endpoint):  # fmt: skip
+    """The check used to ignore the budget fields: it passed, and the submit then failed."""
+    key = gw.registry.create_api_key("15.05")
+    roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
+    with open(roster, "rb") as fh:
+        response = client.post(
+            f"/api/v1/agencies/15.05/{endpoint}", headers={"Authorization": f"Bearer {key}"},
+            data={"file": (fh, "r.csv"), **form}, content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 400 and response.json["error"] == "allocation_invalid"
+    assert says in response.json["message_en"]
+    assert "alokasi" not in response.json["message_en"]  # English only, Indonesian beside
+    assert response.json["message_id"] != response.json["message_en"]
+    assert gw.registry.list_runs() == []
+
+
 def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
     key = gw.registry.create_api_key("15.05")
     roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
