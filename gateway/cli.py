@@ -47,7 +47,11 @@ class JamsosGroup(FlaskGroup):
             raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=JamsosGroup, create_app=create_app, add_default_commands=False)
+@click.group(
+    cls=JamsosGroup, create_app=create_app, add_default_commands=False, add_version_option=False
+)
+# The gateway's version (Flask's own option printed Python's, Flask's and Werkzeug's).
+@click.version_option(package_name="jamsos-gateway", prog_name="jamsos")
 def main() -> None:
     """Jamsos Gateway: enrol government non-ASN workers into BPJS Ketenagakerjaan.
 
@@ -183,7 +187,8 @@ def _allocation(agency: Agency, fiscal_year: int | None, text: str | None) -> di
 # -- runs and workers -------------------------------------------------------------------------
 @main.command("runs")
 @click.option("--agency", "agency_code", default=None, help="Only this agency's runs.")
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="How many runs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
 def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:

@@ -24,7 +24,8 @@ def receipt() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--public-key", "public_key", type=click.Path(exists=True, dir_okay=False),
               default=None,
-              help="PEM public key (from /api/v1/receipt-key). Default: this gateway's key.")
+              help="The public key: the JSON answer of /api/v1/receipt-key saved to a file, "
+                   "or its public_key_pem alone. Default: this gateway's key.")
 @with_appcontext
 def receipt_verify(file: click.File, public_key: str | None) -> None:
     """Check a receipt offline: exit 0 when genuine, 1 when not."""
@@ -36,7 +37,7 @@ def receipt_verify(file: click.File, public_key: str | None) -> None:
     if isinstance(data, dict) and "receipt" in data and "signature" not in data:
         data = data["receipt"]
     try:
-        public = (load_public(Path(public_key).read_bytes()) if public_key
+        public = (load_public(_pem_of(Path(public_key).read_bytes())) if public_key
                   else gateway().signer.public)
     except ReceiptError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -106,3 +107,15 @@ def keys_status() -> None:
         role = "utama / primary" if kid == gw.keyring.primary else (
             "lama / old" if kid in gw.keyring.data_keys else "HILANG / MISSING")
         click.echo(f"  {kid:<12} {role:<16} {usage.get(kid, 0)} nilai / values")
+
+
+def _pem_of(saved: bytes) -> bytes:
+    """The PEM in a saved /api/v1/receipt-key answer (JSON), or the file itself."""
+    try:
+        answer = json.loads(saved)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return saved
+    if isinstance(answer, dict) and isinstance(answer.get("public_key_pem"), str):
+        return answer["public_key_pem"].encode()
+    return saved
+

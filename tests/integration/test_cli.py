@@ -139,3 +139,12 @@ def test_demo_load_says_how_to_log_in_and_keeps_saying_it(env, tmp_path):
     registry = app.extensions["jamsos"].registry
     assert authenticate(registry.engine, "demo", password).outcome == "ok"
     assert registry.authenticate(key).agency == "15.05"
+
+
+def test_version_is_the_gateways_and_a_limit_below_one_is_refused(env):
+    version = jamsos(env, "--version")
+    assert version.returncode == 0 and version.stdout.startswith("jamsos, version ")
+    assert "Flask" not in version.stdout
+    for limit in ("0", "-5"):  # 0 said "No runs yet", -5 listed every run
+        refused = jamsos(env, "runs", "--limit", limit)
+        assert refused.returncode == 2 and "--limit" in refused.stderr

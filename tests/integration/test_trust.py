@@ -45,6 +45,10 @@ def test_a_receipt_is_genuine_and_any_change_makes_it_not(app, gw, client, tmp_p
     (tmp_path / "key.pem").write_text(pem)
     assert invoke(app, "receipt", "verify", str(good), "--public-key",
                   str(tmp_path / "key.pem")).exit_code == 0
+    # Or the API's answer saved whole (`curl .../receipt-key > key.json`), as its help says.
+    (tmp_path / "key.json").write_bytes(client.get("/api/v1/receipt-key").data)
+    assert invoke(app, "receipt", "verify", str(good), "--public-key",
+                  str(tmp_path / "key.json")).exit_code == 0
 
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(dict(receipt, accepted=300)))
