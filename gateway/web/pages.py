@@ -161,6 +161,7 @@ def agency(code: str) -> Any:
         [(m, (new, ended)) for m, new, _changed, ended in months[-24:]],
         [(tr("baru", "new"), GREEN), (tr("diakhiri", "ended"), RED)],
         title=tr("Perubahan per bulan", "Changes per month"),
+        value_format=fmt_int,
     )
     searched = None
     if request.method == "POST":  # a NIK never goes into a URL (access logs keep URLs)

@@ -246,3 +246,30 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     engine = web_app.extensions["jamsos"].registry.engine
     assert allocations(engine, "15.05", 2027)["declared"] == {
         "5.1.02.02.02.0006": 1_000_000, "5.1.02.02.02.0007": 2_000_000}
+
+
+def test_a_found_nik_reads_in_the_page_language(staff: Any) -> None:
+    """The search answer showed the stored status ("active") on an Indonesian page."""
+    from gateway.demo import generate_roster
+
+    seeded = generate_roster(120, seed=1505, regency="15.05", province="15", error_rate=0.08)
+    nik = next(r["NIK"] for r in seeded if len(r["NIK"]) == 16 and r["NIK"].isdigit())
+    for lang, status in (("id", "aktif"), ("en", "active")):
+        staff.get(f"/dashboard/?lang={lang}")
+        page = staff.get("/dashboard/agencies/15.05").text
+        token = csrf_of(page)
+        answer = staff.post("/dashboard/agencies/15.05", data={"csrf_token": token, "nik": nik})
+        alert = re.search(r'<p class="alert ok">(.*?)</p>', answer.text, re.S)
+        assert alert, "the NIK was not found"
+        assert f"{status}, " in alert.group(1)
+
+
+def test_column_chart_numbers_follow_the_page_language() -> None:
+    from gateway.web.charts import GREEN, RED, column_chart
+
+    months = [("2025-01", (4502, 3)), ("2025-02", (10, 0))]
+    series = [("baru", GREEN), ("diakhiri", RED)]
+    indonesian = column_chart(
+        months, series, title="t", value_format=lambda v: f"{v:,}".replace(",", ".")
+    )
+    assert ">4.502<" in indonesian and ": 4.502<" in indonesian and "4,502" not in indonesian
