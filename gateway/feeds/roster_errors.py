@@ -42,6 +42,15 @@ MESSAGES: dict[str, Message] = {
         "Kolom {field} muncul lebih dari sekali ({headers}); sisakan satu saja.",
         "Column {field} appears more than once ({headers}); keep only one.",
     ),
+    "several_roster_sheets": Message(
+        _E,
+        "Data pekerja ada di beberapa lembar kerja ({sheets}): satukan dalam satu lembar, atau "
+        "kirim satu berkas per lembar. Roster adalah daftar lengkap: pekerja di lembar lain "
+        "akan dianggap keluar.",
+        "Workers are listed on several sheets ({sheets}): put them on one sheet, or send one "
+        "file per sheet. A roster is the complete list: workers on the other sheets would be "
+        "ended.",
+    ),
     "corrupt_xlsx": Message(
         _E,
         "Berkas Excel (.xlsx) rusak atau tidak dapat dibaca ({detail}). "

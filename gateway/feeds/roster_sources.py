@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 from xml.etree.ElementTree import ParseError
 
+from gateway.feeds.headers import build_alias_index, match_header
 from gateway.feeds.roster_errors import RosterFileError
 
 SAMPLE_BYTES = 64 * 1024
@@ -242,7 +243,8 @@ _XLSX_FAILURES = (
 def xlsx_source(
     stream: IO[bytes], sample: bytes, start: int | None, total: int | None
 ) -> RowSource:
-    """Rows of the first worksheet of an XLSX; `start` is None when `stream` cannot seek."""
+    """Rows of the roster's worksheet of an XLSX (`_roster_sheet`); `start` is None when
+    `stream` cannot seek."""
     from openpyxl import load_workbook  # only XLSX uploads pay for the import
 
     closers: list[Any] = []
@@ -273,7 +275,7 @@ def xlsx_source(
         for closer in closers:
             closer.close()
         raise
-    sheet = book.worksheets[0]
+    sheet = _roster_sheet(book.worksheets)
     declared_rows = sheet.max_row
     # The declared dimension can be wrong; trusting it would silently drop rows beyond it.
     sheet.reset_dimensions()
@@ -283,6 +285,44 @@ def xlsx_source(
         total_bytes=total,
         total_rows=declared_rows,
         closers=closers,
+    )
+
+
+# How far down a sheet its header row is looked for (a title block may come first).
+HEADER_SEARCH_ROWS = 20
+
+
+def _roster_sheet(sheets: Sequence[Any]) -> Any:
+    """The sheet that holds the roster: the visible one whose first rows name a NIK column,
+    else the first visible sheet with any cell (a hidden or empty first sheet was read before,
+    and its header reported missing). A roster is complete: workers listed on several sheets
+    (one per OPD, say) are refused, as reading one sheet would end everyone on the others."""
+    visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"] or list(
+        sheets
+    )
+    naming = [s for s in visible if _names_a_nik(s)]
+    if len(naming) > 1:
+        titles = ", ".join(s.title for s in naming)
+        raise RosterFileError.from_catalog("several_roster_sheets", sheets=titles)
+    if naming:
+        return naming[0]
+    return next((s for s in visible if _first_rows(s, 1)), visible[0])
+
+
+def _first_rows(sheet: Any, n: int) -> list[tuple]:
+    try:
+        return [r for r in sheet.iter_rows(max_row=n, values_only=True) if any(
+            v is not None and str(v).strip() for v in r)]  # fmt: skip
+    except _XLSX_FAILURES as exc:
+        raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
+
+
+def _names_a_nik(sheet: Any) -> bool:
+    index = build_alias_index()
+    return any(
+        isinstance(value, str) and match_header(value, index) == "nik"
+        for row in _first_rows(sheet, HEADER_SEARCH_ROWS)
+        for value in row
     )
 
 

@@ -551,3 +551,45 @@ def test_catalog_has_both_languages() -> None:
     for code, message in MESSAGES.items():
         assert message.id and message.en, code
         assert message.id != message.en, code
+
+
+# --------------------------------------------------------------------------- XLSX sheets
+
+
+def _book(tmp_path: Path, sheets: list[tuple[str, list[list[object]], str]]) -> Path:
+    """A workbook of (title, rows, state) sheets, in order."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows, state in sheets:
+        sheet = book.create_sheet(title)
+        sheet.sheet_state = state
+        for row in rows:
+            sheet.append(row)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    return path
+
+
+def test_workers_on_several_sheets_are_refused_not_partly_read(tmp_path: Path) -> None:
+    """One sheet per OPD: reading the first alone applied half the roster and ended the rest,
+    without a word."""
+    path = _book(tmp_path, [
+        ("Dinkes", [HEADER, ROW_A], "visible"),
+        ("Catatan", [["Disusun oleh BKPSDM"]], "visible"),  # notes: not a roster sheet
+        ("Disdik", [["Daftar honorer"], [], HEADER, ROW_B], "visible"),
+    ])  # fmt: skip
+    with pytest.raises(RosterFileError) as caught, open_roster(path) as reader:
+        list(reader)
+    assert caught.value.code == "several_roster_sheets"
+    assert "Dinkes, Disdik" in caught.value.message_en
+
+
+@pytest.mark.parametrize("first", ["hidden", "empty"])
+def test_the_roster_sheet_is_found_behind_a_hidden_or_empty_first_sheet(
+    tmp_path: Path, first: str
+) -> None:
+    old = ("Lama", [HEADER, ROW_B], "hidden") if first == "hidden" else ("Kosong", [], "visible")
+    sheets = [old, ("Data", [HEADER, ROW_A], "visible")]
+    with open_roster(_book(tmp_path, sheets)) as reader:
+        rows = list(reader)
+    assert [r.values["name"] for r in rows] == [ROW_A[1]]
