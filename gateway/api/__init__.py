@@ -29,6 +29,7 @@ from gateway.coverage import coverage, load_targets
 from gateway.domain.nik import normalize_nik
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
 from gateway.rates import load_packages, load_schedule
+from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
 from gateway.store.tables import RUN_COUNTS
 
@@ -73,6 +74,21 @@ def database_unavailable(exc: OperationalError) -> Any:
     )
     response.headers["Retry-After"] = "60"
     return response
+
+
+@bp.errorhandler(KeyRingError)
+def keys_do_not_open_the_data(exc: KeyRingError) -> Any:
+    """Stored values under a key this process lacks (rotated by `jamsos keys rotate` with a
+    new key not yet given to this gateway): a configuration fault, answered in JSON."""
+    current_app.logger.error("keys do not open the stored data: %s", exc)
+    return api_error(
+        503,
+        "keys_misconfigured",
+        "Kunci enkripsi gateway ini tidak dapat membuka data tersimpan; hubungi operator. "
+        "Tidak ada yang diterapkan.",
+        "This gateway's encryption keys do not open the stored data; contact the operator. "
+        "Nothing was applied.",
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -91,7 +91,11 @@ def _resp(description: str, schema: str) -> dict[str, Any]:
 _ERRORS = {
     "401": _resp("Missing or invalid API key", "Error"),
     "403": _resp("The key belongs to another agency", "Error"),
-    "503": _resp("The database is busy or unreachable: nothing was applied, retry later", "Error"),
+    "503": _resp(
+        "The database is busy or unreachable, or this gateway's keys do not open the stored "
+        "data: nothing was applied",
+        "Error",
+    ),
 }
 
 _UPLOAD = {

@@ -189,3 +189,23 @@ def test_user_changes_and_logins_are_audited(gw):
     dump = " ".join(e["details"] for e in audit.recent(engine, 4))
     assert "kata-sandi" not in dump and "salah" not in dump  # never a password
     assert audit.verify(engine).ok
+
+
+def test_a_gateway_whose_keys_no_longer_open_the_data_answers_json(tmp_path):
+    """Rotated by another process to a key this running gateway was never given: its API
+    answered Flask's HTML 500; now a JSON 503 that says it is a key configuration fault."""
+    old = generate_keyring("old").to_env()
+    index = old["JAMSOS_INDEX_KEY"]
+    running = _env_app(tmp_path, old["JAMSOS_DATA_KEYS"], index)
+    gw = running.extensions["jamsos"]
+    submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)]))
+    key = gw.registry.create_api_key("15.05")
+
+    new = generate_keyring("new").to_env()["JAMSOS_DATA_KEYS"]
+    both = _env_app(tmp_path, f"{new},{old['JAMSOS_DATA_KEYS']}", index)
+    assert invoke(both, "keys", "rotate").exit_code == 0
+
+    lookup = running.test_client().get(f"/api/v1/workers/{worker_row(1)[0]}",
+                                        headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    assert lookup.status_code == 503 and lookup.is_json
+    assert lookup.json["error"] == "keys_misconfigured" and lookup.json["message_id"]
