@@ -171,6 +171,13 @@ def test_health_metrics_and_readiness(web_app: Any) -> None:
     assert re.search(r'jamsos_rows_total\{outcome="rejected"\} [1-9]', text)
     assert 'jamsos_source_staleness_seconds{agency="15.05",source="upload"}' in text
     assert 'jamsos_source_health{agency="31",source="upload",state="healthy"} 1.0' in text
+    # Every metric the operations guide tells operators to alert on is one /metrics exposes
+    # (it named `jamsos_rows`, which never matches: the counter is `jamsos_rows_total`).
+    guide = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    exposed = set(re.findall(r"^(jamsos_\w+)[{ ]", text, re.M))
+    dags = {"jamsos_budget_check", "jamsos_daily_report"}  # named in the same backticks
+    named = set(re.findall(r"`(jamsos_[a-z_]+)[{`]", guide)) - dags
+    assert named and named <= exposed, named - exposed
 
 
 def test_readyz_reports_an_old_schema(web_app: Any) -> None:
