@@ -8,18 +8,20 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.app import gateway
-from gateway.users import ROLES, UserError, create_user, list_users, unlock
+from gateway.users import ROLES, UserError, create_user, list_users, set_disabled, unlock
 
 
 @click.group("users")
 def users_group() -> None:
-    """Dashboard users (compliance staff): create, list, unlock."""
+    """Dashboard users (compliance staff): create, list, unlock, disable, enable."""
 
 
 @users_group.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True,
-              help="viewer: reads everything, PII masked; operator: also manages sources.")
+              help="viewer: reads everything, PII masked. operator: the same pages today "
+                   "(syncs are triggered with `jamsos sync` or Airflow); kept for the "
+                   "dashboard's operations to come.")
 @click.option("--name", "display_name", default=None, help="Name shown in the dashboard.")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from standard input (scripts) instead of a prompt.")
@@ -63,3 +65,24 @@ def users_unlock(username: str) -> None:
     if not unlock(gateway().registry.engine, username):
         raise click.ClickException(f"pengguna tidak ada / no such user: {username}")
     click.echo(f"Dibuka / unlocked: {username}")
+
+
+@users_group.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Disable a user (a leaver): they cannot log in, and their open sessions end."""
+    if not set_disabled(gateway().registry.engine, username, True):
+        raise click.ClickException(f"pengguna tidak ada / no such user: {username}")
+    click.echo(f"Dinonaktifkan / disabled: {username}")
+
+
+@users_group.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username: str) -> None:
+    """Enable a disabled user again."""
+    if not set_disabled(gateway().registry.engine, username, False):
+        raise click.ClickException(f"pengguna tidak ada / no such user: {username}")
+    click.echo(f"Diaktifkan / enabled: {username}")
+

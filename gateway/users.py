@@ -74,10 +74,10 @@ def create_user(
         )
     if role not in ROLES:
         raise UserError(f"peran harus salah satu dari / role must be one of: {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if len(password) < MIN_PASSWORD_LENGTH or not password.strip():
         raise UserError(
-            f"kata sandi minimal {MIN_PASSWORD_LENGTH} karakter / a password needs at least "
-            f"{MIN_PASSWORD_LENGTH} characters"
+            f"kata sandi minimal {MIN_PASSWORD_LENGTH} karakter, tidak hanya spasi / a password "
+            f"needs at least {MIN_PASSWORD_LENGTH} characters, not only spaces"
         )
     try:
         with writing(engine) as conn:
@@ -214,6 +214,24 @@ def unlock(engine: Engine, username: str) -> bool:
                 action="user_unlocked",
                 subject=f"user:{username.strip().lower()}",
             )
+        return done
+
+
+def set_disabled(engine: Engine, username: str, disabled: bool) -> bool:
+    """Disable a user (a leaver: their sessions end at their next request, and they cannot log
+    in) or enable them again; False when there is no such user."""
+    name = username.strip().lower()
+    with writing(engine) as conn:
+        done = bool(
+            conn.execute(
+                update(users)
+                .where(users.c.username == name)
+                .values(disabled_at=datetime.now(UTC) if disabled else None)
+            ).rowcount
+        )
+        if done:
+            action = "user_disabled" if disabled else "user_enabled"
+            audit.append(conn, actor="cli", action=action, subject=f"user:{name}")
         return done
 
 

@@ -91,3 +91,6 @@ def test_users_cli_creates_and_refuses_short_passwords(tmp_path: Any) -> None:
     again = runner.invoke(main, ["users", "create", "budi", "--password-stdin"],
                           input="cukup-panjang-sekali\n", env=env)
     assert again.exit_code != 0 and "sudah ada" in again.output
+    spaces = runner.invoke(main, ["users", "create", "ani", "--password-stdin"],
+                           input=" " * 12 + "\n", env=env)  # fmt: skip
+    assert spaces.exit_code != 0 and "not only spaces" in spaces.output

@@ -63,6 +63,30 @@ def test_repeated_failures_lock_the_account(web_app: Any) -> None:
     assert log_in(client).status_code == 401
 
 
+def test_a_disabled_user_is_logged_out_and_cannot_log_in(web_app: Any, staff: Any) -> None:
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    assert staff.get("/dashboard/").status_code == 200
+    runner = CliRunner()
+    with web_app.app_context():
+        disabled = runner.invoke(main, ["users", "disable", "siti"])
+        assert disabled.exit_code == 0, disabled.output
+        # the open session ends at its next request, and the password no longer works
+        assert staff.get("/dashboard/").status_code == 302
+        assert log_in(web_app.test_client()).status_code == 401
+        assert runner.invoke(main, ["users", "enable", "siti"]).exit_code == 0
+        assert log_in(web_app.test_client()).status_code == 302
+        assert runner.invoke(main, ["users", "disable", "nobody"]).exit_code != 0
+        listed = runner.invoke(main, ["users", "list"]).output
+    assert "siti" in listed and "active" in listed
+    from gateway.security import audit
+
+    logged = {e["action"] for e in audit.recent(web_app.extensions["jamsos"].engine, limit=20)}
+    assert {"user_disabled", "user_enabled"} <= logged
+
+
 def test_login_redirects_only_within_the_site(web_app: Any) -> None:
     client = web_app.test_client()
     token = csrf_of(client.get("/dashboard/login").text)
