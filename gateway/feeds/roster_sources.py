@@ -306,7 +306,7 @@ def _roster_sheet(sheets: Sequence[Any]) -> Any:
         raise RosterFileError.from_catalog("several_roster_sheets", sheets=titles)
     if naming:
         return naming[0]
-    return next((s for s in visible if _first_rows(s, 1)), visible[0])
+    return next((s for s in visible if _first_rows(s, HEADER_SEARCH_ROWS)), visible[0])
 
 
 def _first_rows(sheet: Any, n: int) -> list[tuple]:
