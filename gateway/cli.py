@@ -242,6 +242,34 @@ def workers_find(nik: str, as_json: bool) -> None:
             f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
             f"Rp {e['wage']:,} sejak {e['start_date']}{end}".replace(",", ".")
         )
+        for h in e["history"]:
+            click.echo(f"    {h['at'][:10]}  run {h['run_id']:<6} {_change_text(h)}")
+
+
+_CHANGES = {
+    "new": "baru / new",
+    "changed": "berubah / changed",
+    "ended": "diakhiri / ended",
+    "reactivated": "aktif lagi / reactivated",
+}
+
+
+def _change_text(h: dict) -> str:
+    """One history entry: the change, and which enrolled facts it changed (old -> new)."""
+    before, after = h["before"] or {}, h["after"] or {}
+    moved = [
+        f"{k} {_fact(before.get(k))} -> {_fact(after.get(k))}"
+        for k in after
+        if before and before.get(k) != after.get(k) and k != "status"
+    ]
+    text = _CHANGES.get(h["change"], h["change"])
+    return f"{text}: {'; '.join(moved)}" if moved else text
+
+
+def _fact(value: object) -> str:
+    if isinstance(value, int):
+        return f"Rp {value:,}".replace(",", ".")
+    return "-" if value is None else str(value)
 
 
 # -- database and keys ------------------------------------------------------------------------

@@ -230,7 +230,11 @@ def openapi_document() -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": {"description": "The worker and the agency's enrollments"},
+                        "200": {
+                            "description": "The worker and the agency's enrollments, each with "
+                            "its history (new, changed, ended, reactivated: run, time, facts "
+                            "before and after)"
+                        },
                         "404": _resp("Not enrolled by this agency", "Error"),
                         "401": _ERRORS["401"],
                     },

@@ -27,6 +27,7 @@ from gateway.store.db import writing
 from gateway.store.tables import (
     RUN_COUNTS,
     api_keys,
+    enrollment_history,
     enrollments,
     problems,
     receipts,
@@ -248,6 +249,7 @@ class Registry:
                     "start_date": e["start_date"].isoformat(),
                     "end_date": e["end_date"].isoformat() if e["end_date"] else None,
                     "status": e["status"],
+                    "history": self._history(conn, e["id"]),
                 }
                 for e in rows
             ]
@@ -259,6 +261,26 @@ class Registry:
             "nik_region": worker["nik_region"],
             "enrollments": enrolled,
         }
+
+    @staticmethod
+    def _history(conn: Connection, enrollment_id: int) -> list[dict]:
+        """The enrollment's changes, oldest first: new, changed, ended, reactivated, each with
+        its run and the enrolled facts before and after (never a NIK or a name)."""
+        rows = conn.execute(
+            select(enrollment_history)
+            .where(enrollment_history.c.enrollment_id == enrollment_id)
+            .order_by(enrollment_history.c.id)
+        ).mappings()
+        return [
+            {
+                "change": h["change"],
+                "run_id": h["run_id"],
+                "at": _utc(h["at"]).isoformat(),
+                "before": h["before"],
+                "after": h["after"],
+            }
+            for h in rows
+        ]
 
     def count_active(self, agency: str | None = None) -> int:
         query = (
@@ -356,3 +378,8 @@ class Registry:
 def _hash_token(token: str) -> str:
     # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+

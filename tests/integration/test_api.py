@@ -205,3 +205,30 @@ def test_a_database_locked_past_the_busy_timeout_is_a_json_503(client, keys, ros
     assert retried.status_code == 201, retried.json
     runs = client.get("/api/v1/runs", headers=auth(keys["15.05"])).json
     assert len(runs["runs"]) == 1
+
+
+def test_a_workers_history_is_in_the_lookup(client, keys, gw, tmp_path):
+    """The registry kept every change, but no lookup showed it (exploratory testing)."""
+    from datetime import date
+
+    from gateway.agencies import resolve_agency
+    from gateway.pipeline import submit_roster
+
+    def send(name, rows):
+        return submit_roster(gw.registry, write_roster(tmp_path / name, rows),
+                             agency=resolve_agency("15.05"), today=date(2026, 11, 21),
+                             trigger="test").run_id  # fmt: skip
+
+    first = send("a.csv", [worker_row(1), worker_row(2)])
+    raised = send("b.csv", [worker_row(1), worker_row(2, wage=4_000_000)])
+    gone = send("c.csv", [worker_row(1)])
+    back = send("d.csv", [worker_row(1), worker_row(2, wage=4_000_000)])
+    found = client.get(f"/api/v1/workers/{worker_row(2)[0]}", headers=auth(keys["15.05"])).json
+    history = found["enrollments"][0]["history"]
+    assert [(h["change"], h["run_id"]) for h in history] == [
+        ("new", first), ("changed", raised), ("ended", gone), ("reactivated", back)]
+    assert (history[1]["before"]["wage"], history[1]["after"]["wage"]) == (3_500_000, 4_000_000)
+    assert history[2]["after"]["end_date"] == "2026-11-21"
+    assert all(h["at"].endswith("+00:00") for h in history)
+    assert worker_row(2)[1] not in str(history)  # facts only: never the name
+

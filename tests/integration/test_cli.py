@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +81,7 @@ def test_submit_then_runs_then_find_the_worker_masked(env, roster):
     found = jamsos(env, "workers", "find", nik)
     assert found.returncode == 0
     assert f"{nik[:6]}******{nik[-4:]}" in found.stdout and nik not in found.stdout
+    assert re.search(r"run \d+ +baru / new", found.stdout)  # the enrollment's history
 
     again = jamsos(env, "roster", "submit", str(roster), "--agency", "15.05")
     assert again.returncode == 0 and "sudah pernah dikirim" in again.stdout
