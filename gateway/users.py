@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.security import audit
-from gateway.store.db import writing
+from gateway.store.db import aware, writing
 from gateway.store.tables import users
 
 ROLES = ("viewer", "operator")
@@ -130,13 +130,6 @@ def list_users(engine: Engine) -> list[dict]:
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def authenticate(
     engine: Engine, username: str, password: str, *, now: datetime | None = None
 ) -> LoginResult:
@@ -155,7 +148,7 @@ def authenticate(
     if row is None:
         check_password_hash(_DUMMY_HASH, password)
         return LoginResult(None, "invalid")
-    locked = _aware(row["locked_until"])
+    locked = aware(row["locked_until"])
     if locked is not None and locked > now:
         return LoginResult(None, "locked", locked)
     if not check_password_hash(row["password_hash"], password):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from gateway.pipeline import RunFailed, check_roster, stored_report, submit_rost
 from gateway.rates import load_packages, load_schedule
 from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
+from gateway.store.db import aware
 from gateway.store.tables import RUN_COUNTS
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -53,8 +54,8 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key in RUN_FIELDS:
         value = run.get(key)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # SQLite drops the zone; we store UTC
+        if isinstance(value, datetime):
+            value = aware(value)  # SQLite drops the zone; we store UTC
         out[key] = value.isoformat() if isinstance(value, datetime | date) else value
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -121,3 +122,11 @@ def check_index_key(engine: Engine, fingerprint: str) -> None:
                 "the configured JAMSOS_INDEX_KEY is not the key this database was written with "
                 f"(fingerprint {fingerprint}, database expects {stored}); refusing to start"
             )
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+

@@ -23,7 +23,7 @@ from gateway.security import audit
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
 from gateway.store.apply import RosterApply, problem_row
-from gateway.store.db import writing
+from gateway.store.db import aware, writing
 from gateway.store.tables import (
     RUN_COUNTS,
     api_keys,
@@ -275,7 +275,7 @@ class Registry:
             {
                 "change": h["change"],
                 "run_id": h["run_id"],
-                "at": _utc(h["at"]).isoformat(),
+                "at": aware(h["at"]).isoformat(),  # type: ignore[union-attr]
                 "before": h["before"],
                 "after": h["after"],
             }
@@ -378,8 +378,4 @@ class Registry:
 def _hash_token(token: str) -> str:
     # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 

@@ -15,8 +15,8 @@ from typing import Any
 from croniter import croniter
 from sqlalchemy import Engine, case, func, select
 
+from gateway.store.db import aware
 from gateway.store.tables import runs
-from gateway.web.i18n import aware
 
 # Regional governments report their headcount quarterly (SE Mendagri 842.2/5193/SJ): an upload
 # source with no newer roster after this long is stale. Setting UPLOAD_STALE_DAYS overrides.

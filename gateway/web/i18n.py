@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import request, session
 
+from gateway.store.db import aware
+
 LANGS = ("id", "en")
 # Compliance staff work on Jakarta time; a fixed offset needs no tz database.
 WIB = timezone(timedelta(hours=7), "WIB")
@@ -46,13 +48,6 @@ def fmt_pct(value: float | None, digits: int = 1) -> str:
         return "–"
     text = f"{value:.{digits}f} %"
     return text if current_lang() == "en" else text.replace(".", ",")
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def fmt_dt(moment: datetime | None) -> str:

@@ -16,11 +16,11 @@ from sqlalchemy import and_, func, select, tuple_
 
 from gateway.app import gateway
 from gateway.report_text import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
+from gateway.store.db import aware
 from gateway.store.tables import problems, runs
 from gateway.web import bp
 from gateway.web.auth import current_user, login_required
 from gateway.web.data import MAX_SQL_INT, cache, id_arg
-from gateway.web.i18n import aware
 
 PAGE = 100
 RUNS_PAGE = 50
