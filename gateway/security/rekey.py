@@ -16,7 +16,6 @@ and it is counted and reported.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -63,16 +62,6 @@ def check(engine: Engine) -> None:
         )
 
 
-def unkeyed_digest(parts: tuple) -> str:
-    """The record digest as revisions up to 0005 stored it (to recognise one)."""
-    name, category, position, work_unit, wage, start_date, birth_date, gender = parts
-    text = "\x1f".join(
-        (name, category, position or "", work_unit or "", str(wage), start_date, birth_date,
-         gender)
-    )  # fmt: skip
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 def rekey(
     engine: Engine,
     keyring: KeyRing,
@@ -87,7 +76,7 @@ def rekey(
     Call it only with keys checked against the stored data (`check_index_key`, `check_keys`):
     a digest under another index key would make every row look changed.
     """
-    digest = RecordDigest(keyring)
+    digest, unkeyed = RecordDigest(keyring), RecordDigest(None)  # new, and as stored until 0005
     while True:
         with writing(engine) as conn:
             # Locked (PostgreSQL; SQLite's writer lock already serialises): a second upgrade
@@ -119,7 +108,7 @@ def rekey(
                 parts = (keyring.decrypt(name_enc, "workers.name"), category, position, unit,
                          wage, start.isoformat(), born.isoformat(), gender)  # fmt: skip
                 keyed = digest.of_parts(*parts)
-                if stored != keyed and stored != unkeyed_digest(parts):
+                if stored != keyed and stored != unkeyed.of_parts(*parts):
                     unmatched += 1
                 params.append({"eid": eid, "new": keyed})
             conn.execute(

@@ -32,8 +32,11 @@ class RecordDigest:
     row by row, and so read the names that are stored only encrypted.
     """
 
-    def __init__(self, ring: KeyRing) -> None:
-        key = hashlib.blake2b(b"jamsos-record-hash", key=ring.index_key[:64]).digest()
+    def __init__(self, ring: KeyRing | None) -> None:
+        """`None`: the unkeyed digest revisions up to 0005 stored (security/rekey.py)."""
+        key = b""  # an empty key is no key: plain BLAKE2b
+        if ring is not None:
+            key = hashlib.blake2b(b"jamsos-record-hash", key=ring.index_key[:64]).digest()
         # The keyed state, copied per row: as cheap as an unkeyed digest (0.28 vs 0.47 us).
         self._keyed = hashlib.blake2b(key=key, digest_size=16)
 
