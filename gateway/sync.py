@@ -209,10 +209,15 @@ def sync_source(
     # A file read where it lies: the same bytes as this source's last applied run change
     # nothing (as for uploads), so no new run is recorded.
     replayable = fetch.sha256 if fetch.cursor_after is None else None
-    if replayable is not None:
-        earlier = registry.find_applied_run(source.agency, replayable)
-        if earlier is not None and earlier["source"] == source.id:
-            return _nothing_new(source, earlier["id"])
+
+    def same_file(conn: Any = None) -> dict | None:
+        if replayable is None:
+            return None
+        earlier = registry.find_applied_run(source.agency, replayable, conn)
+        return earlier if earlier is not None and earlier["source"] == source.id else None
+
+    if (earlier := same_file()) is not None:
+        return _nothing_new(source, earlier["id"])
 
     def replay_of(conn: Any) -> dict | None:
         # Asked under the agency's lock: a second sync of this source started while the first
@@ -224,11 +229,7 @@ def sync_source(
             moved_to, by_run = registry.cursor_state(conn, source.id)
             if moved_to != cursor and by_run is not None:
                 return registry.get_run(by_run)
-        if replayable is not None:
-            earlier = registry.find_applied_run(source.agency, replayable, conn)
-            if earlier is not None and earlier["source"] == source.id:
-                return earlier
-        return None
+        return same_file(conn)
 
     run_id = registry.start_run(
         agency=source.agency,
