@@ -288,7 +288,9 @@ def xlsx_source(
     )
 
 
-# How far down a sheet its header row is looked for (a title block may come first).
+# How far down a sheet a NIK column heading is looked for, to tell roster sheets from notes:
+# deeper than the reader's own rule (the first row with a cell is the header), so a second
+# sheet of workers under a title block still counts as one.
 HEADER_SEARCH_ROWS = 20
 
 
