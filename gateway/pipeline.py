@@ -82,7 +82,8 @@ class RosterReport:
                 self.problems.append(p.as_dict())
 
     def reject_file(self, problem: Problem) -> None:
-        self.problems.append(problem.as_dict())
+        # First, as the run's stored problems list it (by row; a file problem is on row 1).
+        self.problems.insert(0, problem.as_dict())
         self.problems_total += 1
         self.status = "rejected"
 
@@ -319,7 +320,9 @@ def apply_rows(
             if mode == "snapshot" and not apply.counts.rows:
                 # A header alone (or a source that sent nothing) is not a statement that the
                 # agency has no workers: rejected with a reason, rather than with no problem.
-                raise RosterFileError.from_catalog("no_data_rows")
+                refused = RosterFileError.from_catalog("no_data_rows")
+                refused.notices = notices
+                raise refused
             apply.add_notices(notices)
             report.add_notices(notices)
             # A roster with no acceptable row is a wrong or broken file, not a statement
@@ -359,7 +362,7 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     except RosterFileError as exc:
         # Found before or while reading (no header, undecodable bytes): whatever was written
         # is rolled back; the run is recorded as rejected with the reason on the file.
-        registry.record_file_problem(run_id, exc.as_problem())
+        registry.record_file_problem(run_id, exc.as_problem(), exc.notices)
         return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
     except Exception as exc:
         report.status = "failed"

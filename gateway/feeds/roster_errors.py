@@ -111,6 +111,9 @@ class RosterFileError(Exception):
         self.code = code
         self.message_id = message_id
         self.message_en = message_en
+        # Warnings about the file found before it was refused (a totals row skipped, an
+        # unknown column): the rejected run keeps them, as an applied one would.
+        self.notices: list[Problem] = []
 
     def __reduce__(self) -> tuple:
         # Found in a worker process that reads part of the file (csv_chunks.py), it must cross

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from gateway.domain.nik import mask_nik
-from gateway.domain.records import Problem
+from gateway.domain.records import Problem, Severity
 from gateway.security import audit
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
@@ -132,16 +132,27 @@ class Registry:
                 .values(status="failed", error=error[:4000], finished_at=datetime.now(UTC))
             )
 
-    def record_file_problem(self, run_id: int, problem: Problem) -> None:
-        """A file-level problem (no header, bad encoding) on a run that could not start."""
+    def record_file_problem(
+        self, run_id: int, problem: Problem, notices: Sequence[Problem] = ()
+    ) -> None:
+        """A file-level problem (no header, bad encoding) on a run that could not start, and
+        the warnings about the file found before it (`notices`)."""
+        warnings = sum(1 for p in notices if p.severity is Severity.WARNING)
         with writing(self.engine) as conn:
             audit.append(conn, actor="system", action="run_rejected", subject=f"run:{run_id}",
                          details={"code": problem.code})
-            conn.execute(insert(problems).values(problem_row(run_id, problem)))
+            conn.execute(
+                insert(problems), [problem_row(run_id, p) for p in (problem, *notices)]
+            )
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(status="rejected", finished_at=datetime.now(UTC), error=problem.code)
+                .values(
+                    status="rejected",
+                    finished_at=datetime.now(UTC),
+                    error=problem.code,
+                    warnings=warnings,
+                )
             )
 
     def set_columns(self, conn: Connection, run_id: int, columns: dict, unknown: list) -> None:

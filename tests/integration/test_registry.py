@@ -151,6 +151,28 @@ def test_a_header_alone_is_rejected_with_a_reason_and_ends_nobody(gw, tmp_path):
     assert statuses(gw) == {"active": 3}
 
 
+def test_a_rejected_header_alone_keeps_the_warnings_about_the_file(gw, tmp_path):
+    # A header and a totals row: the clerk is told both why nothing was applied and that
+    # the JUMLAH row was skipped, on the run as on a check.
+    from gateway.pipeline import check_roster
+
+    header_and_totals = write_roster(
+        tmp_path / "totals.csv", [["", "JUMLAH", "", "", "", "15000000", ""]]
+    )
+    checked = check_roster(header_and_totals, agency=MUARO_JAMBI, today=TODAY)
+    report = submit(gw, header_and_totals)
+    for outcome in (checked, report):
+        assert outcome.status == "rejected"
+        assert [(p["row"], p["code"]) for p in outcome.problems] == [
+            (1, "no_data_rows"),
+            (2, "totals_row_skipped"),
+        ], outcome.problems
+        assert outcome.warnings == 1
+    with gw.engine.connect() as conn:
+        run = conn.execute(select(runs).where(runs.c.id == report.run_id)).one()
+    assert (run.status, run.warnings, run.error) == ("rejected", 1, "no_data_rows")
+
+
 def test_same_nik_twice_is_an_error_on_the_second_occurrence(gw, tmp_path):
     rows = [worker_row(0), worker_row(1), worker_row(0)]
     report = submit(gw, write_roster(tmp_path / "r.csv", rows))
