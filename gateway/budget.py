@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Engine, and_, delete, insert, or_, select
 
 from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
-from gateway.domain.contributions import RateSchedule
+from gateway.domain.contributions import ContributionError, RateSchedule
 from gateway.rates import Packages
 from gateway.store.db import writing
 from gateway.store.tables import budget_allocations, enrollments, workers
@@ -185,6 +185,11 @@ def parse_allocation(text: str) -> dict[str, int]:
                 f"allocation must be written program=AMOUNT with a program among "
                 f"{programs}: {part.strip()!r}",
             )
+        if program in out:  # two amounts for one line: which one was meant?
+            raise AllocationError(
+                f"alokasi {program} ditulis lebih dari sekali",
+                f"the {program} allocation is given more than once",
+            )
         try:
             out[program] = parse_money(amount)
         except ParseError as exc:  # say why (zero, cents, too large), not just "not recognised"
@@ -196,6 +201,26 @@ def parse_allocation(text: str) -> dict[str, int]:
     return out
 
 
+class RatesNotInForce(ValueError):
+    """A fiscal year the rate tables do not cover for some enrolled worker's months (e.g. 2015,
+    before the JKK/JKM tables begin): its obligation cannot be computed. Both languages."""
+
+    code = "rates_not_in_force"
+
+    def __init__(self, fiscal_year: int, cause: ContributionError) -> None:
+        self.message_id = (
+            f"Kewajiban tahun anggaran {fiscal_year} tidak dapat dihitung: {cause.message_id} "
+            "Tabel tarif (config/rates) belum mencakup bulan itu; pilih tahun lain atau "
+            "tambahkan tarif yang berlaku saat itu."
+        )
+        self.message_en = (
+            f"The obligation for fiscal year {fiscal_year} cannot be computed: "
+            f"{cause.message_en} The rate tables (config/rates) do not reach back to that "
+            "month; choose another year or add the rates then in force."
+        )
+        super().__init__(f"{self.message_id} / {self.message_en}")
+
+
 def check_budget(
     engine: Engine,
     government: str,
@@ -205,14 +230,20 @@ def check_budget(
     packages: Packages,
     scenario: WageScenario | None = None,
 ) -> BudgetCheck:
-    tally = tally_obligation(
-        enrollment_rows(engine, government, fiscal_year),
-        government=government,
-        fiscal_year=fiscal_year,
-        schedule=schedule,
-        packages=packages,
-        scenario=scenario,
-    )
+    """Raises RatesNotInForce when a worker's month in the year has no rate in the tables."""
+    try:
+        tally = tally_obligation(
+            enrollment_rows(engine, government, fiscal_year),
+            government=government,
+            fiscal_year=fiscal_year,
+            schedule=schedule,
+            packages=packages,
+            scenario=scenario,
+        )
+    except ContributionError as exc:
+        if exc.code != "not_in_force":
+            raise
+        raise RatesNotInForce(fiscal_year, exc) from exc
     found = allocations(engine, government, fiscal_year)
     return assess(government, fiscal_year, tally, found.get("apbd"), found.get("declared"))
 

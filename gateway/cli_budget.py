@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.app import gateway
-from gateway.budget import WageScenario, check_budget, governments_with_data
+from gateway.budget import RatesNotInForce, WageScenario, check_budget, governments_with_data
 from gateway.budget_export import export
 from gateway.coverage import coverage, load_targets
 from gateway.domain.budget import BudgetCheck
@@ -34,11 +34,14 @@ def _scenario(raise_percent: str | None, minimum_wage: int | None) -> WageScenar
         return None
     try:
         pct = Decimal(raise_percent.replace(",", ".")) if raise_percent else Decimal(0)
-    except InvalidOperation as exc:
+    except InvalidOperation:
+        pct = None
+    if pct is None or not pct.is_finite() or not 0 <= pct <= 1000:  # as the API: 0 to 1000
         raise click.BadParameter(
-            "persen kenaikan harus angka, mis. 6,5 / the raise must be a number, e.g. 6.5",
+            "persen kenaikan harus angka dari 0 sampai 1000, mis. 6,5 / the raise must be a "
+            "number from 0 to 1000, e.g. 6.5",
             param_hint="--what-if-raise",
-        ) from exc
+        )
     return WageScenario(raise_percent=pct, minimum_wage=minimum_wage or 0)
 
 
@@ -100,7 +103,7 @@ def budget() -> None:
     help="Kemendagri region code; repeat for several. Default: every government "
     "with a roster or a budget for the year.",
 )
-@click.option("--year", type=int, required=True, help="Fiscal year.")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Fiscal year.")
 @click.option(
     "--what-if-raise",
     "raise_percent",
@@ -110,7 +113,7 @@ def budget() -> None:
 @click.option(
     "--what-if-min-wage",
     "minimum_wage",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 1_000_000_000),
     default=None,
     help="What-if: wages below this (e.g. next year's UMP) raised to it.",
 )
@@ -133,7 +136,8 @@ def budget_check(
 ) -> None:
     """Compare each government's allocation with what its enrolled workers cost in YEAR.
 
-    Exit status 1 when any government has a shortfall or no budget.
+    Exit status 1 when any government has a shortfall or no budget; 2 when the year cannot
+    be computed (the rate tables do not cover it).
     """
     gw = gateway()
     scenario = _scenario(raise_percent, minimum_wage)
@@ -153,20 +157,24 @@ def budget_check(
             param_hint="--government",
         )
     schedule, packages = load_schedule(), load_packages()
-    results = [
-        (
-            check_budget(
-                gw.registry.engine,
-                a.code,
-                year,
-                schedule=schedule,
-                packages=packages,
-                scenario=scenario,
-            ),
-            a.name,
-        )
-        for a in agencies
-    ]
+    try:
+        results = [
+            (
+                check_budget(
+                    gw.registry.engine,
+                    a.code,
+                    year,
+                    schedule=schedule,
+                    packages=packages,
+                    scenario=scenario,
+                ),
+                a.name,
+            )
+            for a in agencies
+        ]
+    except RatesNotInForce as exc:
+        click.echo(f"{exc.message_id}\n{exc.message_en}", err=True)
+        sys.exit(2)
     if export_path is not None:
         export(export_path, results)
     if as_json:

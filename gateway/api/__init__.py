@@ -20,6 +20,7 @@ from gateway.api.openapi import openapi_document
 from gateway.app import gateway
 from gateway.budget import (
     AllocationError,
+    RatesNotInForce,
     WageScenario,
     check_budget,
     declare_allocation,
@@ -298,8 +299,12 @@ def budget_check(government: str, year: int) -> Any:
     if minimum or raise_pct:
         scenario = WageScenario(raise_percent=Decimal(str(raise_pct or 0)),
                                 minimum_wage=minimum or 0)
-    result = check_budget(gateway().registry.engine, agency.code, year,
-                          schedule=load_schedule(), packages=load_packages(), scenario=scenario)
+    try:
+        result = check_budget(gateway().registry.engine, agency.code, year,
+                              schedule=load_schedule(), packages=load_packages(),
+                              scenario=scenario)
+    except RatesNotInForce as exc:
+        return api_error(422, exc.code, exc.message_id, exc.message_en)
     body = dict(result.as_dict(), name=agency.name)
     if scenario is not None:
         body["what_if"] = scenario.as_dict()

@@ -260,6 +260,11 @@ def openapi_document() -> dict[str, Any]:
                             "Error",
                         ),
                         "404": _resp("Unknown government code", "Error"),
+                        "422": _resp(
+                            "rates_not_in_force: the rate tables do not cover a month some "
+                            "enrolled worker has in that year (e.g. before July 2015)",
+                            "Error",
+                        ),
                         **_ERRORS,
                     },
                 }

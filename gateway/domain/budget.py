@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 # Permendagri 90/2019, Belanja Barang dan Jasa: contributions for non-ASN workers.
@@ -104,20 +105,25 @@ class BudgetCheck:
         return sum(line.gap for line in self.lines)
 
     @property
+    def share_covered(self) -> Fraction:
+        """The share of the obligation the allocation pays, line by line: the least of them.
+        Each program is its own account code, so money left over on one line (JHT) pays
+        nothing of another (JKK)."""
+        shares = [Fraction(line.allocated or 0, line.obligation) for line in self.lines
+                  if line.obligation]  # fmt: skip
+        return min(shares, default=Fraction(1))
+
+    @property
     def workers_covered(self) -> int:
         """How many of its workers the allocation pays for a full enrolled year (on average)."""
-        if not self.workers or not self.obligation:
-            return self.workers
-        per_worker = self.obligation / self.workers
-        return min(self.workers, int(self.allocated // per_worker))
+        if not self.workers:
+            return 0
+        return min(self.workers, int(self.workers * self.share_covered))
 
     @property
     def months_covered(self) -> int:
         """How many months of the year the allocation pays for all workers (0-12)."""
-        if not self.obligation:
-            return 12
-        per_month = self.obligation / 12
-        return min(12, int(self.allocated // per_month))
+        return min(12, int(12 * self.share_covered))
 
     def as_dict(self) -> dict[str, Any]:
         return {

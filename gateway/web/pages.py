@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.app import gateway
+from gateway.budget import RatesNotInForce
 from gateway.domain.nik import normalize_nik
 from gateway.store.tables import enrollments, workers
 from gateway.web import bp
@@ -189,7 +190,10 @@ def _search(code: str, nik: str) -> dict[str, Any]:
 @login_required
 def budget() -> Any:
     year = _year()
-    rows = budget_rows(_engine(), year, check=request.args.get("check"))
+    try:
+        rows = budget_rows(_engine(), year, check=request.args.get("check"))
+    except RatesNotInForce as exc:
+        return _rates_not_in_force(exc, year)
     shown = request.args.get("status")
     listed = [r for r in rows if not shown or r.status == shown]
     page = max(1, request.args.get("page", 1, type=int))
@@ -223,7 +227,10 @@ def budget_detail(government: str) -> Any:
     if found.kind == "ministry":
         abort(404)
     year = _year()
-    check = budget_check_cached(_engine(), found.code, year)
+    try:
+        check = budget_check_cached(_engine(), found.code, year)
+    except RatesNotInForce as exc:
+        return _rates_not_in_force(exc, year, found)
     chart = bar_chart(
         [Bar(line.program.upper(), (line.allocated or 0, line.obligation),
              note=f"{tr('kurang', 'gap')} {fmt_rp(line.gap)}" if line.gap else "OK",
@@ -234,6 +241,13 @@ def budget_detail(government: str) -> Any:
     )
     return render_template("budget_detail.html", agency=found, year=year, check=check,
                            chart=chart, years=budget_years(_engine()))
+
+
+def _rates_not_in_force(exc: RatesNotInForce, year: int, agency: Any = None) -> Any:
+    """A year the rate tables do not cover: said on the page (422), not an HTTP 500."""
+    message = tr(exc.message_id, exc.message_en)
+    return render_template("budget_unavailable.html", year=year, years=budget_years(_engine()),
+                           agency=agency, message=message), 422
 
 
 # -- coverage -------------------------------------------------------------------------------------

@@ -57,8 +57,21 @@ def test_sufficient_shortfall_and_no_budget(rostered):
     short = check(rostered)
     assert short.status == "shortfall"
     assert short.gap == JKM_YEAR - JKM_YEAR // 2
-    assert short.months_covered == 8  # (JKK + half of JKM) pays 8 of 12 months for everyone
-    assert short.workers_covered == (JKK_YEAR + JKM_YEAR // 2) * WORKERS // (JKK_YEAR + JKM_YEAR)
+    # Each program is its own budget line: half of JKM pays JKM for 6 months, however
+    # much of JKK is paid (pooled, the two lines claimed 8 months for everyone).
+    assert short.months_covered == 6
+    assert short.workers_covered == WORKERS * (JKM_YEAR // 2) // JKM_YEAR
+
+
+def test_money_left_on_one_line_covers_nothing_of_another(rostered):
+    # JKK nearly unfunded, JKM fully funded, and a large JHT line with no obligation: still
+    # a shortfall, covering (almost) nobody, not "every worker for 12 months".
+    declare_allocation(rostered.engine, "15.05", 2025,
+                       {"jkk": 1_000, "jkm": JKM_YEAR, "jht": 10 * JKK_YEAR}, None)
+    short = check(rostered)
+    assert short.status == "shortfall"
+    assert (short.months_covered, short.workers_covered) == (0, 0)
+    assert short.allocated > short.obligation  # pooled, it looked like a surplus
 
 
 def test_a_government_with_no_roster_and_no_budget_line(gw):
@@ -185,6 +198,51 @@ def test_api_a_what_if_that_is_not_a_number_in_range_is_a_400(client, gw, query)
     assert query.split("=")[0] in response.json["message_en"]
 
 
+def _rostered_since_2013(gw, tmp_path):
+    """One worker of Muaro Jambi with TMT 2013: before the JKK/JKM rate tables (July 2015)."""
+    row = worker_row(0)
+    row[6] = "01-01-2013"
+    submit_roster(gw.registry, write_roster(tmp_path / "old.csv", [row]),
+                  agency=resolve_agency("15.05"), today=date(2025, 1, 2), trigger="test")
+
+
+def test_a_year_the_rate_tables_do_not_cover_is_refused_not_a_crash(app, client, gw, tmp_path):
+    _rostered_since_2013(gw, tmp_path)
+    key = gw.registry.create_api_key("15.05")
+    response = client.get("/api/v1/budget/15.05/2015", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 422 and response.is_json  # was Flask's HTML 500
+    assert response.json["error"] == "rates_not_in_force"
+    assert "No JKK rate is in force for 2015-01" in response.json["message_en"]
+    assert "Tidak ada tarif JKK" in response.json["message_id"]
+    with app.app_context():
+        result = CliRunner().invoke(main, ["budget", "check", "--year", "2015"])  # every one
+    assert result.exit_code == 2, result.output  # was a traceback
+    assert "cannot be computed" in result.output and "Traceback" not in result.output
+    # A year the tables cover is still computed for the same worker.
+    ok = client.get("/api/v1/budget/15.05/2025", headers={"Authorization": f"Bearer {key}"})
+    assert ok.status_code == 200 and ok.json["obligation"] > 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--what-if-raise", "nan"], ["--what-if-raise", "-100"], ["--what-if-raise", "1e400"],
+     ["--what-if-raise", "-10"], ["--what-if-min-wage", "0"]],
+)  # fmt: skip
+def test_cli_a_what_if_out_of_range_is_refused_as_the_api_refuses_it(app, args):
+    with app.app_context():
+        result = CliRunner().invoke(main, ["budget", "check", "--year", "2025",
+                                           "--government", "15.05", *args])  # fmt: skip
+    assert result.exit_code == 2, result.output  # was a traceback, or -10 % accepted
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Invalid value" in result.output
+
+
+def test_cli_a_year_out_of_range_is_refused(app):
+    with app.app_context():
+        result = CliRunner().invoke(main, ["budget", "check", "--year", "1999"])
+    assert result.exit_code == 2 and "--year" in result.output
+
+
 def test_api_a_ministry_has_no_apbd_to_check(client, gw):
     key = gw.registry.create_api_key("kemenkes")
     response = client.get("/api/v1/budget/kemenkes/2025",
@@ -200,6 +258,7 @@ def test_api_a_ministry_has_no_apbd_to_check(client, gw):
         ({"fiscal_year": "20x5", "allocation": "jkk=1"}, "allocation needs fiscal_year"),
         ({"fiscal_year": "2025", "allocation": "jkk=-5"}, "must be more than zero"),
         ({"fiscal_year": "2025", "allocation": "jkx=5"}, "a program among jkk"),
+        ({"fiscal_year": "2025", "allocation": "jkk=5.000.000,jkk=1.000"}, "more than once"),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("endpoint", ["rosters", "rosters/check"])

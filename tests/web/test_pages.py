@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from gateway.agencies import resolve_agency
 from gateway.demo import generate_roster, write_csv
+from gateway.pipeline import submit_roster
 from gateway.users import MAX_FAILURES
 from tests.web.conftest import csrf_of, log_in
 
@@ -186,6 +188,23 @@ def test_budget_lists_no_budget_and_shortfall(staff: Any) -> None:
     assert "tanpa anggaran" in page and "kurang" in page
     detail = staff.get("/dashboard/budget/15.05").text
     assert "5.1.02.02.02.0006" in detail and "<svg" in detail
+
+
+def test_budget_of_a_year_the_rate_tables_do_not_cover_says_why(web_app: Any, staff: Any,
+                                                                tmp_path: Path) -> None:
+    from tests.conftest import worker_row, write_roster
+
+    row = worker_row(0)
+    row[6] = "01-01-2013"  # TMT before the JKK/JKM rate tables (July 2015)
+    with web_app.app_context():
+        submit_roster(web_app.extensions["jamsos"].registry,
+                      write_roster(tmp_path / "old.csv", [row]), agency=resolve_agency("15.05"),
+                      today=date.today(), trigger="cli")  # fmt: skip
+    for url in ("/dashboard/budget?year=2015", "/dashboard/budget/15.05?year=2015"):
+        page = staff.get(url)
+        assert page.status_code == 422, url  # was an HTML 500 for the whole list
+        assert "tidak dapat dihitung" in page.text and "bulan 2015-" in page.text, url
+    assert staff.get("/dashboard/budget/15.05?year=2025").status_code == 200
 
 
 def test_health_metrics_and_readiness(web_app: Any) -> None:
