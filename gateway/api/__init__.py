@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.api.auth import forbidden_agency, require_key
@@ -28,6 +28,7 @@ from gateway.budget import (
 )
 from gateway.coverage import coverage, load_targets
 from gateway.domain.nik import normalize_nik
+from gateway.feeds.roster_errors import RosterFileError
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
 from gateway.rates import load_packages, load_schedule
 from gateway.security.crypto import KeyRingError
@@ -59,6 +60,33 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
             value = aware(value)  # SQLite drops the zone; we store UTC
         out[key] = value.isoformat() if isinstance(value, datetime | date) else value
     return out
+
+
+@bp.app_errorhandler(NotFound)
+@bp.app_errorhandler(MethodNotAllowed)
+def not_an_api_route(exc: HTTPException) -> Any:
+    """Under /api/ an unknown path, or a method a path does not take, is answered in JSON
+    like every other API error (routing fails before any API view runs, so the blueprint's
+    own handlers never see it). Elsewhere Flask's own page stands."""
+    if not request.path.startswith("/api/"):
+        return exc
+    if isinstance(exc, MethodNotAllowed):
+        response = api_error(
+            405,
+            "method_not_allowed",
+            f"Metode {request.method} tidak tersedia untuk {request.path}.",
+            f"{request.method} is not allowed on {request.path}.",
+            allowed=sorted(exc.valid_methods or ()),
+        )
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
+        return response
+    return api_error(
+        404,
+        "not_found",
+        f"Tidak ada {request.path} di API ini; daftar rute ada di /api/v1/openapi.json.",
+        f"There is no {request.path} in this API; the routes are listed at "
+        "/api/v1/openapi.json.",
+    )
 
 
 @bp.errorhandler(OperationalError)
@@ -96,13 +124,8 @@ def keys_do_not_open_the_data(exc: KeyRingError) -> Any:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc: Exception) -> Any:
     limit = gateway().config["MAX_UPLOAD_MB"]
-    return api_error(
-        413,
-        "file_too_large",
-        f"Berkas melebihi batas {limit} MB. Pecah roster menjadi beberapa berkas per unit kerja.",
-        f"The file exceeds the {limit} MB limit. Split the roster into files per work unit.",
-        limit_mb=limit,
-    )
+    refused = RosterFileError.from_catalog("file_too_large", limit=limit)
+    return api_error(413, refused.code, refused.message_id, refused.message_en, limit_mb=limit)
 
 
 def _agency_or_error(code: str) -> Any:

@@ -44,12 +44,24 @@ MESSAGES: dict[str, Message] = {
     ),
     "several_roster_sheets": Message(
         _E,
-        "Data pekerja ada di beberapa lembar kerja ({sheets}): satukan dalam satu lembar, atau "
-        "kirim satu berkas per lembar. Roster adalah daftar lengkap: pekerja di lembar lain "
-        "akan dianggap keluar.",
-        "Workers are listed on several sheets ({sheets}): put them on one sheet, or send one "
-        "file per sheet. A roster is the complete list: workers on the other sheets would be "
-        "ended.",
+        "Data pekerja ada di beberapa lembar kerja ({sheets}): satukan semuanya dalam satu "
+        "lembar lalu kirim ulang. Jangan kirim satu berkas per lembar: setiap berkas dianggap "
+        "daftar lengkap, sehingga pekerja yang tidak ada di dalamnya akan diakhiri.",
+        "Workers are listed on several sheets ({sheets}): put them all on one sheet and send "
+        "the file again. Do not send one file per sheet: each file is taken as the complete "
+        "list, so workers missing from it would be ended.",
+    ),
+    # Not raised by the reader (the web server refuses the upload first): the API and the
+    # dashboard answer with it. Never advise splitting the roster: a roster is a snapshot.
+    "file_too_large": Message(
+        _E,
+        "Berkas melebihi batas {limit} MB. Kirim roster sebagai CSV (jauh lebih kecil daripada "
+        "XLSX) dan hapus kolom yang tidak diperlukan. Jangan memecah roster menjadi beberapa "
+        "berkas: setiap berkas dianggap daftar lengkap, sehingga pekerja yang tidak ada di "
+        "dalamnya akan diakhiri.",
+        "The file exceeds the {limit} MB limit. Send the roster as CSV (much smaller than "
+        "XLSX) and remove the columns not needed. Do not split the roster into several files: "
+        "each file is taken as the complete list, so workers missing from it would be ended.",
     ),
     "corrupt_xlsx": Message(
         _E,

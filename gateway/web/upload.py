@@ -22,6 +22,7 @@ from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.api import _declared_allocation, _spooled_upload
 from gateway.app import gateway
 from gateway.budget import AllocationError, declare_allocation
+from gateway.feeds.roster_errors import RosterFileError
 from gateway.pipeline import RosterReport, RunFailed, check_roster, submit_roster
 from gateway.web import bp
 from gateway.web.i18n import tr
@@ -38,10 +39,8 @@ def _form(error: str | None = None, status: int = 200, **context: Any) -> Any:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc: Exception) -> Any:
     limit = gateway().config["MAX_UPLOAD_MB"]
-    return _form(tr(
-        f"Berkas melebihi batas {limit} MB. Pecah roster menjadi beberapa berkas per unit kerja.",
-        f"The file exceeds the {limit} MB limit. Split the roster into files per work unit.",
-    ), 413)
+    refused = RosterFileError.from_catalog("file_too_large", limit=limit)
+    return _form(tr(refused.message_id, refused.message_en), 413)
 
 
 def _problems_data_uri(report: RosterReport) -> str:

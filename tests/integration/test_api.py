@@ -112,6 +112,30 @@ def test_too_large_upload_is_a_clear_413(app, client, keys):
     assert response.status_code == 413
     assert response.json["error"] == "file_too_large"
     assert "MB" in response.json["message_id"]
+    # Never "split the roster": each file is a snapshot, and would end the others' workers.
+    assert "Do not split the roster" in response.json["message_en"]
+    assert "Jangan memecah roster" in response.json["message_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/v1/nope", 404), ("GET", "/api/nope", 404), ("GET", "/api/v1/runs/abc", 404),
+     ("GET", "/api/v1/runs/-1", 404), ("GET", "/api/v1/budget/15.05/abc", 404),
+     ("POST", "/api/v1/runs", 405), ("PUT", "/api/v1/agencies/15.05/rosters", 405),
+     ("POST", "/api/v1/openapi.json", 405)],
+)  # fmt: skip
+def test_an_unknown_api_path_or_method_is_answered_in_json(client, keys, method, path, status):
+    response = client.open(path, method=method, headers=auth(keys["15.05"]))
+    assert response.status_code == status and response.is_json  # was Werkzeug's HTML page
+    assert response.json["error"] == {404: "not_found", 405: "method_not_allowed"}[status]
+    assert response.json["message_id"] and response.json["message_en"]
+    if status == 405:
+        assert "OPTIONS" in response.headers["Allow"]  # and what the path does take
+
+
+def test_outside_the_api_a_missing_page_stays_a_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and not response.is_json
 
 
 def test_check_endpoint_writes_nothing(client, keys, roster, gw):

@@ -582,6 +582,8 @@ def test_workers_on_several_sheets_are_refused_not_partly_read(tmp_path: Path) -
         list(reader)
     assert caught.value.code == "several_roster_sheets"
     assert "Dinkes, Disdik" in caught.value.message_en
+    # One file per sheet would end the other sheets' workers: never advised.
+    assert "Do not send one file per sheet" in caught.value.message_en
 
 
 @pytest.mark.parametrize("first", ["hidden", "empty"])

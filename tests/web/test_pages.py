@@ -272,6 +272,7 @@ def test_upload_over_the_limit_says_so(web_app: Any, tmp_path: Path) -> None:
     web_app.config["MAX_CONTENT_LENGTH"] = 10_000
     response = _upload(web_app.test_client(), web_app.config["SEEDED"]["key"], roster)
     assert response.status_code == 413 and "melebihi batas" in response.text
+    assert "Jangan memecah roster" in response.text
 
 
 def test_ids_beyond_any_database_integer_are_not_server_errors(staff: Any) -> None:
