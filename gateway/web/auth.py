@@ -15,6 +15,7 @@ import hmac
 import os
 import secrets
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from gateway.web.i18n import fmt_dt, tr
 
 SECRET_FILE = "secret_key"
 SESSION_LIFETIME = timedelta(hours=8)  # one working day; then log in again
+_LIFETIME_S = SESSION_LIFETIME.total_seconds()
 
 
 def ensure_secret_key(app: Flask) -> None:
@@ -69,8 +71,10 @@ class _KeyedSessionInterface(SecureCookieSessionInterface):
 @bp.record_once
 def _configure(state: Any) -> None:
     app = state.app
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
+    # Set, not setdefault: Flask's defaults (no SameSite, 31 days) are always present, so a
+    # setdefault never took effect.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     app.session_interface = _KeyedSessionInterface()
 
 
@@ -95,6 +99,11 @@ def _check_csrf() -> None:
 def _load_user() -> None:
     g.user = None
     uid = session.get("uid")
+    if uid is not None and not 0 <= time.time() - session.get("since", 0) <= _LIFETIME_S:
+        # The cookie's own expiry slides with every request (Flask refreshes it): the
+        # session ends SESSION_LIFETIME after login however busy it was.
+        session.pop("uid", None)
+        uid = None
     if uid is not None:
         g.user = get_user(gateway().registry.engine, uid)
         if g.user is None:  # disabled or deleted meanwhile: the session ends
@@ -138,6 +147,7 @@ def login() -> Any:
             session.clear()  # a fresh session (and CSRF token) at login: no fixation
             session.permanent = True
             session["uid"] = result.user.id
+            session["since"] = int(time.time())
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.form.get("next")))

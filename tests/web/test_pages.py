@@ -111,6 +111,24 @@ def test_session_is_new_after_login_and_gone_after_logout(web_app: Any) -> None:
     assert client.get("/dashboard/").status_code == 302
 
 
+def test_a_session_cookie_is_samesite_and_ends_eight_hours_after_login(web_app: Any) -> None:
+    import time
+    from email.utils import parsedate_to_datetime
+
+    client = web_app.test_client()
+    response = log_in(client)
+    cookie = response.headers["Set-Cookie"]
+    assert "SameSite=Lax" in cookie and "HttpOnly" in cookie  # there was no SameSite
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    left = expires.timestamp() - time.time()
+    assert 7.9 * 3600 < left <= 8 * 3600  # was 31 days (Flask's default)
+    assert client.get("/dashboard/").status_code == 200
+    with client.session_transaction() as sess:  # logged in 8 hours and a minute ago, but
+        sess["since"] -= 8 * 3600 + 60  # busy since: the cookie itself kept being refreshed
+    gone = client.get("/dashboard/")
+    assert gone.status_code == 302 and "/dashboard/login" in gone.headers["Location"]
+
+
 def test_agency_page_masks_nik_and_name_and_pages_by_keyset(staff: Any) -> None:
     page = staff.get("/dashboard/agencies/15.05").text
     niks = re.findall(r'<td class="mono">([^<]+)</td>', page)
