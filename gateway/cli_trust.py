@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from gateway.app import gateway
 from gateway.security import audit
-from gateway.security.receipts import ReceiptError, load_public, verify
+from gateway.security.receipts import ReceiptError, load_public, load_signer, verify
 from gateway.security.rotation import key_usage, rotate
 
 
@@ -38,7 +38,7 @@ def receipt_verify(file: click.File, public_key: str | None) -> None:
         data = data["receipt"]
     try:
         public = (load_public(_pem_of(Path(public_key).read_bytes())) if public_key
-                  else gateway().signer.public)
+                  else load_signer(gateway().config, create=False).public)
     except ReceiptError as exc:
         raise click.ClickException(str(exc)) from exc
     verdict = verify(data, public)

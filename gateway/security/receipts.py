@@ -84,15 +84,23 @@ class ReceiptSigner:
         return {**fields, "signature": base64.b64encode(signature).decode("ascii")}
 
 
-def load_signer(config: dict[str, Any]) -> ReceiptSigner:
+def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner:
     """The signing key from JAMSOS_RECEIPT_KEY (PEM text or $file:), else the instance file,
-    created on first use (mode 0600) like the data key file."""
+    created on first use (mode 0600) like the data key file, unless `create` is false (a
+    verifier: a key made there could only call a genuine receipt "signed with another key")."""
     pem = config.get("RECEIPT_KEY")
     if pem:
         return ReceiptSigner(_private_from_pem(pem.encode(), "JAMSOS_RECEIPT_KEY"))
     path = Path(config["INSTANCE_PATH"]) / RECEIPT_KEY_FILE
     if path.exists():
         return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+    if not create:
+        raise ReceiptError(
+            f"tidak ada kunci tanda terima gateway di sini ({path}); berikan --public-key: "
+            "jawaban /api/v1/receipt-key gateway yang menerbitkannya / no receipt key of a "
+            f"gateway here ({path}); pass --public-key: the /api/v1/receipt-key answer of the "
+            "gateway that issued it"
+        )
     private = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

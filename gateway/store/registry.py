@@ -63,7 +63,8 @@ class Registry:
         actor = run["trigger"]
         receipt = None
         if self.signer is not None and run["status"] == "succeeded":
-            receipt = self.signer.sign(dict(run))
+            # In UTC, said so: a receipt is proof, and Indonesia has three time zones.
+            receipt = self.signer.sign(dict(run, finished_at=aware(run["finished_at"])))
             conn.execute(insert(receipts).values(run_id=run_id, receipt=json.dumps(receipt)))
         details = {k: run[k] for k in ("source", "trigger", "status", *RUN_COUNTS)}
         details["input_sha256"] = run["input_sha256"]

@@ -35,6 +35,7 @@ def test_a_receipt_is_genuine_and_any_change_makes_it_not(app, gw, client, tmp_p
     receipt = report.receipt
     assert receipt["run_id"] == report.run_id and receipt["accepted"] == 3
     assert receipt["input_sha256"] and receipt["signature"]
+    assert receipt["finished_at"].endswith("+00:00")  # SQLite's naive time said no zone
     good = tmp_path / "receipt.json"
     good.write_text(json.dumps(receipt))
     result = invoke(app, "receipt", "verify", str(good))
@@ -56,7 +57,13 @@ def test_a_receipt_is_genuine_and_any_change_makes_it_not(app, gw, client, tmp_p
     assert result.exit_code == 1 and "TIDAK ASLI / NOT GENUINE" in result.stdout
     assert "altered" in result.stdout
 
+    # A verifier with no gateway key of its own is told to pass the issuer's public key; it
+    # used to make a signing key of its own, then call the genuine receipt "another key".
     other = create_app({"INSTANCE_PATH": str(tmp_path / "other"), "CONFIG_FILE": None})
+    result = invoke(other, "receipt", "verify", str(good))
+    assert result.exit_code == 1 and "--public-key" in result.output, result.output
+    assert not (tmp_path / "other" / "receipt-key.pem").exists()
+    other.extensions["jamsos"].signer  # noqa: B018 - a gateway that signs receipts of its own
     result = invoke(other, "receipt", "verify", str(good))
     assert result.exit_code == 1 and "another key" in result.stdout
 
