@@ -6,6 +6,7 @@ around it and the read side the API, CLI and dashboard use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -37,6 +38,9 @@ from gateway.store.tables import (
 )
 
 API_KEY_PREFIX = "jgw_"
+# Rejected runs looked past when recognising a file sent again (find_applied_run): a clerk
+# retrying between broken uploads, not a history to scan.
+REPLAY_LOOKBACK = 50
 
 
 @dataclass(frozen=True)
@@ -164,25 +168,27 @@ class Registry:
     def find_applied_run(
         self, agency: str, input_sha256: str, conn: Connection | None = None
     ) -> dict | None:
-        """The agency's latest finished run, if it was for this exact input (read on `conn`,
-        an apply's transaction, when given).
+        """The run that already answered this exact input, if nothing was applied since (read
+        on `conn`, an apply's transaction, when given): the agency's latest succeeded run, or
+        a rejected run after it, whose input had these bytes.
 
-        Only the latest counts: sending the same file twice (a retry, a double click) changes
-        nothing, but sending last month's file after this month's is a deliberate statement
-        and is applied again.
+        Sending the same file twice (a retry, a double click) changes nothing, also when a
+        broken file was rejected in between (a rejected run applies nothing); but sending last
+        month's file after this month's is a deliberate statement and is applied again.
         """
         query = (
             select(runs)
             .where(and_(runs.c.agency == agency, runs.c.status.in_(("succeeded", "rejected"))))
             .order_by(runs.c.id.desc())
-            .limit(1)
+            .limit(REPLAY_LOOKBACK)
         )
-        if conn is None:
-            with self.engine.connect() as own:
-                row = own.execute(query).mappings().first()
-        else:
-            row = conn.execute(query).mappings().first()
-        return dict(row) if row and row["input_sha256"] == input_sha256 else None
+        with self.engine.connect() if conn is None else contextlib.nullcontext(conn) as reading:
+            for row in reading.execute(query).mappings():
+                if row["input_sha256"] == input_sha256:
+                    return dict(row)
+                if row["status"] == "succeeded":
+                    return None  # applied since: the same bytes again are a new statement
+        return None
 
     def discard_run(self, run_id: int) -> None:
         """Remove a started run that applied nothing because it turned out to be a replay:

@@ -69,6 +69,23 @@ def test_same_file_again_returns_the_original_run_and_changes_nothing(gw, tmp_pa
     assert count(gw, enrollment_history) == 10
 
 
+def test_same_file_after_rejected_files_is_still_a_replay_but_not_after_another_apply(
+    gw, tmp_path
+):
+    path = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)])
+    first = submit(gw, path)
+    broken = write_roster(tmp_path / "broken.csv", [], header=["Nama", "Gaji"])
+    assert submit(gw, broken).status == "rejected"  # no NIK column: applies nothing
+    assert submit(gw, write_roster(tmp_path / "h.csv", [])).status == "rejected"
+    again = submit(gw, path)
+    assert again.replayed and again.run_id == first.run_id  # was applied as a new run
+    assert count(gw, runs) == 3
+
+    submit(gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(4)]))
+    back = submit(gw, path)  # last month's file after this month's: a new statement
+    assert not back.replayed and back.changes["ended"] == 1
+
+
 def test_snapshot_adds_changes_and_ends_but_never_deletes(gw, tmp_path):
     submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(5)]))
     # Worker 0 leaves, worker 1 gets a raise, worker 5 joins.
