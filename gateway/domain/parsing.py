@@ -30,6 +30,13 @@ MESSAGES: dict[str, Message] = {
         "The date is not recognised. Use 17-08-1990, 17/08/1990, 1990-08-17 or "
         "17 Agustus 1990 (four-digit year).",
     ),
+    "date_not_exist": Message(
+        _E,
+        "Tanggal ini tidak ada di kalender: periksa hari dan bulannya (mis. 31-02 atau bulan "
+        "13). Urutannya hari-bulan-tahun, 17-08-1990.",
+        "This date does not exist: check its day and month (e.g. 31-02, or month 13). The "
+        "order is day-month-year, 17-08-1990.",
+    ),
     "money_invalid": Message(
         _E,
         "Nilai uang tidak dikenali. Gunakan misalnya Rp 3.500.000 atau 3500000.",
@@ -63,14 +70,18 @@ MESSAGES: dict[str, Message] = {
         "The worker category is not recognised. Use one of: {allowed}.",
     ),
 }
+# Entries above that word another code's problem rather than being codes of their own.
+WORDINGS: dict[str, str] = {"date_not_exist": "date_invalid"}
 
 
 class ParseError(ValueError):
-    """A cell value that cannot be read: `code` is a `MESSAGES` key, `params` fill it."""
+    """A cell value that cannot be read: `code` is a `MESSAGES` key, `params` fill it;
+    `message`, another key, words it when the code covers more than one case."""
 
-    def __init__(self, code: str, **params: object) -> None:
+    def __init__(self, code: str, *, message: str | None = None, **params: object) -> None:
         super().__init__(code)
         self.code = code
+        self.message = message
         self.params = params
 
 
@@ -119,9 +130,8 @@ MONEY_CACHE_SIZE = 16384
 WORD_CACHE_SIZE = 1024
 
 
-@functools.lru_cache(maxsize=DATE_CACHE_SIZE)
-def read_date(text: str) -> date | None:
-    """`parse_date` without raising: the date, or None for text that is not a date."""
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of text written as a date (not yet checked against the calendar)."""
     text = text.strip()
     month: int | None
     if match := _DMY.fullmatch(text):
@@ -134,18 +144,30 @@ def read_date(text: str) -> date | None:
             return None
     else:
         return None
-    if not _MIN_YEAR <= year <= _MAX_YEAR:
+    return year, month, day
+
+
+@functools.lru_cache(maxsize=DATE_CACHE_SIZE)
+def read_date(text: str) -> date | None:
+    """`parse_date` without raising: the date, or None for text that is not a date."""
+    parts = _date_parts(text)
+    if parts is None or not _MIN_YEAR <= parts[0] <= _MAX_YEAR:
         return None
     try:
-        return date(year, month, day)
+        return date(*parts)
     except ValueError:  # 31-02-1990, or month 17 in 1990/17/08
         return None
 
 
 def parse_date(text: str) -> date:
-    """A date written as a roster writes it; `ParseError("date_invalid")` otherwise."""
+    """A date written as a roster writes it; `ParseError("date_invalid")` otherwise, worded
+    for a date written right that the calendar does not have (31-02-1990; month 13) so the
+    clerk fixes the day or month, not the format."""
     value = read_date(text)
     if value is None:
+        parts = _date_parts(text)
+        if parts is not None and _MIN_YEAR <= parts[0] <= _MAX_YEAR:
+            raise ParseError("date_invalid", message="date_not_exist")
         raise ParseError("date_invalid")
     return value
 

@@ -180,10 +180,17 @@ class Message:
 
 
 def make_problem(
-    catalog: dict[str, Message], code: str, row: int, field: str | None, **params: object
+    catalog: dict[str, Message],
+    code: str,
+    row: int,
+    field: str | None,
+    *,
+    message: str | None = None,
+    **params: object,
 ) -> Problem:
-    """Build a Problem from a module's message catalog."""
-    msg = catalog[code]
+    """Build a Problem from a module's message catalog (`message`: the entry to word it with,
+    when a code has more than one way of going wrong)."""
+    msg = catalog[message or code]
     return Problem(
         row=row,
         field=field,

@@ -166,7 +166,9 @@ def _parse_problem(parse: Callable[[str], object], text: str, row: int, field: s
     try:
         parse(text)
     except ParseError as error:
-        return make_problem(ALL_MESSAGES, error.code, row, field, **error.params)
+        return make_problem(
+            ALL_MESSAGES, error.code, row, field, message=error.message, **error.params
+        )
     raise AssertionError(f"{parse.__name__} read what its read_* did not")  # pragma: no cover
 
 

@@ -111,6 +111,23 @@ def test_rejected_dates(text):
     raises("date_invalid", parse_date, text)
 
 
+@pytest.mark.parametrize(
+    ("text", "exists"),
+    [("31-02-1990", False), ("29-02-1991", False), ("1990/17/08", False), ("08/17/1990", False),
+     ("31 April 1990", False), ("17-08-90", True), ("17 Augustus 1990", True), ("", True)],
+)  # fmt: skip
+def test_a_date_written_right_that_does_not_exist_says_so(text, exists):
+    """Same code (date_invalid), but the message tells the clerk to check the day and month
+    instead of repeating the formats they already used."""
+    from gateway.domain.validation import _parse_problem
+
+    problem = _parse_problem(parse_date, text, 5, "start_date")
+    assert problem.code == "date_invalid"
+    assert ("does not exist" not in problem.message_en) is exists, problem.message_en
+    assert ("tidak ada di kalender" not in problem.message_id) is exists
+    assert ("not recognised" in problem.message_en) is exists
+
+
 def test_leap_day():
     assert parse_date("29-02-2000") == date(2000, 2, 29)
     assert parse_date("29 Februari 2024") == date(2024, 2, 29)
@@ -258,6 +275,7 @@ def test_rejected_categories_list_the_allowed_values(text):
 def test_every_code_has_an_error_message_in_both_languages():
     assert set(MESSAGES) == {
         "date_invalid",
+        "date_not_exist",  # the wording of date_invalid for 31-02-1990
         "money_invalid",
         "money_not_positive",
         "money_fraction",
