@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Engine, and_, delete, insert, or_, select
 
 from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
-from gateway.domain.contributions import ContributionError, RateSchedule
+from gateway.domain.contributions import BPU_PROGRAMS, ContributionError, RateSchedule
 from gateway.rates import Packages
 from gateway.store.db import writing
 from gateway.store.tables import budget_allocations, enrollments, workers
@@ -58,12 +58,15 @@ def tally_obligation(
     for wage, category, position, start, end, birth in rows:
         if end is not None and end < start:
             continue  # ended before it began (a future TMT withdrawn): never cost anything
-        if scenario is not None:
+        programs = packages.programs_for(category, government)
+        # A what-if moves wages; a pekerja rentan's base is the income they declared (BPU),
+        # which a minimum wage or a pay rise does not touch.
+        if scenario is not None and not any(p in BPU_PROGRAMS for p in programs):
             wage = scenario.apply(wage)
         risk = packages.risk_class_for(government, position)
         costs: dict[str, int] = {}
         months = 0
-        for program in packages.programs_for(category, government):
+        for program in programs:
             year_rates = rates.get((program, risk))
             if year_rates is None:
                 year_rates = rates[(program, risk)] = schedule.year_rates(

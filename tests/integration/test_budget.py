@@ -16,7 +16,7 @@ from gateway.cli import main
 from gateway.pipeline import submit_roster
 from gateway.rates import load_packages, load_schedule
 from gateway.store.tables import budget_allocations
-from tests.conftest import worker_row, write_roster
+from tests.conftest import HEADER, worker_row, write_roster
 
 WORKERS = 4156  # DOMAIN.md §2 worked example 3 (a real regional figure, 2022)
 JKK_YEAR = WORKERS * 2_400 * 12  # JKK class 1 = 0.24 % of Rp 1,000,000
@@ -100,6 +100,19 @@ def test_what_if_the_minimum_wage_rises(rostered):
     assert result.obligation == WORKERS * (2_640 + 3_300) * 12
     raised = check(rostered, scenario=WageScenario(raise_percent=10))
     assert raised.obligation == result.obligation
+
+
+def test_a_what_if_does_not_move_a_pekerja_rentan_declared_income(gw, tmp_path):
+    # BPU: JKK 1 % of declared income (at least Rp 10,000) + JKM Rp 6,800 (DOMAIN.md §2).
+    row = worker_row(0, wage=800_000)
+    path = write_roster(tmp_path / "r.csv", [[*row, "pekerja_rentan"]],
+                        header=[*HEADER, "Kategori"])  # fmt: skip
+    submit_roster(gw.registry, path, agency=resolve_agency("15.05"), today=date(2025, 1, 2),
+                  trigger="test")  # fmt: skip
+    plain = check(gw)
+    assert plain.obligation == (10_000 + 6_800) * 12
+    for scenario in (WageScenario(minimum_wage=3_500_000), WageScenario(raise_percent=50)):
+        assert check(gw, scenario=scenario).obligation == plain.obligation  # was 35,000 JKK
 
 
 @pytest.mark.parametrize(
