@@ -67,15 +67,16 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
 def not_an_api_route(exc: HTTPException) -> Any:
     """Under /api/ an unknown path, or a method a path does not take, is answered in JSON
     like every other API error (routing fails before any API view runs, so the blueprint's
-    own handlers never see it). Elsewhere Flask's own page stands."""
+    own handlers never see it). Elsewhere Flask's own page stands. The path is not repeated:
+    it may hold a NIK (/workers/{nik})."""
     if not request.path.startswith("/api/"):
         return exc
     if isinstance(exc, MethodNotAllowed):
         response = api_error(
             405,
             "method_not_allowed",
-            f"Metode {request.method} tidak tersedia untuk {request.path}.",
-            f"{request.method} is not allowed on {request.path}.",
+            f"Metode {request.method} tidak tersedia untuk rute ini.",
+            f"{request.method} is not allowed on this route.",
             allowed=sorted(exc.valid_methods or ()),
         )
         response.headers["Allow"] = ", ".join(sorted(exc.valid_methods or ()))
@@ -83,9 +84,8 @@ def not_an_api_route(exc: HTTPException) -> Any:
     return api_error(
         404,
         "not_found",
-        f"Tidak ada {request.path} di API ini; daftar rute ada di /api/v1/openapi.json.",
-        f"There is no {request.path} in this API; the routes are listed at "
-        "/api/v1/openapi.json.",
+        "Rute ini tidak ada di API; daftar rute ada di /api/v1/openapi.json.",
+        "There is no such route in this API; the routes are listed at /api/v1/openapi.json.",
     )
 
 
