@@ -1,8 +1,8 @@
 """Budget-allocation checks over the registry: obligation of enrolled workers vs allocation.
 
-The arithmetic is in `domain/budget.py` and `domain/obligations.py`; this module reads the
-enrollments and allocations and streams them through it, so a check over a million
-enrollments holds one row at a time.
+The arithmetic is in `domain/budget.py` and `domain/obligations.py`; this module streams the
+enrollments, month by month as the registry held them (`enrolled_periods.py`), and the
+allocations through it, so a check over a million enrollments holds one row at a time.
 """
 
 from __future__ import annotations
@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select
+from sqlalchemy import Engine, and_, delete, insert, select
 
 from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
 from gateway.domain.contributions import BPU_PROGRAMS, ContributionError, RateSchedule
+from gateway.enrolled_periods import Enrolled, enrolled_periods
 from gateway.rates import Packages
 from gateway.store.db import writing
-from gateway.store.tables import budget_allocations, enrollments, workers
+from gateway.store.tables import budget_allocations, enrollments
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class WageScenario:
 
 
 def tally_obligation(
-    rows: Iterable[tuple[int, str, str | None, date, date | None, date]],
+    rows: Iterable[Enrolled],
     *,
     government: str,
     fiscal_year: int,
@@ -52,60 +53,35 @@ def tally_obligation(
     packages: Packages,
     scenario: WageScenario | None = None,
 ) -> ObligationTally:
-    """Sum the employer share per program over (wage, category, position, start, end, birth)."""
+    """Sum the employer share per program over each enrollment's periods of the year
+    (`enrolled_periods.py`: the facts the registry held, month by month)."""
     tally = ObligationTally()
     rates: dict[tuple[str, int], object] = {}
-    for wage, category, position, start, end, birth in rows:
-        if end is not None and end < start:
-            continue  # ended before it began (a future TMT withdrawn): never cost anything
-        programs = packages.programs_for(category, government)
-        # A what-if moves wages; a pekerja rentan's base is the income they declared (BPU),
-        # which a minimum wage or a pay rise does not touch.
-        if scenario is not None and not any(p in BPU_PROGRAMS for p in programs):
-            wage = scenario.apply(wage)
-        risk = packages.risk_class_for(government, position)
+    for birth, periods in rows:
         costs: dict[str, int] = {}
         months = 0
-        for program in programs:
-            year_rates = rates.get((program, risk))
-            if year_rates is None:
-                year_rates = rates[(program, risk)] = schedule.year_rates(
-                    fiscal_year, frozenset({program}), risk
-                )
-            cost = year_rates.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
-            costs[program] = cost.employer
-            months = max(months, cost.months)
+        for wage, category, position, start, end in periods:
+            if end is not None and end < start:
+                continue  # ended before it began (a future TMT withdrawn): never cost anything
+            programs = packages.programs_for(category, government)
+            # A what-if moves wages; a pekerja rentan's base is the income they declared (BPU),
+            # which a minimum wage or a pay rise does not touch.
+            if scenario is not None and not any(p in BPU_PROGRAMS for p in programs):
+                wage = scenario.apply(wage)
+            risk = packages.risk_class_for(government, position)
+            period_months = 0
+            for program in programs:
+                year_rates = rates.get((program, risk))
+                if year_rates is None:
+                    year_rates = rates[(program, risk)] = schedule.year_rates(
+                        fiscal_year, frozenset({program}), risk
+                    )
+                cost = year_rates.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
+                costs[program] = costs.get(program, 0) + cost.employer
+                period_months = max(period_months, cost.months)
+            months += period_months
         tally.add(costs, months)
     return tally
-
-
-def enrollment_rows(
-    engine: Engine, government: str, fiscal_year: int
-) -> Iterable[tuple[int, str, str | None, date, date | None, date]]:
-    """The government's enrollments that overlap the fiscal year, streamed."""
-    first, last = date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
-    query = (
-        select(
-            enrollments.c.wage,
-            enrollments.c.category,
-            enrollments.c.position,
-            enrollments.c.start_date,
-            enrollments.c.end_date,
-            workers.c.birth_date,
-        )
-        .join(workers, workers.c.id == enrollments.c.worker_id)
-        .where(
-            and_(
-                enrollments.c.agency == government,
-                enrollments.c.start_date <= last,
-                or_(enrollments.c.end_date.is_(None), enrollments.c.end_date >= first),
-            )
-        )
-    )
-    with engine.connect() as conn:
-        result = conn.execution_options(yield_per=5000).execute(query)
-        for row in result:
-            yield tuple(row)  # type: ignore[misc]
 
 
 def allocations(engine: Engine, government: str, fiscal_year: int) -> dict[str, dict[str, int]]:
@@ -236,7 +212,7 @@ def check_budget(
     """Raises RatesNotInForce when a worker's month in the year has no rate in the tables."""
     try:
         tally = tally_obligation(
-            enrollment_rows(engine, government, fiscal_year),
+            enrolled_periods(engine, government, fiscal_year),
             government=government,
             fiscal_year=fiscal_year,
             schedule=schedule,

@@ -1,0 +1,134 @@
+"""What each enrollment of a government was, month by month, in a fiscal year: the facts the
+registry held for each month, read back from the enrollment's history.
+
+A budget obligation is owed month by month at the facts of that month (DOMAIN.md §2: "computed
+with the table in force for the month it is for"; §5: "for the months of that year they are
+enrolled"). The enrollments table holds only today's facts, so a raise sent in November would
+restate January to October at the new wage, and a worker ended in April and back in September
+would be charged for the months between. Here each month takes the facts the registry held at
+the end of that month: those recorded by the last change sent before the month ended, or
+today's for the months after the last change. A correction (a TMT, a category) therefore
+counts from the month it was sent, as a raise does: before it, the registry held, and BPJS
+was owed, the facts as they stood.
+
+Most enrollments have not changed since the year began: their facts today held all year, and
+they are streamed straight from the enrollments table, as before. Only the ones changed since
+(`updated_at` after `created_at`, on or after the 1st of January) have their history read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, and_, not_, or_, select
+
+from gateway.store.db import aware
+from gateway.store.tables import enrollment_history, enrollments, workers
+
+# (wage, category, position, start, end) of one stretch of months; end clipped to the stretch.
+Period = tuple[int, str, str | None, date, date | None]
+# (birth date, the periods of the fiscal year) of one enrollment.
+Enrolled = tuple[date, tuple[Period, ...]]
+
+_FACTS = (
+    enrollments.c.wage,
+    enrollments.c.category,
+    enrollments.c.position,
+    enrollments.c.start_date,
+    enrollments.c.end_date,
+)
+
+
+def enrolled_periods(engine: Engine, government: str, fiscal_year: int) -> Iterator[Enrolled]:
+    """The government's enrollments that were enrolled in the fiscal year, streamed."""
+    first, last = date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
+    year_began = datetime(fiscal_year, 1, 1, tzinfo=UTC)
+    changed_since = and_(
+        enrollments.c.updated_at >= year_began,
+        enrollments.c.updated_at > enrollments.c.created_at,
+    )
+    held_all_year = (
+        select(*_FACTS, workers.c.birth_date)
+        .join(workers, workers.c.id == enrollments.c.worker_id)
+        .where(
+            and_(
+                enrollments.c.agency == government,
+                enrollments.c.start_date <= last,
+                or_(enrollments.c.end_date.is_(None), enrollments.c.end_date >= first),
+                not_(changed_since),
+            )
+        )
+    )
+    h = enrollment_history.c
+    with_history = (
+        select(enrollments.c.id, *_FACTS, workers.c.birth_date, h.at, h.before)
+        .join(workers, workers.c.id == enrollments.c.worker_id)
+        .outerjoin(
+            enrollment_history,
+            and_(h.enrollment_id == enrollments.c.id, h.change != "new", h.at >= year_began),
+        )
+        .where(and_(enrollments.c.agency == government, changed_since))
+        .order_by(enrollments.c.id, h.at, h.id)
+    )
+    with engine.connect() as conn:
+        for wage, category, position, start, end, birth in conn.execution_options(
+            yield_per=5000
+        ).execute(held_all_year):
+            yield birth, ((wage, category, position, start, end),)
+        rows = conn.execution_options(yield_per=5000).execute(with_history)
+        for _, group in itertools.groupby(rows, key=lambda r: r[0]):
+            history = list(group)
+            _, wage, category, position, start, end, birth, _, _ = history[0]
+            changes = [(aware(r.at).date(), r.before) for r in history if r.at is not None]
+            found = month_periods(fiscal_year, changes, (wage, category, position, start, end))
+            if found:
+                yield birth, found
+
+
+def month_periods(
+    fiscal_year: int, changes: Sequence[tuple[date, Mapping]], today: Period
+) -> tuple[Period, ...]:
+    """The fiscal year's months grouped by the facts in force at each month's end.
+
+    `changes`: (the day a change was recorded, the facts just before it), oldest first;
+    `today`: the facts now. Facts whose dates miss their months contribute nothing."""
+    facts = [_facts(before) for _, before in changes] + [today]
+    # Facts k hold from the month of change k-1 up to the month before change k: a month
+    # takes the facts recorded by its last day.
+    starts = [-1_000_000, *(_month_number(day) for day, _ in changes)]
+    ends = [m - 1 for m in starts[1:]] + [1_000_000]
+    year_first, year_last = fiscal_year * 12, fiscal_year * 12 + 11
+    out: list[Period] = []
+    for (wage, category, position, start, end), lo, hi in zip(facts, starts, ends, strict=True):
+        lo, hi = max(lo, year_first), min(hi, year_last)
+        if lo > hi:
+            continue
+        window_first = date(lo // 12, lo % 12 + 1, 1)
+        window_last = _last_day(hi // 12, hi % 12 + 1)
+        begins = max(start, window_first)
+        stops = window_last if end is None else min(end, window_last)
+        if begins <= stops:
+            out.append((wage, category, position, begins, stops))
+    return tuple(out)
+
+
+def _facts(before: Mapping) -> Period:
+    end = before.get("end_date")
+    return (
+        int(before["wage"]),
+        before["category"],
+        before.get("position"),
+        date.fromisoformat(str(before["start_date"])[:10]),
+        date.fromisoformat(str(end)[:10]) if end else None,
+    )
+
+
+def _month_number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
