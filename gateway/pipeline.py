@@ -364,10 +364,14 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
         # is rolled back; the run is recorded as rejected with the reason on the file.
         registry.record_file_problem(run_id, exc.as_problem(), exc.notices)
         return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
-    except Exception as exc:
+    except BaseException as exc:
+        # BaseException too: Ctrl-C, SystemExit and Airflow's task timeout are not Exceptions,
+        # and left the run `running` (no error, feed health "running") for hours.
         report.status = "failed"
-        report.error = f"{type(exc).__name__}: {exc}"
+        report.error = f"{type(exc).__name__}: {exc or 'interrupted, nothing was applied'}"
         registry.fail_run(run_id, report.error)
+        if not isinstance(exc, Exception):
+            raise  # the interruption goes on: the process or the task is being stopped
         raise RunFailed(report) from exc
     return report
 

@@ -240,6 +240,31 @@ def test_an_error_mid_apply_leaves_the_registry_unchanged_and_retry_works(
     assert retry.changes == {"new": 70, "changed": 30, "unchanged": 0, "ended": 30}
 
 
+class TaskTimeout(BaseException):
+    """Like Airflow's AirflowTaskTimeout: raised into the task, and not an Exception."""
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, TaskTimeout])
+def test_an_interrupted_apply_is_recorded_failed_and_the_interruption_goes_on(
+    gw, tmp_path, interruption
+):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(60)]))
+    before = (count(gw, enrollments), count(gw, enrollment_history), statuses(gw))
+
+    def stop(rows, _fraction):  # Ctrl-C, or the task's execution_timeout, mid-apply
+        if rows > 50:
+            raise interruption()
+
+    path = write_roster(tmp_path / "b.csv", [worker_row(i, wage=5_000_000) for i in range(30, 130)])
+    with pytest.raises(interruption):
+        submit(gw, path, progress=stop)
+    assert (count(gw, enrollments), count(gw, enrollment_history), statuses(gw)) == before
+    (run,) = [r for r in gw.registry.list_runs() if r["status"] != "succeeded"]
+    assert run["status"] == "failed"  # was left `running` until marked interrupted hours later
+    assert interruption.__name__ in run["error"]
+    assert submit(gw, path).status == "succeeded"  # and safe to retry
+
+
 def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
     rows = [worker_row(i, name=f"Siti Rahmawati {i}") for i in range(20)]
     submit(gw, write_roster(tmp_path / "r.csv", rows))
