@@ -144,7 +144,7 @@ def make_row_check(
                 continue
             kwargs = {"source": source, "raw": raw, "result": result}
             try:
-                found = impl.function(**{k: kwargs[k] for k in impl.argnames})
+                found = _problems_of(impl.function(**{k: kwargs[k] for k in impl.argnames}))
             except Exception as exc:
                 if impl.plugin_name == source.plugin:
                     raise SourceError(
@@ -162,12 +162,36 @@ def make_row_check(
                     )
                 )
                 continue
-            for problem in found or ():
+            for problem in found:
                 result.problems.append(problem)
                 if problem.severity is Severity.ERROR:
                     result.record = None
 
     return check
+
+
+def _problems_of(returned: object) -> list[Problem]:
+    """What a `validate_record` hook returned, checked: None or a list of Problems whose
+    severity is a Severity. Anything else is the plugin's bug, raised here (inside the
+    caller's guard) with what was wrong, rather than failing later in the run as "'Problem'
+    object is not iterable" with no plugin named, and for every agency's sync."""
+    if returned is None:
+        return []
+    if isinstance(returned, Problem) or not isinstance(returned, list | tuple):
+        raise TypeError(
+            "validate_record must return a list of Problem (or None), not "
+            f"{type(returned).__name__}"
+        )
+    for item in returned:
+        if not isinstance(item, Problem):
+            kind = type(item).__name__
+            raise TypeError(f"validate_record returned a {kind} in its list, not a Problem")
+        if not isinstance(item.severity, Severity):
+            raise TypeError(
+                f"validate_record returned a Problem whose severity is {item.severity!r}: "
+                "use Severity.ERROR or Severity.WARNING"
+            )
+    return list(returned)
 
 
 def sync_source(

@@ -109,6 +109,40 @@ def test_validate_record_raising_in_another_plugin_is_switched_off(gw, tmp_path)
     assert [p["code"] for p in result.report.problems] == ["plugin_check_failed"]
 
 
+WRONG_RETURNS = [
+    (lambda raw: Problem(raw.row, "wage", "x", Severity.WARNING, "x", "x"), "not Problem"),
+    (lambda raw: "too low", "not str"),
+    (lambda raw: 1, "not int"),
+    (lambda raw: [{"code": "x"}], "a dict in its list"),
+    (lambda raw: [Problem(raw.row, "wage", "x", "error", "x", "x")], "severity is 'error'"),
+]
+
+
+@pytest.mark.parametrize(("returns", "says"), WRONG_RETURNS)
+def test_a_wrong_validate_record_return_in_another_plugin_is_switched_off(
+    gw, tmp_path, returns, says
+):
+    """It used to fail every other agency's sync ("'Problem' object is not iterable")."""
+    other = plugin(validate_record=lambda source, raw, result: returns(raw))
+    pm = make_plugin_manager(
+        load_entry_points=False, plugins={"agency": sources_plugin(), "other": other}
+    )
+    result = sync(gw, pm, roster(tmp_path))
+    assert result.status == "succeeded" and result.report.accepted == 4
+    (warning,) = result.report.problems
+    assert warning["code"] == "plugin_check_failed" and says in warning["message_en"]
+
+
+@pytest.mark.parametrize(("returns", "says"), WRONG_RETURNS)
+def test_a_wrong_validate_record_return_names_the_plugin_and_hook(gw, tmp_path, returns, says):
+    own = sources_plugin()
+    own.validate_record = hookimpl(lambda source, raw, result: returns(raw))
+    pm = make_plugin_manager(load_entry_points=False, plugins={"agency": own})
+    result = sync(gw, pm, roster(tmp_path))
+    error = gw.registry.get_run(result.run_id)["error"]
+    assert result.status == "failed" and "validate_record" in error and says in error, error
+
+
 def test_hook_after_run(gw, tmp_path):
     seen = []
     pm = make_plugin_manager(
