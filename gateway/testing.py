@@ -11,6 +11,8 @@ input (`samples/` in its package): CSV/XLSX files for a CsvSource; recorded resp
 (`*.xml`, one per page, in name order) for a SoapSource, replayed by a real HTTP server on
 127.0.0.1 that zeep talks to. What they check:
 
+* the plugin loads as the gateway loads it (hooks that match the hookspecs) and its
+  `register_sources` returns the class;
 * the module imports without touching the network;
 * every sample row maps to a record or is rejected with a coded problem, never an exception;
 * malformed or truncated input becomes problems or a failed run, never an unhandled
@@ -154,6 +156,20 @@ class SourceContract:
         return sync_source(registry, pm, source, today=TODAY, trigger="test", **kw)
 
     # -- the checks ------------------------------------------------------------------------
+    def test_loads_and_registers_its_source(self, plugin_manager: Any) -> None:
+        """The plugin as the gateway loads it: hooks that match the hookspecs (a misspelt
+        hook, a wrong parameter) and a `register_sources` that returns this class."""
+        from gateway.plugins import collect_sources
+
+        found = collect_sources(plugin_manager)
+        errors = plugin_manager.load_errors.get("under-test", [])
+        assert not errors, "the gateway refuses this plugin:\n" + "\n".join(errors)
+        registered = {entry.cls for entry in found.values()}
+        assert self.source_class in registered, (
+            f"register_sources does not return {self.source_class.__name__} (is the hook "
+            "decorated with @hookimpl, and does it return a list of Source classes?)"
+        )
+
     def test_declares_the_contract(self) -> None:
         cls = self.source_class
         assert cls.id and cls.id == cls.id.lower() and " " not in cls.id, "id: lower-case"

@@ -36,7 +36,7 @@ def test_generated_plugin_passes_its_contract_tests(tmp_path, kind):
         pythonpath=target,
     )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "5 passed" in tests.stdout
+    assert "6 passed" in tests.stdout
 
 
 def test_refuses_bad_names_and_unknown_agencies(tmp_path):

@@ -45,6 +45,16 @@ def test_the_tutorial_names_files_that_exist_in_a_generated_plugin():
     }
 
 
+def test_the_tutorial_installs_before_testing_and_fills_the_drop_folder():
+    """The steps this test takes on its own must be in the text: a new engineer ran the
+    tests before installing (ModuleNotFoundError) and synced an empty drop folder."""
+    text = DOC.read_text(encoding="utf-8")
+    install = text.index(".venv/bin/pip install -e plugins/kemensos")
+    assert install < text.index(".venv/bin/pytest plugins/kemensos/tests")
+    copy = "cp plugins/kemensos/jamsos_kemensos/samples/roster.csv drop/kemensos/"
+    assert copy in text and text.index(copy) < text.index(".venv/bin/jamsos sync kemensos-pkh")
+
+
 def test_part_1_csv_plugin_from_nothing_to_a_synced_agency(tmp_path):
     target = follow(tmp_path, "kemensos", "csv")
     site = tmp_path / "site"
