@@ -183,11 +183,25 @@ def load_feeds(
         feed.configured = True
         feed.schedule = src["schedule"]
         feed.title = src["title"]
+        _drop_superseded(feeds, key)
     for feed in feeds.values():
         _judge(feed, now, upload_stale_days)
     return sorted(
         feeds.values(), key=lambda f: (HEALTH_ORDER[f.health], f.agency, f.source)
     )
+
+
+def _drop_superseded(feeds: dict[tuple[str, str], Feed], key: tuple[str, str]) -> None:
+    """A source whose agency was corrected (a typo, "15.5" for "15.05") left runs under the
+    old agency: once the source has run under its configured agency, those older runs are
+    its past, not a second feed forever "failing" on the dashboard and in /metrics."""
+    current = feeds.get(key)
+    if current is None or current.last is None:
+        return
+    for other in [k for k in feeds if k[1] == key[1] and k != key]:
+        last = feeds[other].last
+        if last is None or last["id"] < current.last["id"]:
+            del feeds[other]
 
 
 def _judge(feed: Feed, now: datetime, upload_stale_days: int) -> None:

@@ -1,0 +1,39 @@
+"""Feed health as compliance staff read it (dashboard, /metrics, the daily report)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from gateway.store.tables import runs
+from gateway.web.health import load_feeds
+
+SOURCE = {"agency": "15.05", "id": "roster-qa", "schedule": None, "title": "Roster QA"}
+
+
+def finished(gw, agency: str, status: str) -> int:
+    run_id = gw.registry.start_run(agency=agency, source="roster-qa", trigger="cli")
+    with gw.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id)
+                     .values(status=status, finished_at=datetime.now(UTC)))  # fmt: skip
+    return run_id
+
+
+def test_a_corrected_agency_leaves_no_feed_failing_forever(gw):
+    finished(gw, "15.5", "failed")  # the sources file said 15.5: unknown agency
+    before = {(f.agency, f.source): f.health for f in load_feeds(gw.engine, [SOURCE])}
+    # Until the corrected source has run, the failure is what there is to see.
+    assert before == {("15.5", "roster-qa"): "failing"}
+    finished(gw, "15.05", "succeeded")  # corrected to 15.05, synced
+    after = {(f.agency, f.source): f.health for f in load_feeds(gw.engine, [SOURCE])}
+    assert after == {("15.05", "roster-qa"): "healthy"}  # the 15.5 pair stayed "failing"
+
+
+def test_runs_of_an_agency_after_the_configured_one_still_show(gw):
+    # A source moved to another agency and back, or two agencies' runs of an unconfigured
+    # source: only runs older than the configured agency's latest are its past.
+    finished(gw, "15.05", "succeeded")
+    finished(gw, "15.06", "failed")
+    shown = {(f.agency, f.source) for f in load_feeds(gw.engine, [SOURCE])}
+    assert shown == {("15.05", "roster-qa"), ("15.06", "roster-qa")}
