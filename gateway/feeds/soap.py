@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import time
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +151,7 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
                 row += 1
                 values = source.map_row(item, row)
                 if values is not None:
-                    spool.append(RawRow(row=row, values=values))
+                    spool.append(RawRow(row=row, values=cell_texts(values, row)))
             if not source.more_pages(response, page, count):
                 break
             page += 1
@@ -161,6 +163,32 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
     finally:
         client.transport.session.close()
     fetch.stats.update(pages=page, records=row, seconds=round(time.monotonic() - started, 3))
+
+
+def cell_texts(values: object, row: int) -> dict[str, str | None]:
+    """`map_row`'s answer as the texts a roster cell would hold. A typed WSDL hands over
+    numbers and dates (xsd:decimal, xsd:date): they are written as a spreadsheet would
+    write them; anything else is the plugin's mistake, named here rather than surfacing as
+    "'int' object has no attribute 'strip'" deep in validation."""
+    if not isinstance(values, dict):
+        raise TypeError(
+            f"map_row must return a dict of field -> text (or None to skip the item), not "
+            f"{type(values).__name__} (item {row})"
+        )
+    out: dict[str, str | None] = {}
+    for field, value in values.items():
+        if value is None or isinstance(value, str):
+            out[field] = value
+        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+            out[field] = str(value)
+        elif isinstance(value, date):  # a datetime too: "1990-08-17T00:00:00" reads as a date
+            out[field] = value.isoformat()
+        else:
+            raise TypeError(
+                f"map_row returned {type(value).__name__} for {field!r} (item {row}): give "
+                "text, a number, a date or None"
+            )
+    return out
 
 
 def _unopened() -> SpoolReader:

@@ -176,3 +176,47 @@ def test_unreachable_server_fails_fast(gw, pm, monkeypatch):
     result = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
     assert result.status == "failed"
     assert "connection" in gw.registry.get_run(result.run_id)["error"]
+
+
+def test_typed_values_from_map_row_are_read_as_a_roster_writes_them(gw, pm, server, monkeypatch):
+    """A WSDL typing the wage xsd:decimal and dates xsd:date hands map_row Decimals and dates:
+    they read as their text (they failed as "not JSON serializable" in the spool)."""
+    from decimal import Decimal
+
+    from jamsos_kemenkes import KemenkesPPNPN
+
+    plain = KemenkesPPNPN.map_row
+
+    def typed(self, item, row):
+        values = plain(self, item, row)
+        if values is not None:
+            values["wage"] = Decimal(values["wage"].replace(".", "")) if values["wage"] else None
+            values["start_date"] = date(2024, 2, 1)
+        return values
+
+    monkeypatch.setattr(KemenkesPPNPN, "map_row", typed)
+    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                         trigger="test")  # fmt: skip
+    assert result.status == "succeeded", result.report.as_dict()
+    assert result.report.changes["new"] == 230
+
+
+@pytest.mark.parametrize(
+    ("returns", "says"),
+    [(lambda values: list(values.items()), "map_row must return a dict"),
+     (lambda values: dict(values, wage=3.5e6), "map_row returned float for 'wage'")],
+)  # fmt: skip
+def test_a_wrong_map_row_return_names_map_row(gw, pm, server, monkeypatch, returns, says):
+    from jamsos_kemenkes import KemenkesPPNPN
+
+    plain = KemenkesPPNPN.map_row
+    monkeypatch.setattr(KemenkesPPNPN, "map_row",
+                        lambda self, item, row: returns(plain(self, item, row)))  # fmt: skip
+    gw.registry  # noqa: B018 - migrated, so the state before can be read
+    before = state_of(gw)
+    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                         trigger="test")  # fmt: skip
+    assert result.status == "failed"
+    error = gw.registry.get_run(result.run_id)["error"]
+    assert says in error and "kemenkes" in error, error
+    assert state_of(gw) == before
