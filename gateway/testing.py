@@ -148,6 +148,10 @@ class SourceContract:
         base.update(settings)
         source = self.source_class(base)
         source.plugin = "under-test"
+        if replay is not None:
+            # The replay serves its last page again for ever: a `more_pages` that never says
+            # False must fail here in a moment, not after the real cap of pages.
+            source.max_pages = 2 * len(replay.pages) + 1  # type: ignore[attr-defined]
         return source
 
     def sync(self, registry: Any, pm: Any, source: Source, **kw: Any) -> Any:
