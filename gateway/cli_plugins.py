@@ -97,7 +97,9 @@ def sources_command(as_json: bool) -> None:
     if not rows:
         click.echo("Belum ada sumber: pasang plugin. / No sources: install a plugin.")
         return
-    click.echo(f"{'SOURCE':<24} {'AGENCY':<10} {'KIND':<7} {'SCHEDULE':<12} LAST RUN")
+    click.echo(
+        f"{'SOURCE':<24} {'AGENCY':<10} {'KIND':<7} {'SCHEDULE':<12} {'CURSOR':<25} LAST RUN"
+    )
     for r in rows:
         run = r["last_run"]
         last_text = "-"
@@ -105,9 +107,12 @@ def sources_command(as_json: bool) -> None:
             last_text = f"#{run['id']} {run['status']} {(run['finished_at'] or '')[:19]}"
         if r["template"]:
             last_text = "templat / template: [sources.<id>] type, agency (config/sources.toml)"
+        cursor = r["cursor"] or "-"  # a service's time stamp or the last file's name
+        if len(cursor) > 25:
+            cursor = cursor[:24] + "…"
         click.echo(
             f"{r['source']:<24} {r['agency'] or '-':<10} {r['kind']:<7} "
-            f"{r['schedule'] or '-':<12} {last_text}"
+            f"{r['schedule'] or '-':<12} {cursor:<25} {last_text}"
         )
 
 

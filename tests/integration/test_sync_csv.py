@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from datetime import date
@@ -177,6 +178,12 @@ def test_jamsos_sync_sources_and_plugins_list_as_a_process(env, tmp_path):
     assert by_id["apbd-sipd"]["last_run"]["status"] == "succeeded"
     assert by_id["kemendes-pendamping"]["last_run"]["status"] == "failed"
     assert by_id["kemenkes-ppnpn"]["schedule"] == "0 2 * * *"
+    table = jamsos(env, "sources").stdout  # the cursor, as its --help says, in the table too
+    assert "CURSOR" in table.splitlines()[0]
+    line = next(ln for ln in table.splitlines() if ln.startswith("apbd-sipd"))
+    # A file read where it lies keeps no cursor: "-" in its column, then the last run.
+    assert by_id["apbd-sipd"]["cursor"] is None
+    assert re.match(r"apbd-sipd +kemendagri +budget +0 5 1 \* \* +- +#1 succeeded", line), line
 
 
 def test_the_regional_roster_template_is_not_a_feed_of_its_own(env):
