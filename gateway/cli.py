@@ -318,10 +318,33 @@ def keys() -> None:
 
 @keys.command("generate")
 @click.option("--key-id", default=None, help="Id of the new data key (default: random).")
-def keys_generate(key_id: str | None) -> None:
-    """Print fresh keys as environment variables for production."""
+@click.option(
+    "--receipt-key",
+    "receipt_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a new Ed25519 receipt signing key (PEM, mode 0600) to this file and "
+    "print JAMSOS_RECEIPT_KEY referring to it. Refuses an existing file.",
+)
+def keys_generate(key_id: str | None, receipt_key: Path | None) -> None:
+    """Print fresh keys as environment variables for production.
+
+    On a rotation, take only the new JAMSOS_DATA_KEYS entry: the index key never changes
+    (see docs/security.md)."""
+    from gateway.security.receipts import write_private_key
+
     for name, value in generate_keyring(key_id).to_env().items():
         click.echo(f"{name}={value}")
+    if receipt_key is not None:
+        try:
+            write_private_key(receipt_key)
+        except FileExistsError as exc:
+            raise click.BadParameter(
+                f"{receipt_key} sudah ada / already exists: a receipt key is never overwritten "
+                "(receipts it signed would no longer verify)",
+                param_hint="--receipt-key",
+            ) from exc
+        click.echo(f"JAMSOS_RECEIPT_KEY=$file:{receipt_key.resolve()}")
 
 
 keys.add_command(keys_rotate)

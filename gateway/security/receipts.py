@@ -101,12 +101,18 @@ def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner
             f"gateway here ({path}); pass --public-key: the /api/v1/receipt-key answer of the "
             "gateway that issued it"
         )
-    private = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        private = write_private_key(path)
     except FileExistsError:  # another worker process created it first: use theirs
         return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+    return ReceiptSigner(private)
+
+
+def write_private_key(path: Path) -> Ed25519PrivateKey:
+    """A new signing key in a new PEM file (mode 0600); FileExistsError if `path` exists."""
+    private = Ed25519PrivateKey.generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(
             private.private_bytes(
@@ -115,7 +121,7 @@ def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner
                 serialization.NoEncryption(),
             )
         )
-    return ReceiptSigner(private)
+    return private
 
 
 def _private_from_pem(data: bytes, where: str) -> Ed25519PrivateKey:

@@ -111,6 +111,26 @@ def test_keys_generate_and_apikeys_create(env, tmp_path):
     assert not (Path(env["JAMSOS_INSTANCE_PATH"]) / "keys.json").exists()
 
 
+def test_keys_generate_makes_the_receipt_key_production_needs(env, roster, tmp_path):
+    import stat
+
+    pem = tmp_path / "secrets" / "receipt_key.pem"
+    pem.parent.mkdir()
+    made = jamsos(env, "keys", "generate", "--receipt-key", str(pem))
+    assert made.returncode == 0, made.stderr
+    lines = dict(line.split("=", 1) for line in made.stdout.splitlines())
+    assert lines["JAMSOS_RECEIPT_KEY"] == f"$file:{pem.resolve()}"
+    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+    env.update(lines)
+    submitted = jamsos(env, "roster", "submit", str(roster), "--agency", "15.05", "--json")
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text(json.dumps(json.loads(submitted.stdout)["receipt"]))
+    assert jamsos(env, "receipt", "verify", str(receipt)).returncode == 0  # signed by that key
+    assert not (Path(env["JAMSOS_INSTANCE_PATH"]) / "receipt-key.pem").exists()
+    again = jamsos(env, "keys", "generate", "--receipt-key", str(pem))
+    assert again.returncode == 2 and "never overwritten" in again.stderr
+
+
 def test_a_different_index_key_is_refused_at_start(env, roster):
     jamsos(env, "roster", "submit", str(roster), "--agency", "15.05")
     other = dict(

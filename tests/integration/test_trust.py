@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -216,3 +217,24 @@ def test_a_gateway_whose_keys_no_longer_open_the_data_answers_json(tmp_path):
                                         headers={"Authorization": f"Bearer {key}"})  # fmt: skip
     assert lookup.status_code == 503 and lookup.is_json
     assert lookup.json["error"] == "keys_misconfigured" and lookup.json["message_id"]
+
+
+def test_keys_status_and_audit_verify_answer_on_a_backup_from_before_a_rotation(tmp_path):
+    """A backup restored after its old key left JAMSOS_DATA_KEYS: the gateway refuses to
+    serve it, but the two inspection commands still say what is there (they refused too)."""
+    old = generate_keyring("k2025").to_env()
+    config = {"INSTANCE_PATH": str(tmp_path / "i"), "CONFIG_FILE": None,
+              "DATA_KEYS": old["JAMSOS_DATA_KEYS"], "INDEX_KEY": old["JAMSOS_INDEX_KEY"]}
+    app = create_app(config)
+    with app.app_context():
+        submit(app.extensions["jamsos"],
+               write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)]))
+    new_key = generate_keyring("k2027").to_env()["JAMSOS_DATA_KEYS"]
+    restored = create_app(dict(config, DATA_KEYS=new_key))  # the old key was dropped
+    status = invoke(restored, "keys", "status")
+    assert status.exit_code == 0, status.output
+    assert re.search(r"k2025 +HILANG / MISSING +6 nilai", status.output)  # 3 NIKs, 3 names
+    assert "k2025" in status.output and "not in JAMSOS_DATA_KEYS" in status.output
+    chain = invoke(restored, "audit", "verify")
+    assert chain.exit_code == 0 and "chain intact" in chain.output
+    assert invoke(restored, "runs").exit_code != 0  # serving it is still refused
