@@ -17,6 +17,8 @@ from gateway.report_text import (
     COUNTS,
     ERROR,
     PROBLEMS_BY_CODE,
+    RECEIPT,
+    RECEIPT_HINT,
     REPLAYED,
     ROW,
     SEVERITY,
@@ -72,6 +74,11 @@ def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
         echo(f"  {UNKNOWN_COLUMNS.both}: {', '.join(report.unknown_columns)}")
     if report.error:
         echo(click.style(f"  {ERROR.both}: {report.error}", fg="red"))
+    if report.receipt:
+        r = report.receipt
+        echo(f"  {RECEIPT.both}: sha256 {r['input_sha256']}, key {r['key_id']}, "
+             f"signature {r['signature'][:16]}… (whole with --json)")  # fmt: skip
+        echo(f"  {RECEIPT_HINT.both}")
     if not report.problems:
         return
     codes = Counter(p["code"] for p in report.problems)

@@ -50,6 +50,12 @@ CHANGES: dict[str, Text] = {
 COLUMNS = Text("Kolom", "columns")
 UNKNOWN_COLUMNS = Text("Kolom tidak dikenal (diabaikan)", "unknown columns (ignored)")
 ERROR = Text("Kesalahan", "error")
+RECEIPT = Text("Tanda terima bertanda tangan", "Signed receipt")
+RECEIPT_HINT = Text(
+    "Simpan sebagai bukti pengiriman; siapa pun dapat memeriksanya dengan "
+    "`jamsos receipt verify`.",
+    "Keep it as proof of this submission; anyone can check it with `jamsos receipt verify`.",
+)
 PROBLEMS_BY_CODE = Text("Masalah per kode", "problems by code")
 ROW = Text("Baris", "Row")
 FIELD = Text("Kolom", "Field")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,12 @@ def _too_large(_exc: Exception) -> Any:
     limit = gateway().config["MAX_UPLOAD_MB"]
     refused = RosterFileError.from_catalog("file_too_large", limit=limit)
     return _form(tr(refused.message_id, refused.message_en), 413)
+
+
+def receipt_data_uri(receipt: dict[str, Any]) -> str:
+    """The signed receipt as a file the submitter downloads and keeps (no NIK, no name)."""
+    data = base64.b64encode(json.dumps(receipt, indent=2, ensure_ascii=False).encode()).decode()
+    return f"data:application/json;base64,{data}"
 
 
 def _problems_data_uri(report: RosterReport) -> str:
@@ -112,4 +119,5 @@ def upload() -> Any:
         report=report, agency=agency, filename=filename, mode=mode, declared=declared,
         codes=sorted(codes.items(), key=lambda kv: -kv[1]),
         check_csv=_problems_data_uri(report) if mode == "check" and report.problems else None,
+        receipt_uri=receipt_data_uri(report.receipt) if report.receipt else None,
     )

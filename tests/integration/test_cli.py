@@ -85,6 +85,10 @@ def test_submit_then_runs_then_find_the_worker_masked(env, roster):
 
     again = jamsos(env, "roster", "submit", str(roster), "--agency", "15.05")
     assert again.returncode == 0 and "sudah pernah dikirim" in again.stdout
+    # The text report names the signed receipt (it was only in --json).
+    receipt = json.loads(submitted.stdout)["receipt"]
+    assert "Tanda terima bertanda tangan / Signed receipt" in again.stdout
+    assert f"sha256 {receipt['input_sha256']}" in again.stdout
 
 
 def test_submit_exits_non_zero_when_nothing_could_be_applied(env, tmp_path):

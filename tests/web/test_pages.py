@@ -184,8 +184,20 @@ def test_upload_with_a_key_reports_in_the_cli_words(web_app: Any, tmp_path: Path
     assert client.get(f"/dashboard/runs/{run_id}/problems.csv").status_code == 200
     other = web_app.config["SEEDED"]["runs"]["31"]
     assert client.get(f"/dashboard/runs/{other}/problems.csv").status_code == 403
+    # The signed receipt, to keep as proof: downloadable, and genuine (it was only in the API).
+    import base64
+    import json
+
+    from gateway.security.receipts import verify
+
+    assert "Tanda terima bertanda tangan" in response.text
+    uri = re.search(r'id="download-receipt" download="[^"]+" href="([^"]+)"', response.text)
+    receipt = json.loads(base64.b64decode(uri.group(1).split(",", 1)[1]))
+    assert receipt["run_id"] == run_id
+    assert verify(receipt, web_app.extensions["jamsos"].signer.public).genuine
     again = _upload(client, key, roster)
     assert again.status_code == 200 and "sudah pernah dikirim" in again.text
+    assert uri.group(1) in again.text  # the same receipt again
 
 
 def test_upload_refuses_a_bad_key(web_app: Any, tmp_path: Path) -> None:
