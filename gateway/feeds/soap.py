@@ -16,7 +16,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -135,12 +138,18 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
     try:
         while True:
             args = source.request(page, cursor)
-            response = with_retries(
-                lambda args=args: operation(**args),
-                retries=retries,
-                backoff=backoff,
-                what=f"{source.id} page {page}",
-            )
+            with unreadable_values() as unreadable:
+                response = with_retries(
+                    lambda args=args: operation(**args),
+                    retries=retries,
+                    backoff=backoff,
+                    what=f"{source.id} page {page}",
+                )
+            if unreadable:
+                raise SoapFetchError(
+                    f"page {page}: the service sent a value its WSDL type does not allow "
+                    f"({unreadable[0]}) / layanan mengirim nilai yang tidak sesuai tipe WSDL"
+                )
             if page == 1:
                 # The cursor is taken from the first page: changes made while we page are
                 # seen again next time (applying an unchanged record again changes nothing).
@@ -163,6 +172,39 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
     finally:
         client.transport.session.close()
     fetch.stats.update(pages=page, records=row, seconds=round(time.monotonic() - started, 3))
+
+
+class _Unreadable(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        self.found.append(f"{type(exc).__name__}: {exc}" if exc else record.getMessage())
+
+
+@contextmanager
+def unreadable_values() -> Iterator[list[str]]:
+    """What zeep could not read while parsing a response. zeep logs a value that does not
+    parse as its XSD type (an xsd:dateTime "yesterday") with a traceback on stderr and hands
+    over None, even in strict mode: the value would be lost without a word, or fail later
+    as "'NoneType' object has no attribute 'isoformat'". Collected here, so the run fails
+    naming it, and kept off stderr."""
+    handler = _Unreadable()
+    loggers = [
+        logging.getLogger(n) for n in ("zeep.xsd.types.simple", "zeep.xsd.elements.attribute")
+    ]
+    saved = [(lg, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    try:
+        yield handler.found
+    finally:
+        for lg, propagate in saved:
+            lg.removeHandler(handler)
+            lg.propagate = propagate
 
 
 def cell_texts(values: object, row: int) -> dict[str, str | None]:
