@@ -12,7 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.app import gateway
-from gateway.cli_report import print_report
+from gateway.cli_report import print_report, running_count
 
 
 def _catalog() -> dict[str, Any]:
@@ -145,8 +145,10 @@ def sync_command(source_id: str, full: bool, as_json: bool) -> None:
     if not as_json:
         click.echo(f"Sinkronisasi / syncing {source_id} ({source.agency}) ...", err=True)
 
+    count = running_count(lambda rows: f"  {rows:,} baris / rows".replace(",", "."))
+
     def progress(rows: int, _fraction: float | None) -> None:
-        click.echo(f"\r  {rows:,} baris / rows".replace(",", "."), nl=False, err=True)
+        count(rows)
 
     result = sync_source(
         gw.registry,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,24 @@ from gateway.report_text import (
 
 # Files smaller than this finish before a bar would be worth drawing.
 PROGRESS_MIN_BYTES = 2 * 1024 * 1024
+
+
+def running_count(text: Callable[[int], str], *, every: float = 10.0) -> Callable[[int], None]:
+    """A running count on stderr: rewritten in place on a terminal; elsewhere (a log file, a
+    CI job, Airflow) a line at most every `every` seconds, since a "\r" there runs every
+    update into one endless line."""
+    if sys.stderr.isatty():
+        return lambda n: click.echo("\r" + text(n), nl=False, err=True)
+    last = -every
+
+    def log(n: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            click.echo(text(n), err=True)
+
+    return log
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.app import gateway
+from gateway.cli_report import running_count
 from gateway.security import audit
 from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import ReceiptError, load_public, load_signer, verify
@@ -94,9 +95,11 @@ def keys_rotate(batch_size: int) -> None:
     (after the new one) until `jamsos keys status` shows nothing under them.
     """
     gw = gateway()
-    n = rotate(gw.registry.engine, gw.keyring, batch_size=batch_size,
-               progress=lambda done: click.echo(f"\r{done} baris / rows", nl=False, err=True))
-    click.echo(f"\nDienkripsi ulang / re-encrypted: {n} pekerja / workers under key "
+    progress = running_count(lambda done: f"{done:,} baris / rows".replace(",", "."))
+    n = rotate(gw.registry.engine, gw.keyring, batch_size=batch_size, progress=progress)
+    if sys.stderr.isatty():
+        click.echo("", err=True)  # end the line the count was rewriting
+    click.echo(f"Dienkripsi ulang / re-encrypted: {n} pekerja / workers under key "
                f"{gw.keyring.primary}")
 
 

@@ -142,6 +142,10 @@ def test_rotation_re_encrypts_under_the_new_key_and_old_data_stays_readable(tmp_
     result = invoke(both, "keys", "rotate", "--batch-size", "10")
     assert result.exit_code == 0, result.output
     assert "25" in result.stdout
+    # Not a terminal (a log, a CI job): the count is a line, not "\r" updates run together
+    # ("10 baris / rows20 baris / rows..."); three batches in under 10 s: one line.
+    assert "\r" not in result.output
+    assert result.stderr.count("baris / rows") == 1, result.stderr
     status = invoke(both, "keys", "status").stdout
     assert "new" in status and "old" in status and "50 nilai" in status and " 0 nilai" in status
 
