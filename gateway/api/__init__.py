@@ -259,11 +259,13 @@ def _own_run(run_id: int) -> tuple[dict | None, Any]:
 @bp.get("/runs")
 @require_key
 def list_runs() -> Any:
-    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
-    before = request.args.get("before", type=int)
-    if before is not None and not 0 <= before <= MAX_ID:
-        before = None
-    runs = gateway().registry.list_runs(agency=g.agency, limit=limit, before_id=before)
+    limit = _number_arg("limit", int, 1, 500)
+    if isinstance(limit, Response):
+        return limit
+    before = _number_arg("before", int, 1, MAX_ID)
+    if isinstance(before, Response):
+        return before
+    runs = gateway().registry.list_runs(agency=g.agency, limit=limit or 50, before_id=before)
     return jsonify({"runs": [run_json(r) for r in runs]})
 
 
@@ -312,10 +314,10 @@ def budget_check(government: str, year: int) -> Any:
             "APBD allocation checks are for regional governments; a ministry is paid from the "
             "state budget (APBN).",
         )
-    minimum = _what_if("what_if_min_wage", int, 1, 1_000_000_000)
+    minimum = _number_arg("what_if_min_wage", int, 1, 1_000_000_000, "what_if_invalid")
     if isinstance(minimum, Response):
         return minimum
-    raise_pct = _what_if("what_if_raise", float, 0, 1000)
+    raise_pct = _number_arg("what_if_raise", float, 0, 1000, "what_if_invalid")
     if isinstance(raise_pct, Response):
         return raise_pct
     scenario = None
@@ -334,9 +336,11 @@ def budget_check(government: str, year: int) -> Any:
     return jsonify(body)
 
 
-def _what_if(name: str, kind: type, low: float, high: float) -> Any:
-    """A what-if query parameter: its number, None when absent, or a 400 response. (Flask's
-    `type=int` turned "abc" into None: the check answered as if nothing had been asked.)"""
+def _number_arg(
+    name: str, kind: type, low: float, high: float, code: str = "query_invalid"
+) -> Any:
+    """A numeric query parameter: its number, None when absent, or a 400 response. (Flask's
+    `type=int` turned "abc" into the default: the answer ignored what had been asked.)"""
     text = request.args.get(name)
     if text is None or text.strip() == "":
         return None
@@ -347,7 +351,7 @@ def _what_if(name: str, kind: type, low: float, high: float) -> Any:
     if value is None or not low <= value <= high:  # NaN fails the comparison too
         return api_error(
             400,
-            "what_if_invalid",
+            code,
             f"{name} harus berupa angka dari {low:g} sampai {high:g}.",
             f"{name} must be a number from {low:g} to {high:g}.",
         )

@@ -176,8 +176,11 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "The key's agency's runs, newest first",
                     "parameters": [
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "before", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                                    "default": 50}},
+                        {"name": "before", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1}},
                     ],
                     "responses": {
                         "200": {
@@ -196,6 +199,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                         },
+                        "400": _resp("limit or before is not a whole number in range", "Error"),
                         "401": _ERRORS["401"],
                     },
                 }

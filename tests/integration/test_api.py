@@ -201,6 +201,15 @@ def test_out_of_range_numbers_are_a_clear_4xx_not_a_crash(client, keys, url):
     assert response.is_json
 
 
+@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=-1", "limit=501",
+                                   "before=abc", "before=0", "limit=1.5"])
+def test_a_runs_page_parameter_out_of_range_is_a_400(client, keys, query):
+    """They were silently clamped or ignored: the client got a page it had not asked for."""
+    response = client.get(f"/api/v1/runs?{query}", headers=auth(keys["15.05"]))
+    assert response.status_code == 400 and response.json["error"] == "query_invalid"
+    assert query.split("=")[0] in response.json["message_en"]
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])  # a lock another process holds, for real
 def test_a_database_locked_past_the_busy_timeout_is_a_json_503(client, keys, roster, gw, backend):
     import sqlite3
