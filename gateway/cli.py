@@ -205,13 +205,15 @@ def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:
         return
     click.echo(
         f"{'ID':>5}  {'AGENCY':<10} {'STATUS':<10} {'ROWS':>8} {'OK':>8} {'REJ':>6} "
-        f"{'NEW':>6} {'CHG':>6} {'END':>6}  STARTED"
+        f"{'NEW':>6} {'CHG':>6} {'END':>6}  {'STARTED':<19}  ERROR"
     )
     for r in runs:
+        # Why a run failed (or was refused as a file) is what an operator reads this for.
+        why = f"  {r['error'][:70]}" if r.get("error") else ""
         click.echo(
             f"{r['id']:>5}  {r['agency']:<10} {r['status']:<10} {r['rows']:>8} {r['accepted']:>8} "
             f"{r['rejected']:>6} {r['new']:>6} {r['changed']:>6} {r['ended']:>6}  "
-            f"{(r['started_at'] or '')[:19]}"
+            f"{(r['started_at'] or '')[:19]}{why}"
         )
 
 

@@ -97,6 +97,9 @@ def test_submit_exits_non_zero_when_nothing_could_be_applied(env, tmp_path):
     result = jamsos(env, "roster", "submit", str(bad), "--agency", "15.05")
     assert result.returncode == 1
     assert "nik" in result.stdout.lower()
+    listed = jamsos(env, "runs").stdout.splitlines()
+    assert listed[0].rstrip().endswith("ERROR")  # why it was refused, without --json
+    assert "rejected" in listed[1] and listed[1].rstrip().endswith("missing_columns")
 
 
 def test_unknown_agency_is_a_usage_error(env, roster):
