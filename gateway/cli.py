@@ -33,6 +33,7 @@ from gateway.config import ConfigError
 from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category
 from gateway.pipeline import RunFailed, check_roster, submit_roster
+from gateway.report_text import ALLOCATION_NOT_RECORDED
 from gateway.security.crypto import KeyRingError, generate_keyring
 from gateway.store.db import StoreError
 
@@ -159,13 +160,18 @@ def roster_submit(
         declare_allocation(gateway().registry.engine, agency.code, fiscal_year, amounts,
                            report.run_id)
         out["declared_allocation"] = {"fiscal_year": fiscal_year, **amounts}
+    elif amounts:
+        out["declared_allocation"] = None
+        out["allocation_note"] = ALLOCATION_NOT_RECORDED._asdict()
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print_report(report)
-        if "declared_allocation" in out:
+        if out.get("declared_allocation"):
             click.echo(f"  Alokasi {fiscal_year} dicatat / allocation recorded: " + ", ".join(
                 f"{p} Rp {a:,}".replace(",", ".") for p, a in amounts.items()))
+        elif amounts:
+            click.echo(f"  {ALLOCATION_NOT_RECORDED.both}")
     sys.exit(0 if report.status == "succeeded" else 1)
 
 

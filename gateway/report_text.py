@@ -50,6 +50,12 @@ CHANGES: dict[str, Text] = {
 COLUMNS = Text("Kolom", "columns")
 UNKNOWN_COLUMNS = Text("Kolom tidak dikenal (diabaikan)", "unknown columns (ignored)")
 ERROR = Text("Kesalahan", "error")
+ALLOCATION_NOT_RECORDED = Text(
+    "Alokasi anggaran tidak dicatat karena roster tidak diterapkan; kirim ulang bersama roster "
+    "yang sudah diperbaiki.",
+    "The budget allocation was not recorded because the roster was not applied; send it again "
+    "with the corrected roster.",
+)
 RECEIPT = Text("Tanda terima bertanda tangan", "Signed receipt")
 RECEIPT_HINT = Text(
     "Simpan sebagai bukti pengiriman; siapa pun dapat memeriksanya dengan "

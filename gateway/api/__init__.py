@@ -31,6 +31,7 @@ from gateway.domain.nik import normalize_nik
 from gateway.feeds.roster_errors import RosterFileError
 from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
 from gateway.rates import load_packages, load_schedule
+from gateway.report_text import ALLOCATION_NOT_RECORDED
 from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
 from gateway.store.db import aware
@@ -191,6 +192,9 @@ def submit(code: str) -> Any:
         year = int(request.form["fiscal_year"])
         declare_allocation(gateway().registry.engine, agency.code, year, amounts, report.run_id)
         body["declared_allocation"] = {"fiscal_year": year, **amounts}
+    elif amounts:  # sent with a roster that was not applied: say so, it is not kept
+        body["declared_allocation"] = None
+        body["allocation_note"] = ALLOCATION_NOT_RECORDED._asdict()
     response = jsonify(body)
     response.status_code = status
     response.headers["Location"] = f"/api/v1/runs/{report.run_id}"

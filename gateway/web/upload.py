@@ -108,6 +108,8 @@ def upload() -> Any:
                 declare_allocation(gateway().registry.engine, agency.code, year, amounts,
                                    report.run_id)
                 declared = {"fiscal_year": year, "amounts": amounts}
+            elif amounts:
+                declared = {"not_recorded": True}
     finally:
         path.unlink(missing_ok=True)
     codes: dict[str, int] = {}

@@ -293,6 +293,26 @@ def test_api_a_bad_allocation_is_explained_on_check_as_on_submit(client, gw, tmp
     assert gw.registry.list_runs() == []
 
 
+def test_an_allocation_sent_with_a_rejected_roster_is_said_not_recorded(app, client, gw,
+                                                                         tmp_path):  # fmt: skip
+    key = gw.registry.create_api_key("15.05")
+    broken = write_roster(tmp_path / "broken.csv", [["", "Budi", "L", "", "", "x", ""]])
+    with open(broken, "rb") as fh:
+        response = client.post(
+            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            data={"file": (fh, "r.csv"), "fiscal_year": "2025", "allocation": "jkk=288.000"},
+            content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 422
+    assert response.json["declared_allocation"] is None  # it was silently dropped
+    assert "not recorded" in response.json["allocation_note"]["en"]
+    with app.app_context():
+        result = CliRunner().invoke(main, ["roster", "submit", str(broken), "--agency", "15.05",
+                                           "--year", "2025", "--allocation", "jkk=1"])  # fmt: skip
+    assert "Alokasi anggaran tidak dicatat" in result.output
+    assert "dicatat / allocation recorded" not in result.output
+    assert check(gw).allocation_source is None  # nothing recorded either way
+
+
 def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
     key = gw.registry.create_api_key("15.05")
     roster = write_roster(tmp_path / "r.csv", [worker_row(0)])

@@ -330,6 +330,17 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     engine = web_app.extensions["jamsos"].registry.engine
     assert allocations(engine, "15.05", 2027)["declared"] == {
         "5.1.02.02.02.0006": 1_000_000, "5.1.02.02.02.0007": 2_000_000}
+    # With a roster that is not applied, the page says the allocation was not recorded.
+    broken = tmp_path / "rusak.csv"
+    broken.write_text("Nama;Gaji\nBudi;3.000.000\n")
+    token = csrf_of(client.get("/dashboard/upload").text)
+    with open(broken, "rb") as fh:
+        refused = client.post("/dashboard/upload", data={
+            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
+            "fiscal_year": "2028", "allocation": "jkk=1.000.000",
+            "file": (fh, broken.name)}, content_type="multipart/form-data")
+    assert "Alokasi anggaran tidak dicatat" in refused.text
+    assert allocations(engine, "15.05", 2028) == {}
 
 
 def test_a_found_nik_reads_in_the_page_language(staff: Any) -> None:
