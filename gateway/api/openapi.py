@@ -61,6 +61,16 @@ _REPORT = {
         },
         "error": {"type": ["string", "null"]},
         "receipt": {"type": "object", "description": "Ed25519-signed receipt of the run"},
+        "declared_allocation": {
+            "type": ["object", "null"],
+            "description": "The allocation sent with the roster (fiscal_year and an amount "
+            "per program) as recorded; null when the roster was not applied",
+        },
+        "allocation_note": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+            "description": "Why a declared allocation was not recorded",
+        },
     },
 }
 
