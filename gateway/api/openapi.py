@@ -68,7 +68,7 @@ _REPORT = {
         },
         "allocation_note": {
             "type": "object",
-            "properties": {"id": {"type": "string"}, "en": {"type": "string"}},
+            "properties": {"message_id": {"type": "string"}, "message_en": {"type": "string"}},
             "description": "Why a declared allocation was not recorded",
         },
     },

@@ -304,7 +304,7 @@ def test_an_allocation_sent_with_a_rejected_roster_is_said_not_recorded(app, cli
             content_type="multipart/form-data")  # fmt: skip
     assert response.status_code == 422
     assert response.json["declared_allocation"] is None  # it was silently dropped
-    assert "not recorded" in response.json["allocation_note"]["en"]
+    assert "not recorded" in response.json["allocation_note"]["message_en"]
     with app.app_context():
         result = CliRunner().invoke(main, ["roster", "submit", str(broken), "--agency", "15.05",
                                            "--year", "2025", "--allocation", "jkk=1"])  # fmt: skip
