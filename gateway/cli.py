@@ -162,7 +162,7 @@ def roster_submit(
         out["declared_allocation"] = {"fiscal_year": fiscal_year, **amounts}
     elif amounts:
         out["declared_allocation"] = None
-        out["allocation_note"] = {"message_id": ALLOCATION_NOT_RECORDED.id, "message_en": ALLOCATION_NOT_RECORDED.en}
+        out["allocation_note"] = ALLOCATION_NOT_RECORDED.as_message()
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:

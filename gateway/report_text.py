@@ -21,6 +21,10 @@ class Text(NamedTuple):
     def in_(self, lang: str) -> str:
         return self.en if lang == "en" else self.id
 
+    def as_message(self) -> dict[str, str]:
+        """As the JSON answers carry a message: message_id and message_en."""
+        return {"message_id": self.id, "message_en": self.en}
+
 
 STATUS: dict[str, Text] = {
     "checked": Text("Pemeriksaan selesai", "Check finished"),

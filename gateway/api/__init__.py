@@ -194,7 +194,7 @@ def submit(code: str) -> Any:
         body["declared_allocation"] = {"fiscal_year": year, **amounts}
     elif amounts:  # sent with a roster that was not applied: say so, it is not kept
         body["declared_allocation"] = None
-        body["allocation_note"] = {"message_id": ALLOCATION_NOT_RECORDED.id, "message_en": ALLOCATION_NOT_RECORDED.en}
+        body["allocation_note"] = ALLOCATION_NOT_RECORDED.as_message()
     response = jsonify(body)
     response.status_code = status
     response.headers["Location"] = f"/api/v1/runs/{report.run_id}"
