@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ from gateway.store.tables import (
 )
 
 API_KEY_PREFIX = "jgw_"
+# Sixteen digits standing alone: a NIK, kept only as its region and last four digits.
+_NIK_LIKE = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{4})(?!\d)")
 # Rejected runs looked past when recognising a file sent again (find_applied_run): a clerk
 # retrying between broken uploads, not a history to scan.
 REPLAY_LOOKBACK = 50
@@ -128,6 +131,9 @@ class Registry:
             yield RosterApply(conn, self.keyring, run_id, agency, today)
 
     def fail_run(self, run_id: int, error: str) -> None:
+        # An error text may come from anywhere (a plugin's exception, a service's answer) and
+        # quote a NIK; it is stored in the clear and shown on the dashboard: masked first.
+        error = _NIK_LIKE.sub(r"\1******\2", error)
         with writing(self.engine) as conn:
             audit.append(conn, actor="system", action="run_failed", subject=f"run:{run_id}",
                          details={"error": error[:200]})

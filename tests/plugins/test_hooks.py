@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from gateway import CsvSource, Problem, RawRow, RowResult, hookimpl
 from gateway.cli_plugins import register_plugin_commands
 from gateway.domain.records import Severity
 from gateway.plugins import make_plugin_manager, source_catalog
+from gateway.store.tables import audit_log
 from gateway.sync import sync_source
 from tests.conftest import worker_row, write_roster
 
@@ -107,6 +109,26 @@ def test_validate_record_raising_in_another_plugin_is_switched_off(gw, tmp_path)
     result = sync(gw, pm, roster(tmp_path))
     assert result.status == "succeeded" and result.report.accepted == 4
     assert [p["code"] for p in result.report.problems] == ["plugin_check_failed"]
+
+
+def test_a_nik_quoted_in_a_failed_runs_error_is_masked(gw, tmp_path):
+    """A plugin's exception may quote the row's NIK: the run's error is stored in the clear,
+    shown on the dashboard and written to the audit log, so it is masked first."""
+    nik = worker_row(0)[0]
+
+    def refuse(source, raw, result):
+        raise ValueError(f"NIK {raw.values['nik']} tidak ada di SIMPEG")
+
+    own = sources_plugin()
+    own.validate_record = hookimpl(refuse)
+    pm = make_plugin_manager(load_entry_points=False, plugins={"agency": own})
+    result = sync(gw, pm, roster(tmp_path))
+    error = gw.registry.get_run(result.run_id)["error"]
+    assert result.status == "failed" and nik not in error
+    assert f"{nik[:6]}******{nik[-4:]}" in error
+    with gw.engine.connect() as conn:
+        logged = " ".join(conn.execute(select(audit_log.c.details)).scalars())
+    assert nik not in logged
 
 
 WRONG_RETURNS = [
