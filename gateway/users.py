@@ -38,6 +38,7 @@ class User:
     username: str
     role: str
     display_name: str | None
+    sessions_since: datetime | None = None  # sessions begun before this are over (logout)
 
     @property
     def label(self) -> str:
@@ -56,7 +57,17 @@ def hash_password(password: str) -> str:
 
 
 def _user(row: dict) -> User:
-    return User(row["id"], row["username"], row["role"], row["display_name"])
+    return User(row["id"], row["username"], row["role"], row["display_name"],
+                aware(row.get("sessions_since")))  # fmt: skip
+
+
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Logout: every session of the user begun until now is over, on every computer (the
+    session is a signed cookie: clearing it in one browser left any copy of it valid)."""
+    with writing(engine) as conn:
+        conn.execute(
+            update(users).where(users.c.id == user_id).values(sessions_since=datetime.now(UTC))
+        )
 
 
 def create_user(

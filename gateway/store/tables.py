@@ -230,6 +230,8 @@ users = Table(
     Column("last_login_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True)),
+    # Sessions begun before this are over: set at logout (migration 0007).
+    Column("sessions_since", DateTime(timezone=True)),
 )
 
 # Keyset paging of an agency's workers (WHERE agency = ? AND id > ? ORDER BY id) must not sort

@@ -26,7 +26,7 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask.sessions import SecureCookieSessionInterface
 
 from gateway.app import gateway
-from gateway.users import User, authenticate, get_user
+from gateway.users import User, authenticate, end_sessions, get_user
 from gateway.web import bp
 from gateway.web.i18n import fmt_dt, tr
 
@@ -106,7 +106,11 @@ def _load_user() -> None:
         uid = None
     if uid is not None:
         g.user = get_user(gateway().registry.engine, uid)
-        if g.user is None:  # disabled or deleted meanwhile: the session ends
+        ended = g.user is not None and g.user.sessions_since is not None and (
+            session.get("since", 0) <= g.user.sessions_since.timestamp()
+        )  # the user logged out (here or on another computer) after this session began
+        if g.user is None or ended:  # disabled or deleted meanwhile: the session ends
+            g.user = None
             session.pop("uid", None)
 
 
@@ -147,7 +151,7 @@ def login() -> Any:
             session.clear()  # a fresh session (and CSRF token) at login: no fixation
             session.permanent = True
             session["uid"] = result.user.id
-            session["since"] = int(time.time())
+            session["since"] = time.time()
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.form.get("next")))
@@ -168,6 +172,9 @@ def login() -> Any:
 @bp.post("/logout")
 def logout() -> Any:
     lang = session.get("lang")
+    user = current_user()
+    if user is not None:  # a copy of this cookie must not outlive the logout
+        end_sessions(gateway().registry.engine, user.id)
     session.clear()
     if lang:
         session["lang"] = lang

@@ -129,6 +129,44 @@ def test_a_session_cookie_is_samesite_and_ends_eight_hours_after_login(web_app: 
     assert gone.status_code == 302 and "/dashboard/login" in gone.headers["Location"]
 
 
+def test_logging_out_ends_a_copy_of_the_session_cookie_too(web_app: Any) -> None:
+    client = web_app.test_client()
+    log_in(client)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    copied = client.get_cookie("session").value  # a shared computer, a stolen cookie
+    client.post("/dashboard/logout", data={"csrf_token": csrf_of(page.text)})
+    other = web_app.test_client()
+    other.set_cookie("session", copied)
+    replayed = other.get("/dashboard/agencies/15.05")
+    assert replayed.status_code == 302 and "/dashboard/login" in replayed.headers["Location"]
+    again = web_app.test_client()  # and logging in afterwards works as before
+    assert log_in(again).status_code == 302
+    assert again.get("/dashboard/").status_code == 200
+
+
+def test_migration_0007_adds_sessions_since_to_an_existing_registry(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from gateway.store import db
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = db._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        # 0001 builds from today's tables: take away what 0007 adds, as a 0006 registry was
+        conn.exec_driver_sql("ALTER TABLE users DROP COLUMN sessions_since")
+    db.upgrade(engine)
+    assert "sessions_since" in {c["name"] for c in inspect(engine).get_columns("users")}
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    assert "sessions_since" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
+
+
 def test_agency_page_masks_nik_and_name_and_pages_by_keyset(staff: Any) -> None:
     page = staff.get("/dashboard/agencies/15.05").text
     niks = re.findall(r'<td class="mono">([^<]+)</td>', page)
