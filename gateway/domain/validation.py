@@ -144,6 +144,18 @@ ALL_MESSAGES: dict[str, Message] = _merge(nik_rules.MESSAGES, parsing.MESSAGES, 
 _ABSENT = frozenset({"", "-", "\u2013", "\u2014"})
 
 
+# Unicode direction controls (embeddings, overrides, isolates; the marks LRM/RLM/ALM): in a
+# name or a position they reverse what is shown after them on a page (a wage, a date), and
+# no name is spelt with them.
+_NO_DIRECTION_CONTROLS = dict.fromkeys(
+    [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def _plain_text(text: str) -> str:
+    return text if text.isascii() else text.translate(_NO_DIRECTION_CONTROLS)
+
+
 def _present(text: str | None) -> str | None:
     """The stripped cell text, or None for an empty, blank or "-" cell."""
     if text is None:
@@ -223,7 +235,7 @@ def validate_row(
         nik, nik_gender, nik_birth = result
 
     name = get("name")
-    if name is not None and (name := name.strip()) not in _ABSENT:
+    if name is not None and (name := _plain_text(name).strip()) not in _ABSENT:
         name = " ".join(name.split())
         if len(name) > MAX_NAME_LENGTH:
             problems.append(
@@ -251,10 +263,10 @@ def validate_row(
         birth = roster_birth
 
     position = get("position")
-    if position is not None and (position := position.strip()) in _ABSENT:
+    if position is not None and (position := _plain_text(position).strip()) in _ABSENT:
         position = None
     work_unit = get("work_unit")
-    if work_unit is not None and (work_unit := work_unit.strip()) in _ABSENT:
+    if work_unit is not None and (work_unit := _plain_text(work_unit).strip()) in _ABSENT:
         work_unit = None
 
     wage: int | None = None

@@ -104,6 +104,16 @@ def test_a_name_of_150_characters_is_accepted():
     assert check(full_row(name="A" * 150)).accepted
 
 
+def test_direction_controls_are_taken_out_of_names_and_positions():
+    """U+202E in a name reversed the wage and date shown after it on the dashboard."""
+    result = check(full_row(name="\u202eBudi 😀 محمد Santoso\u202c", position="\u2067Sopir\u2069",
+                            work_unit="Dinas\u200f Kesehatan"))  # fmt: skip
+    record = result.record
+    assert record.name == "Budi 😀 محمد Santoso"  # the letters (Arabic, emoji) stay
+    assert (record.position, record.work_unit) == ("Sopir", "Dinas Kesehatan")
+    assert check(full_row(name="\u202e \u202c")).problems[0].code == "name_missing"
+
+
 def test_a_kpj_when_the_feed_has_one():
     assert check(full_row(kpj=" 12345678901 ")).record.kpj == "12345678901"
     result = check(full_row(kpj="1234-5678"))
