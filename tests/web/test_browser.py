@@ -142,3 +142,27 @@ def test_compliance_officer_journey(chromium: Any, live_server: str, web_app: An
     page.click("header nav >> text=Budget")
     page.wait_for_selector("text=Budget for non-ASN")
     context.close()
+
+
+MOBILE_PAGES = ["/dashboard/", "/dashboard/feeds", "/dashboard/runs", "/dashboard/agencies/15.05",
+                "/dashboard/budget", "/dashboard/coverage", "/dashboard/upload"]
+
+
+def test_every_page_fits_a_phone_screen(chromium: Any, live_server: str) -> None:
+    """At 375 px every page was 400-917 px wide: tables ran out of their cards and the page
+    scrolled sideways. A wide table may scroll inside its card; the page may not."""
+    context = chromium.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server}/dashboard/login")
+    page.fill("input[name=username]", "siti")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_selector("h1")
+    widths = {}
+    for path in MOBILE_PAGES:
+        page.goto(f"{live_server}{path}")
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, "10_upload_375px")
+    context.close()
+    assert all(width <= 375 for width in widths.values()), widths
