@@ -201,20 +201,29 @@ def submit(code: str) -> Any:
     return response
 
 
-def _declared_allocation(agency: Agency) -> dict[str, int]:
-    """The optional `fiscal_year` + `allocation` form fields (AllocationError when malformed)."""
+# The two form fields as the API names them; the dashboard's form passes its own labels.
+API_ALLOCATION_FIELDS = {"year": ("fiscal_year", "fiscal_year"),
+                         "allocation": ("allocation", "allocation")}  # fmt: skip
+
+
+def _declared_allocation(
+    agency: Agency, fields: dict[str, tuple[str, str]] = API_ALLOCATION_FIELDS
+) -> dict[str, int]:
+    """The optional `fiscal_year` + `allocation` form fields (AllocationError when malformed,
+    naming them by `fields`: {"year"/"allocation": (Indonesian, English)})."""
     year, text = request.form.get("fiscal_year"), request.form.get("allocation")
     if not year and not text:
         return {}
+    (year_id, year_en), (alloc_id, alloc_en) = fields["year"], fields["allocation"]
     if not text:
         raise AllocationError(
-            "fiscal_year dikirim tanpa allocation: tulis mis. jkk=24.000.000,jkm=30.000.000",
-            "fiscal_year was sent without allocation: write e.g. jkk=24.000.000,jkm=30.000.000",
+            f"{year_id} diisi tanpa {alloc_id}: tulis mis. jkk=24.000.000,jkm=30.000.000",
+            f"{year_en} was sent without {alloc_en}: write e.g. jkk=24.000.000,jkm=30.000.000",
         )
     if not (year and year.strip().isdigit() and 2000 <= int(year) <= 2100):
         raise AllocationError(
-            "allocation perlu fiscal_year, tahun anggaran 2000-2100 (mis. 2025)",
-            "allocation needs fiscal_year, a fiscal year from 2000 to 2100 (e.g. 2025)",
+            f"{alloc_id} perlu {year_id}, tahun anggaran 2000-2100 (mis. 2025)",
+            f"{alloc_en} needs {year_en}, a fiscal year from 2000 to 2100 (e.g. 2025)",
         )
     if agency.kind == "ministry":
         raise AllocationError(

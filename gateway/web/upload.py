@@ -29,6 +29,9 @@ from gateway.web import bp
 from gateway.web.i18n import tr
 
 REMEMBERED_RUNS = 20
+# The allocation fields by the labels the form shows them with (the API's are field names).
+FORM_ALLOCATION_FIELDS = {"year": ("Tahun anggaran", "Fiscal year"),
+                          "allocation": ("Alokasi", "Allocation")}  # fmt: skip
 SHOWN_PROBLEMS = 200  # as many as the CLI prints; the rest are in the CSV
 
 
@@ -86,9 +89,10 @@ def upload() -> Any:
     declared: dict[str, Any] | None = None
     try:
         try:  # a check refuses what the submit would refuse
-            amounts = _declared_allocation(agency)
+            amounts = _declared_allocation(agency, FORM_ALLOCATION_FIELDS)
         except AllocationError as exc:
-            return _form(tr(exc.message_id, exc.message_en), 400)
+            # The section stays open with what was typed, to be corrected.
+            return _form(tr(exc.message_id, exc.message_en), 400, allocation_form=request.form)
         config = gateway().config
         if mode == "check":
             report = check_roster(path, agency=agency, today=date.today(), filename=filename,

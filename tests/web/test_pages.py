@@ -381,6 +381,25 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     assert allocations(engine, "15.05", 2028) == {}
 
 
+def test_a_bad_allocation_on_the_upload_form_names_its_fields_and_keeps_them(
+    web_app: Any, tmp_path: Path
+) -> None:
+    client = web_app.test_client()
+    roster = tmp_path / "anggaran.csv"
+    write_csv(roster, generate_roster(5, seed=12, regency="15.05"))
+    token = csrf_of(client.get("/dashboard/upload").text)
+    with open(roster, "rb") as fh:
+        page = client.post("/dashboard/upload", data={
+            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
+            "fiscal_year": "2027", "allocation": "", "file": (fh, roster.name)},
+            content_type="multipart/form-data")  # fmt: skip
+    assert page.status_code == 400
+    # The form's own labels, not the API's field names; the section open, the year kept.
+    assert "Tahun anggaran diisi tanpa Alokasi" in page.text
+    assert "fiscal_year diisi" not in page.text
+    assert "<details open>" in page.text and 'value="2027"' in page.text
+
+
 def test_a_found_nik_reads_in_the_page_language(staff: Any) -> None:
     """The search answer showed the stored status ("active") on an Indonesian page."""
     from gateway.demo import generate_roster
