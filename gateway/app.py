@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, redirect, request, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gateway.config import load_config, resolve_secret
 from gateway.security import rekey
@@ -131,6 +132,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(ops_bp)
+    app.register_error_handler(NotFound, _unrouted)
+    app.register_error_handler(MethodNotAllowed, _unrouted)
 
     @app.get("/")
     def index() -> Any:
@@ -150,3 +153,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def gateway() -> Gateway:
     """The runtime of the current app (inside a request or an app context)."""
     return current_app.extensions["jamsos"]
+
+
+def _unrouted(exc: HTTPException) -> Any:
+    """A path no route matches (or a method it does not take) is answered in the manner of
+    the part of the site it is under: JSON under /api/, the dashboard's page under
+    /dashboard, Flask's own elsewhere."""
+    from gateway import api, web
+
+    if request.path.startswith("/api/"):
+        return api.unrouted(exc)
+    if request.path == "/dashboard" or request.path.startswith("/dashboard/"):
+        return web.unrouted(exc)
+    return exc

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.api.auth import forbidden_agency, require_key
@@ -63,15 +63,11 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@bp.app_errorhandler(NotFound)
-@bp.app_errorhandler(MethodNotAllowed)
-def not_an_api_route(exc: HTTPException) -> Any:
-    """Under /api/ an unknown path, or a method a path does not take, is answered in JSON
-    like every other API error (routing fails before any API view runs, so the blueprint's
-    own handlers never see it). Elsewhere Flask's own page stands. The path is not repeated:
-    it may hold a NIK (/workers/{nik})."""
-    if not request.path.startswith("/api/"):
-        return exc
+def unrouted(exc: HTTPException) -> Any:
+    """An unknown path under /api/, or a method a path does not take, answered in JSON like
+    every other API error (app.py routes it here: routing fails before any API view runs, so
+    the blueprint's own handlers never see it). The path is not repeated: it may hold a NIK
+    (/workers/{nik})."""
     if isinstance(exc, MethodNotAllowed):
         response = api_error(
             405,

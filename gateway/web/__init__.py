@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, request
+from flask import Blueprint, make_response, request
 
 bp = Blueprint(
     "web",
@@ -80,3 +80,17 @@ def _error(exc: Any) -> Any:
     code = getattr(exc, "code", 400) or 400
     message = tr(*_ERRORS.get(code, _ERRORS[400]))
     return render_template("error.html", code=code, message=message), code
+
+
+def unrouted(exc: Any) -> Any:
+    """An unknown path under /dashboard (app.py routes it here): the dashboard's own page in
+    the page's language, not Flask's bare English one. No view of the blueprint ran, so its
+    template helpers are given here."""
+    from flask import render_template
+
+    from gateway.web.i18n import tr
+
+    code = 404 if exc.code == 404 else 400
+    message = tr(*_ERRORS[404]) if code == 404 else tr(*_ERRORS[400])
+    page = render_template("error.html", code=code, message=message, **_helpers())
+    return _headers(make_response(page, code))

@@ -145,6 +145,17 @@ def test_logging_out_ends_a_copy_of_the_session_cookie_too(web_app: Any) -> None
     assert again.get("/dashboard/").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/dashboard/nope", "/dashboard/runs/abc"])
+def test_an_unknown_dashboard_path_is_the_dashboards_own_page(web_app: Any, path: str) -> None:
+    """It was Flask's bare English "Not Found" page, on an Indonesian dashboard."""
+    page = web_app.test_client().get(f"{path}?lang=id")
+    assert page.status_code == 404
+    assert "Halaman tidak ditemukan." in page.text and "Not Found" not in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    english = web_app.test_client().get(f"{path}?lang=en")
+    assert "Page not found." in english.text
+
+
 def test_migration_0007_adds_sessions_since_to_an_existing_registry(tmp_path: Path) -> None:
     from alembic import command
     from sqlalchemy import inspect
