@@ -73,13 +73,17 @@ class RosterReport:
         self.accepted += count
 
     def add_notices(self, notices: list[Problem]) -> None:
-        """File-level warnings (unknown columns, skipped totals rows): not rows themselves."""
+        """File-level warnings (unknown columns, skipped totals rows): not rows themselves.
+        Given at the end of a file, they are put in row order among the rows' problems, as
+        the run's stored problems are listed (an unknown column is on row 1)."""
         for p in notices:
             self.problems_total += 1
             if p.severity is Severity.WARNING:
                 self.warnings += 1
             if len(self.problems) < REPORT_PROBLEM_LIMIT:
                 self.problems.append(p.as_dict())
+        if notices:
+            self.problems.sort(key=_row_of)
 
     def reject_file(self, problem: Problem) -> None:
         # First, as the run's stored problems list it (by row; a file problem is on row 1).
@@ -109,6 +113,10 @@ class RosterReport:
             if self.receipt is not None:
                 out["receipt"] = self.receipt
         return out
+
+
+def _row_of(problem: dict[str, Any]) -> int:
+    return problem["row"]
 
 
 class _Replay(Exception):

@@ -62,9 +62,10 @@ ALLOCATION_NOT_RECORDED = Text(
 )
 RECEIPT = Text("Tanda terima bertanda tangan", "Signed receipt")
 RECEIPT_HINT = Text(
-    "Simpan sebagai bukti pengiriman; siapa pun dapat memeriksanya dengan "
-    "`jamsos receipt verify`.",
-    "Keep it as proof of this submission; anyone can check it with `jamsos receipt verify`.",
+    "Simpan sebagai bukti pengiriman: tanda tangannya dapat diperiksa siapa pun dengan kunci "
+    "publik gateway (/api/v1/receipt-key), mis. dengan perintah jamsos receipt verify.",
+    "Keep it as proof of this submission: anyone can check its signature against the "
+    "gateway's public key (/api/v1/receipt-key), e.g. with the command jamsos receipt verify.",
 )
 PROBLEMS_BY_CODE = Text("Masalah per kode", "problems by code")
 ROW = Text("Baris", "Row")

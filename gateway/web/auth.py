@@ -26,13 +26,14 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask.sessions import SecureCookieSessionInterface
 
 from gateway.app import gateway
-from gateway.users import User, authenticate, end_sessions, get_user
+from gateway.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
 from gateway.web import bp
-from gateway.web.i18n import fmt_dt, tr
+from gateway.web.i18n import tr
 
 SECRET_FILE = "secret_key"
 SESSION_LIFETIME = timedelta(hours=8)  # one working day; then log in again
 _LIFETIME_S = SESSION_LIFETIME.total_seconds()
+_LOCK_MINUTES = int(LOCKOUT.total_seconds() // 60)
 
 
 def ensure_secret_key(app: Flask) -> None:
@@ -155,14 +156,14 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.form.get("next")))
-        if result.outcome == "locked":
-            until = fmt_dt(result.locked_until)
-            error = tr(
-                f"Terlalu banyak percobaan gagal. Akun dikunci sampai {until}.",
-                f"Too many failed attempts. The account is locked until {until}.",
-            )
-        else:
-            error = tr("Nama pengguna atau kata sandi salah.", "Wrong username or password.")
+        # One answer for a wrong password, an unknown user and a locked account: saying
+        # "locked until ..." only for real accounts told anyone which usernames exist.
+        error = tr(
+            "Nama pengguna atau kata sandi salah, atau akun dikunci sementara (setelah "
+            f"{MAX_FAILURES} kali gagal, selama {_LOCK_MINUTES} menit).",
+            f"Wrong username or password, or the account is locked for a while "
+            f"({_LOCK_MINUTES} minutes after {MAX_FAILURES} failed attempts).",
+        )
     status = 401 if error else 200
     return render_template(
         "login.html", error=error, next=request.values.get("next", "")

@@ -59,7 +59,8 @@ def fmt_duration(seconds: float | None) -> str:
     if seconds is None:
         return "–"
     if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        text = f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        return text if current_lang() == "en" else text.replace(".", ",")  # 0,4 s
     minutes, sec = divmod(int(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {sec} s"

@@ -13,7 +13,7 @@ from gateway.agencies import resolve_agency
 from gateway.pipeline import RunFailed, submit_roster
 from gateway.store.apply import RosterApply
 from gateway.store.tables import enrollment_history, enrollments, runs, workers
-from tests.conftest import worker_row, write_roster
+from tests.conftest import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 MUARO_JAMBI = resolve_agency("15.05")
@@ -188,6 +188,20 @@ def test_a_rejected_header_alone_keeps_the_warnings_about_the_file(gw, tmp_path)
     with gw.engine.connect() as conn:
         run = conn.execute(select(runs).where(runs.c.id == report.run_id)).one()
     assert (run.status, run.warnings, run.error) == ("rejected", 1, "no_data_rows")
+
+
+def test_problems_are_listed_in_row_order_with_the_files_warnings_among_them(gw, tmp_path):
+    # The unknown column (row 1) and the totals row (row 5) are reported at the end of a file:
+    # they were listed after every row's problems.
+    from gateway.pipeline import check_roster
+
+    bad = worker_row(1)
+    bad[5] = "nol"  # a wage that is not a number: row 3
+    rows = [[*worker_row(0), "x"], [*bad, "x"], [*worker_row(2), "x"],
+            ["", "JUMLAH", "", "", "", "15000000", "", ""]]  # fmt: skip
+    path = write_roster(tmp_path / "r.csv", rows, header=[*HEADER, "Catatan"])
+    for outcome in (check_roster(path, agency=MUARO_JAMBI, today=TODAY), submit(gw, path)):
+        assert [p["row"] for p in outcome.problems] == [1, 3, 5], outcome.problems
 
 
 def test_same_nik_twice_is_an_error_on_the_second_occurrence(gw, tmp_path):

@@ -16,7 +16,9 @@ from gateway.web.masking import mask_name
 @pytest.mark.parametrize(
     ("name", "shown"),
     [("Siti Rahayu Wulandari", "Siti R. W."), ("Sukarno", "Su***"), ("  ", ""),
-     ("Ni Made Ayu", "Ni M. A.")],
+     ("Ni Made Ayu", "Ni M. A."), ("SITI_RAHAYU_WULANDARI S.Pd", "SITI R. W. S. P."),
+     ("Muhammad.Rizky Pratama", "Muhammad. R. P."), ("SitiRahayuWulandari", "Si***"),
+     ('=HYPERLINK("http://x.example/?leak","klik saya")', "=H*** e. s.")],
 )
 def test_mask_name(name: str, shown: str) -> None:
     assert mask_name(name) == shown
@@ -94,3 +96,17 @@ def test_users_cli_creates_and_refuses_short_passwords(tmp_path: Any) -> None:
     spaces = runner.invoke(main, ["users", "create", "ani", "--password-stdin"],
                            input=" " * 12 + "\n", env=env)  # fmt: skip
     assert spaces.exit_code != 0 and "not only spaces" in spaces.output
+
+
+def test_durations_are_written_the_pages_way() -> None:
+    """The run page showed "0.4 s" on the Indonesian page: the one unlocalised number."""
+    from flask import Flask
+
+    from gateway.web.i18n import fmt_duration
+
+    app = Flask(__name__)
+    app.secret_key = "test"
+    with app.test_request_context("/?lang=id"):
+        assert fmt_duration(0.43) == "0,4 s" and fmt_duration(75) == "1 min 15 s"
+    with app.test_request_context("/?lang=en"):
+        assert fmt_duration(0.43) == "0.4 s"

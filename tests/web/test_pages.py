@@ -63,6 +63,21 @@ def test_repeated_failures_lock_the_account(web_app: Any) -> None:
     assert "dikunci" in response.text
     # Even the right password is refused while locked.
     assert log_in(client).status_code == 401
+    # A made-up username gets the very same answer: the lock does not tell which exist.
+    made_up = web_app.test_client()
+    for _ in range(MAX_FAILURES + 1):
+        answer = log_in(made_up, username="tidak-ada", password="wrong-password")
+    locked = log_in(web_app.test_client(), password="wrong-password")
+    assert answer.status_code == locked.status_code == 401
+    message = re.compile(r'<p class="alert" role="alert">(.*?)</p>', re.S)
+    assert message.search(answer.text).group(1) == message.search(locked.text).group(1)
+
+
+def test_a_feed_filter_with_no_match_says_so(staff: Any) -> None:
+    page = staff.get("/dashboard/feeds?health=stale").text
+    # Not "no feeds or runs yet", with the tiles above counting them.
+    assert "Tidak ada sumber data dengan kondisi ini." in page
+    assert "Belum ada sumber data maupun run." not in page
 
 
 def test_a_disabled_user_is_logged_out_and_cannot_log_in(web_app: Any, staff: Any) -> None:
