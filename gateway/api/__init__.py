@@ -63,6 +63,14 @@ def run_json(run: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@bp.after_request
+def _never_cached(response: Response) -> Response:
+    # Answers carry reports and, for a worker lookup, a full name and birth date: never kept
+    # by a browser or a proxy in between.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def unrouted(exc: HTTPException) -> Any:
     """An unknown path under /api/, or a method a path does not take, answered in JSON like
     every other API error (app.py routes it here: routing fails before any API view runs, so

@@ -72,7 +72,8 @@ _DAYS = (("Minggu", "Sunday"), ("Senin", "Monday"), ("Selasa", "Tuesday"), ("Rab
 
 def schedule_text(schedule: str) -> tuple[str, str]:
     """Common cron patterns in words (Bahasa Indonesia, English); others as written. The
-    scheduler reads cron in UTC, so the words say so."""
+    scheduler reads cron in UTC; the dashboard's times are WIB (UTC+7), so both are given:
+    "harian 09:00 WIB (02:00 UTC)". A weekly or monthly day is the scheduler's (UTC) day."""
     parts = schedule.split()
     if len(parts) != 5 or not parts[0].isdigit():
         return schedule, schedule
@@ -81,14 +82,19 @@ def schedule_text(schedule: str) -> tuple[str, str]:
         return f"tiap jam, menit {minute}", f"hourly at minute {minute}"
     if not hour.isdigit() or month != "*":
         return schedule, schedule
-    at = f"{int(hour):02d}:{int(minute):02d} UTC"
+    utc = f"{int(hour):02d}:{int(minute):02d} UTC"
+    wib = f"{(int(hour) + 7) % 24:02d}:{int(minute):02d} WIB"
     if day == weekday == "*":
-        return f"harian {at}", f"daily {at}"
+        return f"harian {wib} ({utc})", f"daily {wib} ({utc})"
+    # Past 17:00 UTC the WIB time is on the next day.
+    next_id, next_en = (" keesokan harinya", " the next day") if int(hour) >= 17 else ("", "")
     if day == "*" and weekday.isdigit() and int(weekday) <= 7:
         name_id, name_en = _DAYS[int(weekday) % 7]
-        return f"mingguan, {name_id} {at}", f"weekly, {name_en} {at}"
+        return (f"mingguan, {name_id} {utc} ({wib}{next_id})",
+                f"weekly, {name_en} {utc} ({wib}{next_en})")  # fmt: skip
     if weekday == "*" and day.isdigit():
-        return f"bulanan, tgl {day} {at}", f"monthly, day {day} {at}"
+        return (f"bulanan, tgl {day} {utc} ({wib}{next_id})",
+                f"monthly, day {day} {utc} ({wib}{next_en})")  # fmt: skip
     return schedule, schedule
 
 

@@ -133,6 +133,14 @@ def test_an_unknown_api_path_or_method_is_answered_in_json(client, keys, method,
         assert "OPTIONS" in response.headers["Allow"]  # and what the path does take
 
 
+def test_api_answers_are_never_cached(client, keys, roster):
+    submitted = upload(client, "15.05", roster, keys["15.05"])
+    nik = worker_row(0)[0]
+    for response in (submitted, client.get(f"/api/v1/workers/{nik}", headers=auth(keys["15.05"])),
+                     client.get("/api/v1/runs", headers=auth(keys["15.05"]))):  # fmt: skip
+        assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_outside_the_api_a_missing_page_stays_a_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404 and not response.is_json

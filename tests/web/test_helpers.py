@@ -62,9 +62,12 @@ def test_feed_health(feed: Feed, health: str) -> None:
 
 
 def test_schedule_in_words() -> None:
-    assert schedule_text("0 2 * * *") == ("harian 02:00 UTC", "daily 02:00 UTC")
-    assert schedule_text("0 3 * * 1")[1] == "weekly, Monday 03:00 UTC"
-    assert schedule_text("0 5 1 * *")[0] == "bulanan, tgl 1 05:00 UTC"
+    # The footer says times are WIB: the scheduler's UTC beside it.
+    assert schedule_text("0 2 * * *") == ("harian 09:00 WIB (02:00 UTC)",
+                                          "daily 09:00 WIB (02:00 UTC)")  # fmt: skip
+    assert schedule_text("0 3 * * 1")[1] == "weekly, Monday 03:00 UTC (10:00 WIB)"
+    assert schedule_text("0 5 1 * *")[0] == "bulanan, tgl 1 05:00 UTC (12:00 WIB)"
+    assert schedule_text("30 20 * * 5")[1] == "weekly, Friday 20:30 UTC (03:30 WIB the next day)"
     assert schedule_text("*/5 * * * *") == ("*/5 * * * *", "*/5 * * * *")
 
 
