@@ -85,8 +85,32 @@ def fmt_age(moment: datetime | None, now: datetime | None = None) -> str:
     return tr("baru saja", "just now")
 
 
+# A roster field by its name on the page (the data keeps the canonical field ids).
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "nik": ("NIK", "NIK"),
+    "name": ("Nama", "Name"),
+    "gender": ("Jenis kelamin", "Gender"),
+    "birth_date": ("Tanggal lahir", "Birth date"),
+    "position": ("Jabatan", "Position"),
+    "work_unit": ("Unit kerja", "Work unit"),
+    "wage": ("Upah", "Wage"),
+    "start_date": ("TMT", "Start date (TMT)"),
+    "category": ("Kategori", "Category"),
+    "kpj": ("KPJ", "KPJ"),
+}
+
+
+def field_label(field: str | None) -> str:
+    """A field as the page's language names it; a plugin's own field as it is called."""
+    if not field:
+        return "-"
+    found = FIELD_LABELS.get(field)
+    return tr(*found) if found else field
+
+
 def template_helpers() -> dict[str, Any]:
     return {
+        "field_label": field_label,
         "tr": tr,
         "lang": current_lang(),
         "fmt_int": fmt_int,

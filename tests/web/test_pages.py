@@ -240,6 +240,9 @@ def test_upload_with_a_key_reports_in_the_cli_words(web_app: Any, tmp_path: Path
     response = _upload(client, key, roster)
     assert response.status_code == 201
     assert "Roster diterapkan" in response.text and "GALAT" in response.text
+    # Fields by their Indonesian names, not the data's ids ("Gaji (Rp) → wage").
+    assert "→ Upah" in response.text and "→ TMT" in response.text
+    assert "→ wage" not in response.text and "<td>start_date</td>" not in response.text
     # The 120 seeded workers not in this file are ended: the page says so, and that a row
     # whose NIK cannot be read counts its worker as missing too (not "missing from the file").
     assert "diakhiri kepesertaannya" in response.text and "NIK-nya tidak terbaca" in response.text
