@@ -268,8 +268,10 @@ def _change_text(h: dict) -> str:
     moved = [
         f"{k} {_fact(before.get(k))} -> {_fact(after.get(k))}"
         for k in after
-        if before and before.get(k) != after.get(k) and k != "status"
+        if before and before.get(k) != after.get(k) and k not in ("status", "identity")
     ]
+    if after.get("identity") == "changed":  # a name is never shown here, only that it moved
+        moved.append("nama atau data identitas / name or identity details")
     text = _CHANGES.get(h["change"], h["change"])
     return f"{text}: {'; '.join(moved)}" if moved else text
 

@@ -210,19 +210,22 @@ class RosterApply:
         renamed: list[tuple] = []
         for old, s in updates:
             _, worker_id, eid, status = old[:4]
-            before = dict(zip(TRACKED, (*old[5:10], old[10], status), strict=True))
+            before = {k: _iso(v) for k, v in
+                      zip(TRACKED, (*old[5:10], old[10], status), strict=True)}  # fmt: skip
             change = "reactivated" if status != "active" else "changed"
             params.append(
                 (s.category, s.position, s.work_unit, s.wage, s.start_date, None, "active",
                  s.record_hash, s.row_digest, run, run, now, eid)
             )  # fmt: skip
-            history.append(
-                (eid, run, change, json.dumps({k: _iso(v) for k, v in before.items()}),
-                 s.snapshot, now)
-            )  # fmt: skip
-            # The name is part of the digest but lives on the worker: store the new
-            # ciphertext so a corrected spelling reaches the registry.
-            renamed.append((s.name_enc, now, worker_id))
+            after = s.snapshot
+            if change == "changed" and json.loads(after) == before:
+                # The digest moved but no enrolled fact did: the name (or the birth date or
+                # gender) was corrected. The history never holds a name, but says so.
+                after = after[:-1] + ', "identity": "changed"}'
+            history.append((eid, run, change, json.dumps(before), after, now))
+            # Name, birth date and gender are part of the digest but live on the worker:
+            # store the new values so a corrected spelling or century reaches the registry.
+            renamed.append((s.name_enc, s.birth_date, s.gender, now, worker_id))
         self.writer.update_enrollments(params)
         self.writer.rename_workers(renamed)
         self.writer.insert("enrollment_history", HISTORY_COLUMNS, history)

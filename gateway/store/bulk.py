@@ -194,9 +194,13 @@ class BulkWriter:
         self.cur.executemany(self.sql(f"UPDATE enrollments SET {sets} WHERE id = ?"), rows)
 
     def rename_workers(self, rows: Sequence[tuple]) -> None:
-        """rows: (name_enc, updated_at, worker id)."""
+        """rows: (name_enc, birth_date, gender, updated_at, worker id)."""
         self.cur.executemany(
-            self.sql("UPDATE workers SET name_enc = ?, updated_at = ? WHERE id = ?"), rows
+            self.sql(
+                "UPDATE workers SET name_enc = ?, birth_date = ?, gender = ?, updated_at = ? "
+                "WHERE id = ?"
+            ),
+            rows,
         )
 
     def _json_object(self) -> str:

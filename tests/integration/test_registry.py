@@ -3,6 +3,7 @@ rollback, encryption. Every test runs on both backends."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -277,6 +278,29 @@ def test_an_interrupted_apply_is_recorded_failed_and_the_interruption_goes_on(
     assert run["status"] == "failed"  # was left `running` until marked interrupted hours later
     assert interruption.__name__ in run["error"]
     assert submit(gw, path).status == "succeeded"  # and safe to retry
+
+
+def test_a_corrected_name_is_recorded_as_an_identity_change_without_the_name(gw, tmp_path):
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(0, name="Rudi Hartono")]))
+    report = submit(gw, write_roster(tmp_path / "b.csv", [worker_row(0, name="Rudy Hartono")]))
+    assert report.changes["changed"] == 1
+    found = gw.registry.find_worker(worker_row(0)[0])
+    assert found["name"] == "Rudy Hartono"
+    last = found["enrollments"][0]["history"][-1]
+    # The change said nothing before: identical facts before and after.
+    assert last["change"] == "changed" and last["after"]["identity"] == "changed"
+    assert "Rud" not in json.dumps(last)  # still never a name in the history
+    from click.testing import CliRunner
+
+    from gateway.cli import main
+
+    shown = CliRunner().invoke(main, ["workers", "find", worker_row(0)[0]]).output
+    assert "berubah / changed: nama atau data identitas / name or identity details" in shown
+    # A change of facts alone is not marked.
+    submit(gw, write_roster(tmp_path / "c.csv", [worker_row(0, name="Rudy Hartono",
+                                                            wage=4_000_000)]))  # fmt: skip
+    last = gw.registry.find_worker(worker_row(0)[0])["enrollments"][0]["history"][-1]
+    assert "identity" not in last["after"] and last["after"]["wage"] == 4_000_000
 
 
 def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
