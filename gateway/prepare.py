@@ -40,7 +40,9 @@ Probe = Callable[[list[str]], dict[str, int]]
 # (`BulkWriter.lookup`): done by a worker process, it spares the writing process the query.
 Lookup = Callable[[list[str]], list[tuple]]
 # What validation accepts as a clean row, by version: bump to retire every stored row digest.
-ROW_RULES = "3"  # 2: wages under Rp 10,000 rejected; 3: direction controls out of names
+# 2: wages under Rp 10,000 rejected; 3: direction controls out of names, inner whitespace of
+# positions and work units collapsed.
+ROW_RULES = "3"
 
 
 @dataclass(slots=True)

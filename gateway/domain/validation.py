@@ -262,12 +262,18 @@ def validate_row(
             problems.append(make_problem(MESSAGES, "birth_date_mismatch", row, "birth_date"))
         birth = roster_birth
 
+    # Inner whitespace collapsed as in a name: the same file saved with CRLF instead of LF
+    # (a line break inside a quoted cell) must not read as a changed position.
     position = get("position")
     if position is not None and (position := _plain_text(position).strip()) in _ABSENT:
         position = None
+    elif position is not None:
+        position = " ".join(position.split())
     work_unit = get("work_unit")
     if work_unit is not None and (work_unit := _plain_text(work_unit).strip()) in _ABSENT:
         work_unit = None
+    elif work_unit is not None:
+        work_unit = " ".join(work_unit.split())
 
     wage: int | None = None
     text = get("wage")

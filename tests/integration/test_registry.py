@@ -303,6 +303,23 @@ def test_a_corrected_name_is_recorded_as_an_identity_change_without_the_name(gw,
     assert "identity" not in last["after"] and last["after"]["wage"] == 4_000_000
 
 
+def test_the_same_file_with_other_line_ends_changes_nothing(gw, tmp_path):
+    """A cell holding a line break read "Staf\r\nAdministrasi" from a CRLF file and
+    "Staf\nAdministrasi" after a conversion to LF: a false change, recorded in the history."""
+    header = "NIK;Nama;Jabatan;Unit Kerja;Gaji;TMT"
+    row = (f'{worker_row(0)[0]};Budi Santoso;"Staf\r\nAdministrasi";"Dinas  Pendidikan";'
+           "3.500.000;01-01-2024")
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(f"{header}\r\n{row}\r\n".encode())
+    lf = tmp_path / "lf.csv"
+    lf.write_bytes(crlf.read_bytes().replace(b"\r\n", b"\n"))
+    submit(gw, crlf)
+    assert submit(gw, lf).changes == {"new": 0, "changed": 0, "unchanged": 1, "ended": 0}
+    enrolled = gw.registry.find_worker(worker_row(0)[0])["enrollments"][0]
+    assert (enrolled["position"], enrolled["work_unit"]) == ("Staf Administrasi",
+                                                             "Dinas Pendidikan")  # fmt: skip
+
+
 def test_nik_and_name_are_not_stored_in_plaintext(gw, tmp_path):
     rows = [worker_row(i, name=f"Siti Rahmawati {i}") for i in range(20)]
     submit(gw, write_roster(tmp_path / "r.csv", rows))
