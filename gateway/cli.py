@@ -6,13 +6,13 @@ import json
 import os
 import secrets
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from gateway import clock
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.app import create_app, gateway
 from gateway.budget import declare_allocation, parse_allocation
@@ -103,7 +103,7 @@ def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
         report = check_roster(
             file,
             agency=agency,
-            today=date.today(),
+            today=clock.today(),
             progress=progress,
             batch_size=gateway().config["BATCH_SIZE"],
         )
@@ -148,7 +148,7 @@ def roster_submit(
                 gateway().registry,
                 file,
                 agency=agency,
-                today=date.today(),
+                today=clock.today(),
                 trigger="cli",
                 progress=progress,
                 batch_size=gateway().config["BATCH_SIZE"],
@@ -428,7 +428,7 @@ def demo_load() -> None:
         agency = _agency(spec.agency)
         try:
             report = submit_roster(
-                gw.registry, path, agency=agency, today=date.today(), trigger="demo"
+                gw.registry, path, agency=agency, today=clock.today(), trigger="demo"
             )
         except RunFailed as exc:
             report = exc.report

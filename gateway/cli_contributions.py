@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from gateway import clock
 from gateway.domain.contributions import (
     PROGRAMS,
     ContributionError,
@@ -151,7 +152,7 @@ def contributions() -> None:
 @contributions.command("quote")
 @click.option("--wage", required=True, type=WageType(),
               help="Upah sebulan / monthly wage (BPU: declared income), e.g. 5000000.")
-@click.option("--month", type=MonthType(), default=lambda: date.today().replace(day=1),
+@click.option("--month", type=MonthType(), default=lambda: clock.today().replace(day=1),
               show_default="bulan ini / this month", help="Bulan / month, YYYY-MM.")
 @click.option("--programs", type=ProgramsType(),
               help=f"Program, dipisah koma / comma-separated: {', '.join(PROGRAMS)}. "

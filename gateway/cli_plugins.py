@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
+from gateway import clock
 from gateway.app import gateway
 from gateway.cli_report import print_report, running_count
 
@@ -154,7 +154,7 @@ def sync_command(source_id: str, full: bool, as_json: bool) -> None:
         gw.registry,
         gw.plugins,
         source,
-        today=date.today(),
+        today=clock.today(),
         trigger="cli",
         full=full,
         batch_size=gw.config["BATCH_SIZE"],
@@ -244,7 +244,7 @@ def sync_demo_sources(gw: Any) -> None:
         if source_id not in catalog:
             continue
         source = catalog[source_id].create()
-        result = sync_source(gw.registry, pm, source, today=date.today(), trigger="demo")
+        result = sync_source(gw.registry, pm, source, today=clock.today(), trigger="demo")
         report = result.report
         if report is None:
             detail = "tidak ada yang baru / nothing new"

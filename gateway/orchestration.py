@@ -23,9 +23,10 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from gateway import clock
 from gateway.config import load_config
 from gateway.plugins import load_source_settings, make_plugin_manager, source_catalog
 
@@ -180,7 +181,7 @@ def run_sync(
             gw.registry,
             gw.plugins,
             source,
-            today=date.today(),
+            today=clock.today(),
             trigger=trigger,
             full=full,
             batch_size=gw.config["BATCH_SIZE"],

@@ -1,6 +1,6 @@
 """Running one source now: plan, record the run, fetch, validate, apply, move the cursor.
 
-    result = sync_source(registry, pm, source, today=date.today(), trigger="cli")
+    result = sync_source(registry, pm, source, today=clock.today(), trigger="cli")
 
 The same path for every source and every trigger (CLI, Airflow, `make run`):
 

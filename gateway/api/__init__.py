@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
+from gateway import clock
 from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
@@ -181,7 +182,7 @@ def submit(code: str) -> Any:
             gateway().registry,
             path,
             agency=agency,
-            today=date.today(),
+            today=clock.today(),
             trigger="api",
             filename=filename,
             batch_size=gateway().config["BATCH_SIZE"],
@@ -252,7 +253,7 @@ def check(code: str) -> Any:
         return error
     try:
         _declared_allocation(agency)  # what the submit would refuse, the check refuses too
-        report = check_roster(path, agency=agency, today=date.today(), filename=filename)
+        report = check_roster(path, agency=agency, today=clock.today(), filename=filename)
     except AllocationError as exc:
         return _allocation_error(exc)
     finally:

@@ -17,12 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, request
 from sqlalchemy import Engine, and_, func, select
 
+from gateway import clock
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.budget import check_budget
 from gateway.coverage import coverage, load_targets
@@ -221,7 +221,7 @@ def budget_years(engine: Engine) -> list[int]:
         years = set(
             conn.execute(select(budget_allocations.c.fiscal_year).distinct()).scalars()
         )
-    this = date.today().year
+    this = clock.today().year
     return sorted(years | {this, this + 1}, reverse=True)
 
 

@@ -7,16 +7,16 @@ keyed by ids: each page reads as what it says, and a missing translation is impo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import request, session
 
+from gateway.clock import WIB
 from gateway.store.db import aware
 
 LANGS = ("id", "en")
 # Compliance staff work on Jakarta time; a fixed offset needs no tz database.
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 def current_lang() -> str:

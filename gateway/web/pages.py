@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, select
 
+from gateway import clock
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.app import gateway
 from gateway.budget import RatesNotInForce
@@ -47,7 +47,7 @@ def _feeds() -> list[Any]:
 
 def _year() -> int:
     year = request.args.get("year", type=int)
-    return year if year and 2000 <= year <= 2100 else date.today().year
+    return year if year and 2000 <= year <= 2100 else clock.today().year
 
 
 def coverage_chart(rows: list[dict[str, Any]]) -> Any:
@@ -64,7 +64,7 @@ def coverage_chart(rows: list[dict[str, Any]]) -> Any:
 @login_required
 def overview() -> Any:
     feeds = _feeds()
-    year = date.today().year
+    year = clock.today().year
     # The overview computes budget checks for at most 0.3 s: the budget page does the rest.
     budget = budget_rows(_engine(), year, auto_seconds=0.3)
     provinces = coverage_table(_engine())["provinces"]

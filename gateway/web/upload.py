@@ -12,13 +12,12 @@ import base64
 import csv
 import io
 import json
-from datetime import date
 from typing import Any
 
 from flask import render_template, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway import report_text
+from gateway import clock, report_text
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.api import _declared_allocation, _spooled_upload
 from gateway.app import gateway
@@ -95,12 +94,12 @@ def upload() -> Any:
             return _form(tr(exc.message_id, exc.message_en), 400, allocation_form=request.form)
         config = gateway().config
         if mode == "check":
-            report = check_roster(path, agency=agency, today=date.today(), filename=filename,
+            report = check_roster(path, agency=agency, today=clock.today(), filename=filename,
                                   batch_size=config["BATCH_SIZE"])
         else:
             try:
                 report = submit_roster(gateway().registry, path, agency=agency,
-                                       today=date.today(), trigger="web", filename=filename,
+                                       today=clock.today(), trigger="web", filename=filename,
                                        batch_size=config["BATCH_SIZE"])
             except RunFailed as exc:
                 report = exc.report

@@ -177,3 +177,21 @@ def test_version_is_the_gateways_and_a_limit_below_one_is_refused(env):
     for limit in ("0", "-5"):  # 0 said "No runs yet", -5 listed every run
         refused = jamsos(env, "runs", "--limit", limit)
         assert refused.returncode == 2 and "--limit" in refused.stderr
+
+
+def test_the_day_of_a_run_is_the_day_in_wib_whatever_the_hosts_time_zone(env, tmp_path):
+    """At 05:29 WIB on 30 November (22:29 UTC on the 29th) a worker ended on a UTC host got
+    end date 29 November, on a Jakarta host 30 November: the same moment, two days."""
+    from datetime import UTC, datetime, timedelta
+
+    wib_date = (datetime.now(UTC) + timedelta(hours=7)).date().isoformat()
+    both = write_roster(tmp_path / "both.csv", [worker_row(0), worker_row(1)])
+    one = write_roster(tmp_path / "one.csv", [worker_row(0)])
+    ended = {}
+    for zone in ("Pacific/Kiritimati", "America/Los_Angeles"):  # UTC+14 and UTC-8
+        zoned = dict(env, TZ=zone)
+        assert jamsos(zoned, "roster", "submit", str(both), "--agency", "15.04").returncode == 0
+        assert jamsos(zoned, "roster", "submit", str(one), "--agency", "15.04").returncode == 0
+        found = json.loads(jamsos(zoned, "workers", "find", worker_row(1)[0], "--json").stdout)
+        ended[zone] = found["enrollments"][0]["end_date"]
+    assert set(ended.values()) == {wib_date}, ended
