@@ -330,6 +330,7 @@ def apply_rows(
                 # agency has no workers: rejected with a reason, rather than with no problem.
                 refused = RosterFileError.from_catalog("no_data_rows")
                 refused.notices = notices
+                refused.columns, refused.unknown_columns = report.columns, report.unknown_columns
                 raise refused
             apply.add_notices(notices)
             report.add_notices(notices)
@@ -370,7 +371,9 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     except RosterFileError as exc:
         # Found before or while reading (no header, undecodable bytes): whatever was written
         # is rolled back; the run is recorded as rejected with the reason on the file.
-        registry.record_file_problem(run_id, exc.as_problem(), exc.notices)
+        registry.record_file_problem(
+            run_id, exc.as_problem(), exc.notices, exc.columns, exc.unknown_columns
+        )
         return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
     except BaseException as exc:
         # BaseException too: Ctrl-C, SystemExit and Airflow's task timeout are not Exceptions,

@@ -126,6 +126,9 @@ class RosterFileError(Exception):
         # Warnings about the file found before it was refused (a totals row skipped, an
         # unknown column): the rejected run keeps them, as an applied one would.
         self.notices: list[Problem] = []
+        # The header as it was read, when it was (a file of a header alone): kept on the run.
+        self.columns: dict[str, str] | None = None
+        self.unknown_columns: list[str] | None = None
 
     def __reduce__(self) -> tuple:
         # Found in a worker process that reads part of the file (csv_chunks.py), it must cross

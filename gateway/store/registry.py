@@ -144,12 +144,20 @@ class Registry:
             )
 
     def record_file_problem(
-        self, run_id: int, problem: Problem, notices: Sequence[Problem] = ()
+        self,
+        run_id: int,
+        problem: Problem,
+        notices: Sequence[Problem] = (),
+        columns: dict[str, str] | None = None,
+        unknown_columns: list[str] | None = None,
     ) -> None:
-        """A file-level problem (no header, bad encoding) on a run that could not start, and
-        the warnings about the file found before it (`notices`)."""
+        """A file-level problem (no header, bad encoding) on a run that could not start, the
+        warnings about the file found before it (`notices`) and its header when it was read
+        (`columns`: a header alone)."""
         warnings = sum(1 for p in notices if p.severity is Severity.WARNING)
         with writing(self.engine) as conn:
+            if columns is not None:
+                self.set_columns(conn, run_id, columns, unknown_columns or [])
             audit.append(conn, actor="system", action="run_rejected", subject=f"run:{run_id}",
                          details={"code": problem.code})
             conn.execute(

@@ -189,6 +189,7 @@ def test_a_rejected_header_alone_keeps_the_warnings_about_the_file(gw, tmp_path)
     with gw.engine.connect() as conn:
         run = conn.execute(select(runs).where(runs.c.id == report.run_id)).one()
     assert (run.status, run.warnings, run.error) == ("rejected", 1, "no_data_rows")
+    assert report.columns["NIK"] == "nik"  # the header was read: it was reported as {}
 
 
 def test_problems_are_listed_in_row_order_with_the_files_warnings_among_them(gw, tmp_path):
