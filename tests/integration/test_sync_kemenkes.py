@@ -64,6 +64,17 @@ def state_of(gw):
     return [dict(r) for r in rows], [dict(c) for c in cursors], registry_counts(gw.registry)
 
 
+def failed_sync(gw, pm, server, monkeypatch) -> str:
+    """A sync that must fail and leave everything as it was: its run's error."""
+    gw.registry  # noqa: B018 - migrated, so the state before can be read
+    before = state_of(gw)
+    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
+                         trigger="test")  # fmt: skip
+    assert result.status == "failed"
+    assert state_of(gw) == before
+    return gw.registry.get_run(result.run_id)["error"]
+
+
 def test_full_then_incremental_sync(gw, pm, server, monkeypatch):
     source = make_source(pm, server, monkeypatch)
     first = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")
@@ -212,14 +223,8 @@ def test_a_wrong_map_row_return_names_map_row(gw, pm, server, monkeypatch, retur
     plain = KemenkesPPNPN.map_row
     monkeypatch.setattr(KemenkesPPNPN, "map_row",
                         lambda self, item, row: returns(plain(self, item, row)))  # fmt: skip
-    gw.registry  # noqa: B018 - migrated, so the state before can be read
-    before = state_of(gw)
-    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
-                         trigger="test")  # fmt: skip
-    assert result.status == "failed"
-    error = gw.registry.get_run(result.run_id)["error"]
+    error = failed_sync(gw, pm, server, monkeypatch)
     assert says in error and "kemenkes" in error, error
-    assert state_of(gw) == before
 
 
 class _Typed:
@@ -240,12 +245,6 @@ def test_a_value_its_wsdl_type_does_not_allow_fails_the_run_naming_it(
     was lost without a word."""
     nik = sorted(server.state.employees)[60]  # on page 2
     server.state.employees[nik]["diubahPada"] = _Typed("kemarin")
-    gw.registry  # noqa: B018 - migrated, so the state before can be read
-    before = state_of(gw)
-    result = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
-                         trigger="test")  # fmt: skip
-    assert result.status == "failed"
-    error = gw.registry.get_run(result.run_id)["error"]
+    error = failed_sync(gw, pm, server, monkeypatch)
     assert "page 2" in error and "WSDL type" in error and "kemarin" in error, error
-    assert state_of(gw) == before
     assert "Error during xml" not in capfd.readouterr().err

@@ -221,11 +221,12 @@ def test_problems_csv_lists_each_rejected_row(staff: Any, web_app: Any) -> None:
                                      delimiter=";")} - {"kode/code"} == {one}
 
 
-def _upload(client: Any, key: str, path: Path, action: str = "submit") -> Any:
+def _upload(client: Any, key: str, path: Path, action: str = "submit", **fields: str) -> Any:
+    """The upload form sent as a browser sends it; `fields`: the allocation's, if any."""
     token = csrf_of(client.get("/dashboard/upload").text)
     with open(path, "rb") as fh:
         return client.post("/dashboard/upload", data={
-            "csrf_token": token, "api_key": key, "action": action,
+            "csrf_token": token, "api_key": key, "action": action, **fields,
             "file": (fh, path.name)}, content_type="multipart/form-data")
 
 
@@ -385,14 +386,11 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     from gateway.budget import allocations
 
     client = web_app.test_client()
+    key = web_app.config["SEEDED"]["key"]
     roster = tmp_path / "anggaran.csv"
     write_csv(roster, generate_roster(15, seed=11, regency="15.05"))
-    token = csrf_of(client.get("/dashboard/upload").text)
-    with open(roster, "rb") as fh:
-        response = client.post("/dashboard/upload", data={
-            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
-            "fiscal_year": "2027", "allocation": "jkk=1.000.000,jkm=2.000.000",
-            "file": (fh, roster.name)}, content_type="multipart/form-data")
+    response = _upload(client, key, roster, fiscal_year="2027",
+                       allocation="jkk=1.000.000,jkm=2.000.000")  # fmt: skip
     assert response.status_code == 201
     engine = web_app.extensions["jamsos"].registry.engine
     assert allocations(engine, "15.05", 2027)["declared"] == {
@@ -400,12 +398,7 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     # With a roster that is not applied, the page says the allocation was not recorded.
     broken = tmp_path / "rusak.csv"
     broken.write_text("Nama;Gaji\nBudi;3.000.000\n")
-    token = csrf_of(client.get("/dashboard/upload").text)
-    with open(broken, "rb") as fh:
-        refused = client.post("/dashboard/upload", data={
-            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
-            "fiscal_year": "2028", "allocation": "jkk=1.000.000",
-            "file": (fh, broken.name)}, content_type="multipart/form-data")
+    refused = _upload(client, key, broken, fiscal_year="2028", allocation="jkk=1.000.000")
     assert "Alokasi anggaran tidak dicatat" in refused.text
     assert allocations(engine, "15.05", 2028) == {}
 
@@ -413,15 +406,10 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
 def test_a_bad_allocation_on_the_upload_form_names_its_fields_and_keeps_them(
     web_app: Any, tmp_path: Path
 ) -> None:
-    client = web_app.test_client()
     roster = tmp_path / "anggaran.csv"
     write_csv(roster, generate_roster(5, seed=12, regency="15.05"))
-    token = csrf_of(client.get("/dashboard/upload").text)
-    with open(roster, "rb") as fh:
-        page = client.post("/dashboard/upload", data={
-            "csrf_token": token, "api_key": web_app.config["SEEDED"]["key"], "action": "submit",
-            "fiscal_year": "2027", "allocation": "", "file": (fh, roster.name)},
-            content_type="multipart/form-data")  # fmt: skip
+    page = _upload(web_app.test_client(), web_app.config["SEEDED"]["key"], roster,
+                   fiscal_year="2027", allocation="")  # fmt: skip
     assert page.status_code == 400
     # The form's own labels, not the API's field names; the section open, the year kept.
     assert "Tahun anggaran diisi tanpa Alokasi" in page.text
