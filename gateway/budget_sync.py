@@ -5,8 +5,16 @@ non-ASN contribution accounts (Permendagri 90/2019: 5.1.02.02.02.0006 JKK, .0007
 JHT; DOMAIN.md §5), summed per government, fiscal year and account (an export repeats an
 account once per sub-activity). Other accounts are part of any full export and are ignored
 without a problem. Rows become `budget_allocations` with `source = "apbd"`; for each
-government and year the export mentions, its earlier APBD lines are replaced (the export is
-that budget's current state). One transaction, one run record, as for rosters.
+government and year the export mentions (by any line), its earlier APBD lines are replaced:
+the export is that budget's current state, so contribution lines dropped by a revision
+(APBD-P) are dropped here too. One transaction, one run record, as for rosters.
+
+A sum with a line missing is not the budget: when a line of a government and year cannot be
+read (and may be one of its contribution lines), or repeats a sub-activity's account, that
+government's allocations for that year are kept as they were, with a warning (every year of
+it when the line's year cannot be read). A line whose government code is unknown belongs to
+no budget the gateway knows: it is rejected, and the others apply. An export with no
+contribution line at all is refused (a wrong export, not every government budgeting nothing).
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from gateway.agencies import UnknownAgency, resolve_agency
+from gateway.domain.parsing import read_rupiah
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
+from gateway.feeds.roster_errors import RosterFileError
 from gateway.pipeline import RosterReport, RowSource, recorded
 from gateway.prepare import batched
 from gateway.store.apply import problem_row
@@ -35,9 +45,8 @@ CONTRIBUTION_ACCOUNTS = {
 }
 BUDGET_FIELDS = ("government", "fiscal_year", "account_code", "amount")
 _ACCOUNT = re.compile(r"^\d(\.\d{1,4}){2,5}$")
-_AMOUNT = re.compile(r"^(?:rp\.?|idr)?\s*(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{1,2})|,-)?$", re.I)
-
 _E = Severity.ERROR
+_W = Severity.WARNING
 MESSAGES: dict[str, Message] = {
     "government_invalid": Message(
         _E,
@@ -56,19 +65,51 @@ MESSAGES: dict[str, Message] = {
     ),
     "amount_invalid": Message(
         _E,
-        "Pagu tidak terbaca: tulis Rupiah utuh, positif (mis. 1.250.000.000).",
-        "The amount cannot be read: whole positive Rupiah (e.g. 1.250.000.000).",
+        "Pagu tidak terbaca: tulis Rupiah utuh, tidak negatif (mis. 1.250.000.000 atau "
+        "1,250,000,000.00).",
+        "The amount cannot be read: whole Rupiah, not negative (e.g. 1.250.000.000 or "
+        "1,250,000,000.00).",
+    ),
+    "budget_line_duplicate": Message(
+        _E,
+        "Baris ini mengulang rekening yang sama pada sub kegiatan yang sama (baris {first}); "
+        "dijumlahkan, anggarannya akan tercatat dua kali.",
+        "This line repeats the same account of the same sub-activity (row {first}); summed, "
+        "the budget would be counted twice.",
+    ),
+    "budget_kept": Message(
+        _W,
+        "Alokasi {government} tahun {year} tidak diubah: {rejected} barisnya ditolak, dan "
+        "jumlah tanpa baris itu bukan anggarannya. Perbaiki baris itu lalu kirim ulang.",
+        "The {government} allocations for {year} were kept as they were: {rejected} of its "
+        "lines were rejected, and a sum without them is not its budget. Fix them and send "
+        "the export again.",
+    ),
+    "budget_removed": Message(
+        _W,
+        "Ekspor ini tidak lagi memuat rekening iuran non-ASN {government} tahun {year}: "
+        "alokasi APBD-nya dihapus.",
+        "This export no longer lists non-ASN contribution accounts for {government} in "
+        "{year}: its APBD allocations were removed.",
+    ),
+    "no_contribution_lines": Message(
+        _E,
+        "Ekspor ini tidak memuat satu pun rekening iuran non-ASN (5.1.02.02.02.0006, .0007, "
+        ".0010): tidak ada yang diubah. Periksa apakah ekspornya benar.",
+        "This export lists no non-ASN contribution account at all (5.1.02.02.02.0006, .0007, "
+        ".0010): nothing was changed. Check that it is the right export.",
     ),
 }
 
 
 def parse_amount(text: str) -> int | None:
-    """A positive whole-Rupiah budget amount (no monthly cap: budgets run to billions)."""
-    match = _AMOUNT.match(text.strip().replace(" ", ""))
-    if match is None or (match[2] and int(match[2])):
-        return None
-    amount = int(match[1].replace(".", ""))
-    return amount or None
+    """A whole-Rupiah budget amount, zero included (no monthly cap: budgets run to billions),
+    written as a roster's money may be (1.250.000.000, 1,250,000,000.00, Rp 1.250.000.000,-)."""
+    amount = read_rupiah(text.replace(" ", ""))
+    return amount if isinstance(amount, int) else None
+
+
+Scope = tuple[str, int]  # (government, fiscal year)
 
 
 @dataclass
@@ -78,6 +119,11 @@ class BudgetTally:
     rejected: int = 0
     ignored: int = 0  # other accounts of a full export
     sums: dict[tuple[str, int, str], int] = field(default_factory=dict)
+    mentioned: set[Scope] = field(default_factory=set)  # by any readable line
+    blocked: dict[Scope, int] = field(default_factory=dict)  # rejected lines per scope
+    # rejected lines of a known government whose year cannot be read: every year of it
+    blocked_governments: dict[str, int] = field(default_factory=dict)
+    seen: dict[tuple[str, int, str, str], int] = field(default_factory=dict)  # -> first row
 
 
 def check_budget_row(raw: RawRow, tally: BudgetTally) -> list[Problem]:
@@ -85,8 +131,8 @@ def check_budget_row(raw: RawRow, tally: BudgetTally) -> list[Problem]:
     get = raw.values.get
     problems: list[Problem] = []
 
-    def problem(code: str, name: str) -> None:
-        problems.append(make_problem(MESSAGES, code, raw.row, name))
+    def problem(code: str, name: str | None, **params: object) -> None:
+        problems.append(make_problem(MESSAGES, code, raw.row, name, **params))
 
     government = None
     try:
@@ -97,25 +143,45 @@ def check_budget_row(raw: RawRow, tally: BudgetTally) -> list[Problem]:
     if government is None:
         problem("government_invalid", "government")
     year_text = (get("fiscal_year") or "").strip()
+    if year_text.endswith(".0"):  # a numeric spreadsheet cell
+        year_text = year_text[:-2]
     year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else 0
     if not 2000 <= year <= 2100:
         problem("fiscal_year_invalid", "fiscal_year")
     account = "".join((get("account_code") or "").split())
-    if not _ACCOUNT.match(account):
+    readable_account = bool(_ACCOUNT.match(account))
+    if not readable_account:
         problem("account_code_invalid", "account_code")
-    amount = parse_amount(get("amount") or "")
-    if amount is None:
-        problem("amount_invalid", "amount")
+    contribution = account in CONTRIBUTION_ACCOUNTS
+    amount = None
+    if contribution or not readable_account:  # other accounts' amounts are not ours to judge
+        amount = parse_amount(get("amount") or "")
+        if amount is None:
+            problem("amount_invalid", "amount")
+    scope = (government, year) if government is not None and 2000 <= year <= 2100 else None
+    if contribution and scope is not None and not problems:
+        line = (*scope, "".join((get("activity") or "").split()), account)
+        if line in tally.seen:
+            problem("budget_line_duplicate", None, first=tally.seen[line])
+        else:
+            tally.seen[line] = raw.row
     tally.rows += 1
+    if scope is not None:
+        tally.mentioned.add(scope)
     if problems:
         tally.rejected += 1
-    elif account not in CONTRIBUTION_ACCOUNTS:
-        tally.ignored += 1
-        tally.accepted += 1
+        if scope is not None:
+            tally.blocked[scope] = tally.blocked.get(scope, 0) + 1
+        elif government is not None:
+            blocked = tally.blocked_governments
+            blocked[government] = blocked.get(government, 0) + 1
     else:
         tally.accepted += 1
-        key = (government or "", year, account)
-        tally.sums[key] = tally.sums.get(key, 0) + (amount or 0)
+        if contribution:
+            key = (*scope, account)  # type: ignore[misc]
+            tally.sums[key] = tally.sums.get(key, 0) + (amount or 0)
+        else:
+            tally.ignored += 1
     return problems
 
 
@@ -140,17 +206,26 @@ def apply_budget_rows(
                 if stored:
                     conn.execute(insert(problems), stored)
                 report.add_notices([p for _, ps in found for p in ps])
+            if not tally.rows:  # a header alone: say so, as for a roster
+                refused = RosterFileError.from_catalog("no_data_rows")
+                refused.notices = reader.notices()
+                raise refused
             notices = reader.notices()
-            report.add_notices(notices)
-            if notices:
-                conn.execute(insert(problems), [problem_row(run_id, p) for p in notices])
+            if not (tally.sums or tally.blocked or tally.blocked_governments):
+                notices.append(make_problem(MESSAGES, "no_contribution_lines", 1, None))
             report.rows, report.accepted, report.rejected = (
                 tally.rows,
                 tally.accepted,
                 tally.rejected,
             )
-            report.status = "succeeded" if tally.sums else "rejected"
-            report.changes = _write(conn, run_id, tally) if tally.sums else _no_changes()
+            changes, said = _write(conn, run_id, tally)
+            notices += said
+            report.add_notices(notices)
+            if notices:
+                conn.execute(insert(problems), [problem_row(run_id, p) for p in notices])
+            applied = any(changes.values())
+            report.status = "succeeded" if applied else "rejected"
+            report.changes = changes
             _finish(conn, run_id, report)
             # Budget syncs are receipted and audited like rosters (in the same transaction).
             report.receipt = registry.seal_run(conn, run_id)
@@ -164,15 +239,29 @@ def _no_changes() -> dict[str, int]:
     return {"new": 0, "changed": 0, "unchanged": 0, "ended": 0}
 
 
-def _write(conn: Connection, run_id: int, tally: BudgetTally) -> dict[str, int]:
-    """Replace the APBD lines of every (government, year) the export mentions."""
+def _write(
+    conn: Connection, run_id: int, tally: BudgetTally
+) -> tuple[dict[str, int], list[Problem]]:
+    """Replace the APBD lines of every (government, year) the export mentions, except those
+    with a rejected line (kept as they were); the changes, and the warnings to give."""
     t = budget_allocations
     changes = _no_changes()
+    said: list[Problem] = []
+    if not (tally.sums or tally.blocked or tally.blocked_governments):
+        return changes, said  # no contribution line at all: a wrong export, refused
     now = datetime.now(UTC)
-    for government, year in sorted({(g, y) for g, y, _ in tally.sums}):
+    for government, year in sorted(tally.mentioned):
+        rejected = tally.blocked.get((government, year), 0)
+        rejected += tally.blocked_governments.get(government, 0)
+        if rejected:
+            said.append(make_problem(MESSAGES, "budget_kept", 1, None, government=government,
+                                     year=year, rejected=rejected))  # fmt: skip
+            continue
         scope = and_(t.c.government == government, t.c.fiscal_year == year, t.c.source == "apbd")
         before = dict(conn.execute(select(t.c.account_code, t.c.amount).where(scope)).all())
         after = {a: v for (g, y, a), v in tally.sums.items() if (g, y) == (government, year)}
+        if not after and not before:
+            continue  # salary lines of a government that never budgeted contributions
         for account, amount in after.items():
             if account not in before:
                 changes["new"] += 1
@@ -181,23 +270,27 @@ def _write(conn: Connection, run_id: int, tally: BudgetTally) -> dict[str, int]:
             else:
                 changes["unchanged"] += 1
         changes["ended"] += len(set(before) - set(after))
+        if before and not after:
+            said.append(make_problem(MESSAGES, "budget_removed", 1, None,
+                                     government=government, year=year))  # fmt: skip
         conn.execute(delete(t).where(scope))
-        conn.execute(
-            insert(t),
-            [
-                {
-                    "government": government,
-                    "fiscal_year": year,
-                    "account_code": account,
-                    "amount": amount,
-                    "source": "apbd",
-                    "run_id": run_id,
-                    "received_at": now,
-                }
-                for account, amount in sorted(after.items())
-            ],
-        )
-    return changes
+        if after:
+            conn.execute(
+                insert(t),
+                [
+                    {
+                        "government": government,
+                        "fiscal_year": year,
+                        "account_code": account,
+                        "amount": amount,
+                        "source": "apbd",
+                        "run_id": run_id,
+                        "received_at": now,
+                    }
+                    for account, amount in sorted(after.items())
+                ],
+            )
+    return changes, said
 
 
 def _finish(conn: Connection, run_id: int, report: RosterReport) -> None:

@@ -196,9 +196,10 @@ _MONEY = re.compile(
 MAX_MONEY = 1_000_000_000
 
 
-@functools.lru_cache(maxsize=MONEY_CACHE_SIZE)
-def read_money(text: str) -> int | str:
-    """`parse_money` without raising: the amount (an int), or the error code (a str)."""
+def read_rupiah(text: str) -> int | str:
+    """Whole Rupiah written any way a roster or a budget export writes it, zero included and
+    with no upper bound (a budget runs to billions): the amount, or the error code
+    (money_invalid, money_fraction, money_not_positive for a negative amount)."""
     match = _MONEY.fullmatch(text.strip())
     if match is None:
         return "money_invalid"
@@ -210,7 +211,18 @@ def read_money(text: str) -> int | str:
         amount, cents = int(match["commas"].replace(",", "")), match["commas_cents"]
     if cents is not None and int(cents) != 0:
         return "money_fraction"
-    if amount == 0 or match["minus"] is not None:
+    if match["minus"] is not None and amount:
+        return "money_not_positive"
+    return amount
+
+
+@functools.lru_cache(maxsize=MONEY_CACHE_SIZE)
+def read_money(text: str) -> int | str:
+    """`parse_money` without raising: the amount (an int), or the error code (a str)."""
+    amount = read_rupiah(text)
+    if isinstance(amount, str):
+        return amount
+    if amount == 0:
         return "money_not_positive"
     if amount > MAX_MONEY:
         return "money_too_large"

@@ -232,7 +232,10 @@ def open_roster(
         start, total = _position_and_size(stream)
         sample = _read_sample(stream)
         if _detect_format(sample, filename) == "xlsx":
-            rows = xlsx_source(stream, sample, start, total)
+            # The data sheet is the one naming the first required field (a NIK for a roster,
+            # the government for a budget export).
+            key = next(iter(required), "nik")
+            rows = xlsx_source(stream, sample, start, total, key_field=key, aliases=aliases)
         else:
             rows = csv_source(stream, sample, total)
     except BaseException:

@@ -51,6 +51,13 @@ MESSAGES: dict[str, Message] = {
         "the file again. Do not send one file per sheet: each file is taken as the complete "
         "list, so workers missing from it would be ended.",
     ),
+    "several_data_sheets": Message(
+        _E,
+        "Baris data ada di beberapa lembar kerja ({sheets}): satukan semuanya dalam satu "
+        "lembar lalu kirim ulang; membaca satu lembar saja akan kehilangan baris lembar lain.",
+        "Lines are listed on several sheets ({sheets}): put them all on one sheet and send the "
+        "file again; reading one sheet would lose the other sheets' lines.",
+    ),
     # Not raised by the reader (the web server refuses the upload first): the API and the
     # dashboard answer with it. Never advise splitting the roster: a roster is a snapshot.
     "file_too_large": Message(

@@ -17,7 +17,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 from xml.etree.ElementTree import ParseError
@@ -241,10 +241,17 @@ _XLSX_FAILURES = (
 
 
 def xlsx_source(
-    stream: IO[bytes], sample: bytes, start: int | None, total: int | None
+    stream: IO[bytes],
+    sample: bytes,
+    start: int | None,
+    total: int | None,
+    *,
+    key_field: str = "nik",
+    aliases: Mapping[str, Iterable[str]] | None = None,
 ) -> RowSource:
-    """Rows of the roster's worksheet of an XLSX (`_roster_sheet`); `start` is None when
-    `stream` cannot seek."""
+    """Rows of the roster's worksheet of an XLSX (`_roster_sheet`: the one naming
+    `key_field`, by the built-in and `aliases` spellings); `start` is None when `stream`
+    cannot seek."""
     from openpyxl import load_workbook  # only XLSX uploads pay for the import
 
     closers: list[Any] = []
@@ -275,7 +282,7 @@ def xlsx_source(
         for closer in closers:
             closer.close()
         raise
-    sheet = _roster_sheet(book.worksheets)
+    sheet = _roster_sheet(book.worksheets, key_field, aliases)
     declared_rows = sheet.max_row
     # The declared dimension can be wrong; trusting it would silently drop rows beyond it.
     sheet.reset_dimensions()
@@ -294,18 +301,26 @@ def xlsx_source(
 HEADER_SEARCH_ROWS = 20
 
 
-def _roster_sheet(sheets: Sequence[Any]) -> Any:
-    """The sheet that holds the roster: the visible one whose first rows name a NIK column,
-    else the first visible sheet with any cell (a hidden or empty first sheet was read before,
-    and its header reported missing). A roster is complete: workers listed on several sheets
-    (one per OPD, say) are refused, as reading one sheet would end everyone on the others."""
+def _roster_sheet(
+    sheets: Sequence[Any],
+    key_field: str = "nik",
+    aliases: Mapping[str, Iterable[str]] | None = None,
+) -> Any:
+    """The sheet that holds the roster: the visible one whose first rows name a NIK column
+    (`key_field`; a budget export's is its government column), else the first visible sheet
+    with any cell (a hidden or empty first sheet was read before, and its header reported
+    missing). A roster is complete: workers listed on several sheets (one per OPD, say) are
+    refused, as reading one sheet would end everyone on the others; a budget export's lines on
+    several sheets likewise (only the first was read, without a word)."""
     visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"] or list(
         sheets
     )
-    naming = [s for s in visible if _names_a_nik(s)]
+    index = build_alias_index(aliases)
+    naming = [s for s in visible if _names(s, key_field, index)]
     if len(naming) > 1:
         titles = ", ".join(s.title for s in naming)
-        raise RosterFileError.from_catalog("several_roster_sheets", sheets=titles)
+        code = "several_roster_sheets" if key_field == "nik" else "several_data_sheets"
+        raise RosterFileError.from_catalog(code, sheets=titles)
     if naming:
         return naming[0]
     return next((s for s in visible if _first_rows(s, HEADER_SEARCH_ROWS)), visible[0])
@@ -319,10 +334,9 @@ def _first_rows(sheet: Any, n: int) -> list[tuple]:
         raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
 
 
-def _names_a_nik(sheet: Any) -> bool:
-    index = build_alias_index()
+def _names(sheet: Any, field: str, index: dict[str, str]) -> bool:
     return any(
-        isinstance(value, str) and match_header(value, index) == "nik"
+        isinstance(value, str) and match_header(value, index) == field
         for row in _first_rows(sheet, HEADER_SEARCH_ROWS)
         for value in row
     )
