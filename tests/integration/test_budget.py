@@ -313,6 +313,21 @@ def test_an_allocation_sent_with_a_rejected_roster_is_said_not_recorded(app, cli
     assert check(gw).allocation_source is None  # nothing recorded either way
 
 
+def test_an_allocation_sent_with_the_roster_in_force_again_is_recorded(client, gw, tmp_path):
+    """A government declares its allocation later, with the same (unchanged) roster: a replay
+    of that file, which the registry already holds."""
+    key = gw.registry.create_api_key("15.05")
+    roster = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)])
+    for form in ({}, {"fiscal_year": "2025", "allocation": "jkk=9.000.000"}):
+        with open(roster, "rb") as fh:
+            response = client.post(
+                "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+                data={"file": (fh, "r.csv"), **form}, content_type="multipart/form-data")  # fmt: skip
+    assert response.json["replayed"] is True
+    assert response.json["declared_allocation"] == {"fiscal_year": 2025, "jkk": 9_000_000}
+    assert check(gw).allocations["declared"] == 9_000_000
+
+
 def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
     key = gw.registry.create_api_key("15.05")
     roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
