@@ -321,8 +321,11 @@ def test_an_allocation_sent_with_the_roster_in_force_again_is_recorded(client, g
     for form in ({}, {"fiscal_year": "2025", "allocation": "jkk=9.000.000"}):
         with open(roster, "rb") as fh:
             response = client.post(
-                "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
-                data={"file": (fh, "r.csv"), **form}, content_type="multipart/form-data")  # fmt: skip
+                "/api/v1/agencies/15.05/rosters",
+                headers={"Authorization": f"Bearer {key}"},
+                data={"file": (fh, "r.csv"), **form},
+                content_type="multipart/form-data",
+            )
     assert response.json["replayed"] is True
     assert response.json["declared_allocation"] == {"fiscal_year": 2025, "jkk": 9_000_000}
     assert check(gw).allocations["declared"] == 9_000_000
