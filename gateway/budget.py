@@ -41,7 +41,7 @@ class WageScenario:
         return max(wage, self.minimum_wage)
 
     def as_dict(self) -> dict[str, object]:
-        return {"raise_percent": str(self.raise_percent), "minimum_wage": self.minimum_wage}
+        return {"raise_percent": float(self.raise_percent), "minimum_wage": self.minimum_wage}
 
 
 def tally_obligation(

@@ -4,91 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.store.tables import RUN_CHANGES, RUN_COUNTS
-
-_ERROR = {
-    "type": "object",
-    "required": ["error", "message_id", "message_en"],
-    "properties": {
-        "error": {"type": "string"},
-        "message_id": {"type": "string", "description": "Bahasa Indonesia"},
-        "message_en": {"type": "string"},
-    },
-}
-
-_PROBLEM = {
-    "type": "object",
-    "required": ["row", "field", "code", "severity", "message_id", "message_en"],
-    "properties": {
-        "row": {"type": "integer", "description": "Row number as a spreadsheet shows it"},
-        "field": {"type": ["string", "null"]},
-        "code": {"type": "string"},
-        "severity": {"enum": ["error", "warning"]},
-        "message_id": {"type": "string"},
-        "message_en": {"type": "string"},
-    },
-}
-
-_REPORT = {
-    "type": "object",
-    "required": [
-        "rows",
-        "accepted",
-        "rejected",
-        "warnings",
-        "columns",
-        "unknown_columns",
-        "problems",
-    ],
-    "properties": {
-        "rows": {"type": "integer"},
-        "accepted": {"type": "integer"},
-        "rejected": {"type": "integer"},
-        "warnings": {"type": "integer"},
-        "columns": {"type": "object", "additionalProperties": {"type": "string"}},
-        "unknown_columns": {"type": "array", "items": {"type": "string"}},
-        "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-        "problems_total": {"type": "integer"},
-        "problems_truncated": {"type": "boolean"},
-        "run_id": {"type": "integer"},
-        "status": {"enum": ["checked", "succeeded", "rejected", "failed"]},
-        "replayed": {"type": "boolean"},
-        "changes": {
-            "type": "object",
-            "properties": {
-                k: {"type": "integer"} for k in RUN_CHANGES
-            },
-        },
-        "error": {"type": ["string", "null"]},
-        "receipt": {"type": "object", "description": "Ed25519-signed receipt of the run"},
-        "declared_allocation": {
-            "type": ["object", "null"],
-            "description": "The allocation sent with the roster (fiscal_year and an amount "
-            "per program) as recorded; null when the roster was not applied",
-        },
-        "allocation_note": {
-            "type": "object",
-            "properties": {"message_id": {"type": "string"}, "message_en": {"type": "string"}},
-            "description": "Why a declared allocation was not recorded",
-        },
-    },
-}
-
-_RUN = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "agency": {"type": "string"},
-        "source": {"type": "string"},
-        "trigger": {"type": "string"},
-        "filename": {"type": ["string", "null"]},
-        "status": {"enum": ["running", "succeeded", "rejected", "failed"]},
-        "started_at": {"type": "string", "format": "date-time"},
-        "finished_at": {"type": ["string", "null"], "format": "date-time"},
-        **{k: {"type": "integer"} for k in RUN_COUNTS},
-        "error": {"type": ["string", "null"]},
-    },
-}
+from gateway.api.schemas import SCHEMAS
 
 
 def _resp(description: str, schema: str) -> dict[str, Any]:
@@ -147,7 +63,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": _ERROR, "Problem": _PROBLEM, "Report": _REPORT, "Run": _RUN},
+            "schemas": SCHEMAS,
         },
         "security": [{"apiKey": []}],
         "paths": {
@@ -159,7 +75,11 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "201": _resp("Applied", "Report"),
                         "200": _resp("This exact file was applied before: that run", "Report"),
-                        "400": _resp("No file attached", "Error"),
+                        "400": _resp(
+                            "No file attached, or a declared allocation that cannot be read "
+                            "(allocation_invalid)",
+                            "Error",
+                        ),
                         "404": _resp("Unknown agency code", "Error"),
                         "413": _resp("File too large", "Error"),
                         "422": _resp("Nothing acceptable in the file: nothing applied", "Report"),
@@ -175,7 +95,11 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": _UPLOAD,
                     "responses": {
                         "200": _resp("Validation report", "Report"),
-                        "400": _resp("No file attached", "Error"),
+                        "400": _resp(
+                            "No file attached, or a declared allocation that cannot be read "
+                            "(allocation_invalid)",
+                            "Error",
+                        ),
                         "404": _resp("Unknown agency code", "Error"),
                         "413": _resp("File too large", "Error"),
                         **_ERRORS,
@@ -244,11 +168,12 @@ def openapi_document() -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": {
-                            "description": "The worker and the agency's enrollments, each with "
-                            "its history (new, changed, ended, reactivated: run, time, facts "
-                            "before and after)"
-                        },
+                        "200": _resp(
+                            "The worker and the agency's enrollments, each with its history "
+                            "(new, changed, ended, reactivated: run, time, facts before and "
+                            "after)",
+                            "Worker",
+                        ),
                         "404": _resp("Not enrolled by this agency", "Error"),
                         "401": _ERRORS["401"],
                     },
@@ -267,7 +192,8 @@ def openapi_document() -> dict[str, Any]:
                         {"name": "what_if_raise", "in": "query", "schema": {"type": "number"}},
                     ],
                     "responses": {
-                        "200": {"description": "sufficient, shortfall or no_budget, per program"},
+                        "200": _resp("sufficient, shortfall or no_budget, per program",
+                                     "BudgetCheck"),
                         "400": _resp(
                             "Fiscal year out of range, a what-if that is not a number in range, "
                             "or a ministry (APBD checks are for regional governments)",
@@ -286,21 +212,27 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/coverage": {
                 "get": {
                     "summary": "Enrolled workers against targets per province, regency, agency",
-                    "responses": {"200": {"description": "Coverage"}, "401": _ERRORS["401"]},
+                    "responses": {"200": _resp("Coverage", "Coverage"),
+                                  "401": _ERRORS["401"]},
                 }
             },
             "/api/v1/receipt-key": {
                 "get": {
                     "summary": "The Ed25519 public key that signs receipts",
                     "security": [],
-                    "responses": {"200": {"description": "key_id, algorithm, public_key_pem"}},
+                    "responses": {"200": _resp("The public key", "ReceiptKey")},
                 }
             },
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "OpenAPI document"}},
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
                 }
             },
         },

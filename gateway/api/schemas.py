@@ -1,0 +1,219 @@
+"""The JSON schemas of the API's answers (OpenAPI components, see openapi.py).
+
+Closed (`additionalProperties: false`) where the gateway builds the object itself, so a field
+added to an answer but not here fails `tests/integration/test_api_contract.py`, which checks
+real answers of every route against these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.store.tables import RUN_CHANGES, RUN_COUNTS
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_DATE = {"type": "string", "format": "date"}
+
+
+def _closed(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "message_id", "message_en"],
+    "properties": {
+        "error": _STR,
+        "message_id": {"type": "string", "description": "Bahasa Indonesia"},
+        "message_en": _STR,
+        "limit_mb": {"type": "integer", "description": "413: the upload limit"},
+        "allowed": {"type": "array", "items": _STR, "description": "405: the methods allowed"},
+    },
+    "additionalProperties": False,
+}
+
+PROBLEM = _closed(
+    ["row", "field", "code", "severity", "message_id", "message_en"],
+    {
+        "row": {"type": "integer", "description": "Row number as a spreadsheet shows it"},
+        "field": {"type": ["string", "null"]},
+        "code": _STR,
+        "severity": {"enum": ["error", "warning"]},
+        "message_id": _STR,
+        "message_en": _STR,
+    },
+)
+
+RUN = _closed(
+    ["id", "agency", "source", "status", "started_at"],
+    {
+        "id": _INT,
+        "agency": _STR,
+        "source": _STR,
+        "trigger": _STR,
+        "filename": {"type": ["string", "null"]},
+        "status": {"enum": ["running", "succeeded", "rejected", "failed"]},
+        "started_at": {"type": "string", "format": "date-time"},
+        "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        **{k: _INT for k in RUN_COUNTS},
+        "error": {"type": ["string", "null"]},
+    },
+)
+
+REPORT = _closed(
+    ["rows", "accepted", "rejected", "warnings", "columns", "unknown_columns", "problems"],
+    {
+        "rows": _INT,
+        "accepted": _INT,
+        "rejected": _INT,
+        "warnings": _INT,
+        "columns": {"type": "object", "additionalProperties": _STR},
+        "unknown_columns": {"type": "array", "items": _STR},
+        "problems": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+        "problems_total": _INT,
+        "problems_truncated": {"type": "boolean"},
+        "run_id": _INT,
+        "status": {"enum": ["checked", "succeeded", "rejected", "failed"]},
+        "replayed": {"type": "boolean"},
+        "changes": {"type": "object", "properties": {k: _INT for k in RUN_CHANGES}},
+        "error": {"type": ["string", "null"]},
+        "receipt": {"type": "object", "description": "Ed25519-signed receipt of the run"},
+        "declared_allocation": {
+            "type": ["object", "null"],
+            "description": "The allocation sent with the roster (fiscal_year and an amount "
+            "per program) as recorded; null when the roster was not applied",
+        },
+        "allocation_note": {
+            "type": "object",
+            "properties": {"message_id": _STR, "message_en": _STR},
+            "description": "Why a declared allocation was not recorded",
+        },
+        "run": {"$ref": "#/components/schemas/Run", "description": "GET /runs/{id}: the run"},
+    },
+)
+
+_FACTS = {
+    "type": ["object", "null"],
+    "description": "The enrolled facts (category, position, work_unit, wage, start_date, "
+    "end_date, status); `identity: changed` when only the name, birth date or gender moved",
+}
+
+WORKER = _closed(
+    ["nik", "name", "birth_date", "gender", "nik_region", "enrollments"],
+    {
+        "nik": {"type": "string", "description": "Masked: 150501******0001"},
+        "name": _STR,
+        "birth_date": _DATE,
+        "gender": {"enum": ["L", "P"]},
+        "nik_region": _STR,
+        "enrollments": {
+            "type": "array",
+            "items": _closed(
+                ["agency", "category", "wage", "start_date", "end_date", "status", "history"],
+                {
+                    "agency": _STR,
+                    "category": _STR,
+                    "position": {"type": ["string", "null"]},
+                    "work_unit": {"type": ["string", "null"]},
+                    "wage": _INT,
+                    "start_date": _DATE,
+                    "end_date": {"type": ["string", "null"], "format": "date"},
+                    "status": {"enum": ["active", "ended"]},
+                    "history": {
+                        "type": "array",
+                        "items": _closed(
+                            ["change", "run_id", "at", "before", "after"],
+                            {
+                                "change": {"enum": ["new", "changed", "ended", "reactivated"]},
+                                "run_id": _INT,
+                                "at": {"type": "string", "format": "date-time"},
+                                "before": _FACTS,
+                                "after": _FACTS,
+                            },
+                        ),
+                    },
+                },
+            ),
+        },
+    },
+)
+
+BUDGET_CHECK = _closed(
+    ["government", "fiscal_year", "status", "allocated", "obligation", "gap", "lines"],
+    {
+        "government": _STR,
+        "name": _STR,
+        "fiscal_year": _INT,
+        "status": {"enum": ["sufficient", "shortfall", "no_budget"]},
+        "allocated": _INT,
+        "obligation": _INT,
+        "gap": _INT,
+        "workers": _INT,
+        "worker_months": _INT,
+        "workers_covered": _INT,
+        "months_covered": _INT,
+        "allocation_source": {"enum": ["apbd", "declared", None]},
+        "allocations": _closed(
+            ["apbd", "declared"],
+            {"apbd": {"type": ["integer", "null"]}, "declared": {"type": ["integer", "null"]}},
+        ),
+        "disagreement": {"type": "boolean"},
+        "lines": {
+            "type": "array",
+            "items": _closed(
+                ["program", "account_code", "allocated", "obligation", "gap"],
+                {
+                    "program": {"enum": ["jkk", "jkm", "jht", "jp"]},
+                    "account_code": {"type": ["string", "null"]},
+                    "allocated": {"type": ["integer", "null"]},
+                    "obligation": _INT,
+                    "gap": _INT,
+                },
+            ),
+        },
+        "what_if": _closed(
+            ["raise_percent", "minimum_wage"],
+            {"raise_percent": {"type": "number"}, "minimum_wage": _INT},
+        ),
+    },
+)
+
+_COVERAGE_ROW = _closed(
+    ["code", "name", "enrolled", "target", "target_year", "percent", "gap"],
+    {
+        "code": _STR,
+        "name": _STR,
+        "enrolled": _INT,
+        "target": {"type": ["integer", "null"]},
+        "target_year": {"type": ["integer", "null"]},
+        "percent": {"type": ["number", "null"]},
+        "gap": {"type": ["integer", "null"]},
+        "reported_percent": {"type": ["number", "null"]},
+        "source": {"type": ["string", "null"]},
+    },
+)
+
+_KINDS = ("provinces", "regencies", "agencies")
+COVERAGE = _closed(list(_KINDS), {k: {"type": "array", "items": _COVERAGE_ROW} for k in _KINDS})
+
+RECEIPT_KEY = _closed(
+    ["key_id", "algorithm", "public_key_pem"],
+    {"key_id": _STR, "algorithm": {"const": "Ed25519"}, "public_key_pem": _STR},
+)
+
+SCHEMAS = {
+    "Error": ERROR,
+    "Problem": PROBLEM,
+    "Report": REPORT,
+    "Run": RUN,
+    "Worker": WORKER,
+    "BudgetCheck": BUDGET_CHECK,
+    "Coverage": COVERAGE,
+    "ReceiptKey": RECEIPT_KEY,
+}
