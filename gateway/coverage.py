@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select
 
+from gateway import clock
 from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.store.tables import enrollments
 
@@ -55,17 +56,27 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     out = []
     for i, row in enumerate(data.get("targets", []), start=1):
         try:
-            out.append(
-                Target(
-                    code=str(row["code"]),
-                    year=int(row["year"]),
-                    target=int(row["target"]) if "target" in row else None,
-                    reported_percent=row.get("reported_percent"),
-                    source=str(row.get("source", "")),
-                )
+            target = Target(
+                code=str(row["code"]),
+                year=int(row["year"]),
+                target=int(row["target"]) if "target" in row else None,
+                reported_percent=row.get("reported_percent"),
+                source=str(row.get("source", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TargetsError(f"{chosen}: target #{i} is malformed ({exc!r})") from exc
+        # Codes as the gateway writes them ("1505" is 15.05, "KEMENDES" kemendes): a target
+        # under another spelling was shown as a province of its own, with nobody enrolled.
+        try:
+            code = resolve_agency(target.code).code
+        except UnknownAgency as exc:
+            raise TargetsError(f"{chosen}: target #{i}: {exc}") from exc
+        if target.target is not None and target.target <= 0:
+            raise TargetsError(f"{chosen}: target #{i} ({code}): target must be more than 0")
+        percent = target.reported_percent
+        if percent is not None and not (isinstance(percent, int | float) and 0 <= percent <= 100):
+            raise TargetsError(f"{chosen}: target #{i} ({code}): reported_percent is 0 to 100")
+        out.append(replace(target, code=code))
     return out
 
 
@@ -77,27 +88,43 @@ def _name(code: str) -> str:
 
 
 def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, Any]]]:
-    """{"provinces": [...], "regencies": [...], "agencies": [...]}, each row with enrolled
-    (active) workers, the latest target, and the percentage where a target exists."""
+    """{"provinces": [...], "regencies": [...], "agencies": [...]}, each row with the workers
+    covered today (an active enrollment whose start date has come), the latest target, and the
+    percentage where a target exists. A province counts each person once, however many of its
+    governments (the province itself, its regencies) enrol them."""
+    covered = and_(enrollments.c.status == "active", enrollments.c.start_date <= clock.today())
+    regional = func.substr(enrollments.c.agency, 1, 1).in_(list("0123456789"))
+    province = func.substr(enrollments.c.agency, 1, 2)
     with engine.connect() as conn:
         counts = dict(
             conn.execute(
                 select(enrollments.c.agency, func.count())
-                .where(enrollments.c.status == "active")
+                .where(covered)
                 .group_by(enrollments.c.agency)
             ).all()
         )
+        provinces: dict[str, int] = dict(
+            conn.execute(
+                select(province, func.count(func.distinct(enrollments.c.worker_id)))
+                .where(and_(covered, regional))
+                .group_by(province)
+            ).all()
+        )
+    # The latest numeric target, and the latest reported percentage, each on its own: a later
+    # year that reports only a percentage does not hide the last numeric target.
     latest: dict[str, Target] = {}
+    reported: dict[str, Target] = {}
     for t in sorted(targets, key=lambda t: t.year):
-        latest[t.code] = t
-    provinces: dict[str, int] = {}
+        if t.target is not None or t.code not in latest:
+            latest[t.code] = t
+        if t.reported_percent is not None:
+            reported[t.code] = t
     regencies: dict[str, int] = {}
     agencies: dict[str, int] = {}
     for agency, n in counts.items():
         if agency[:1].isdigit():
-            provinces[agency[:2]] = provinces.get(agency[:2], 0) + n
             if "." in agency:
-                regencies[agency] = regencies.get(agency, 0) + n
+                regencies[agency] = n
         else:
             agencies[agency] = n
 
@@ -121,7 +148,9 @@ def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, 
                     "target_year": t.year if t else None,
                     "percent": round(100 * enrolled / t.target, 3) if t and t.target else None,
                     "gap": max(0, t.target - enrolled) if t and t.target else None,
-                    "reported_percent": t.reported_percent if t else None,
+                    "reported_percent": reported[code].reported_percent
+                    if code in reported
+                    else None,
                     "source": t.source if t else None,
                 }
             )
