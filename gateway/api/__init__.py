@@ -367,11 +367,13 @@ def _number_arg(
     except ValueError:
         value = None
     if value is None or not low <= value <= high:  # NaN fails the comparison too
+        # Whole numbers as whole numbers: "1 to 1000000000", never "1e+09".
+        lo, hi = (f"{int(b)}" if kind is int else f"{b:g}" for b in (low, high))
         return api_error(
             400,
             code,
-            f"{name} harus berupa angka dari {low:g} sampai {high:g}.",
-            f"{name} must be a number from {low:g} to {high:g}.",
+            f"{name} harus berupa angka dari {lo} sampai {hi}.",
+            f"{name} must be a number from {lo} to {hi}.",
         )
     return value
 
