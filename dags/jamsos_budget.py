@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from gateway.orchestration import START_DATE, task_defaults
 
@@ -47,9 +48,14 @@ def jamsos_budget_check() -> None:
 
     @task(map_index_template="{{ government }}", multiple_outputs=False)
     def check(government: str) -> dict[str, Any]:
-        from gateway.orchestration import run_budget_check
+        from gateway.orchestration import NotRetryable, run_budget_check
 
-        return run_budget_check(government, _fiscal_year())
+        try:
+            return run_budget_check(government, _fiscal_year())
+        except NotRetryable as exc:
+            # The rate tables do not cover the year: no retry can change that, and retrying
+            # held back the corrected run behind it (max_active_runs=1) for half an hour.
+            raise AirflowFailException(str(exc)) from exc
 
     @task(multiple_outputs=False)
     def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:

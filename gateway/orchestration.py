@@ -104,9 +104,19 @@ class SyncFailed(Exception):
         )
 
 
-class SyncRejected(SyncFailed):
+class NotRetryable(Exception):
+    """A task failure no retry can change: the DAGs fail the task at once (retrying only held
+    back the next run, with `max_active_runs=1`, and said the same thing again)."""
+
+
+class SyncRejected(SyncFailed, NotRetryable):
     """The feed answered, but nothing in it was acceptable: retrying the same data will not
     help, the agency must correct it. The DAG fails the task without retries."""
+
+
+class BudgetYearNotCovered(NotRetryable):
+    """A budget check of a year the rate tables do not cover (gateway.budget.RatesNotInForce):
+    the tables must be extended, or another year checked."""
 
 
 class UnknownSource(LookupError):
@@ -240,18 +250,21 @@ def run_budget_check(
     """One government's budget-allocation check, as `jamsos budget check` computes it. A
     shortfall is a finding, not a failure: the result says so and the task succeeds."""
     from gateway.agencies import resolve_agency
-    from gateway.budget import check_budget
+    from gateway.budget import RatesNotInForce, check_budget
     from gateway.rates import load_packages, load_schedule
 
     agency = resolve_agency(government)
     with open_gateway(overrides) as gw:
-        check = check_budget(
-            gw.registry.engine,
-            agency.code,
-            year,
-            schedule=load_schedule(),
-            packages=load_packages(),
-        )
+        try:
+            check = check_budget(
+                gw.registry.engine,
+                agency.code,
+                year,
+                schedule=load_schedule(),
+                packages=load_packages(),
+            )
+        except RatesNotInForce as exc:
+            raise BudgetYearNotCovered(f"{agency.code} {year}: {exc}") from exc
     return {
         "government": agency.code,
         "name": agency.name,

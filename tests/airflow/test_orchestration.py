@@ -132,6 +132,20 @@ def test_rejected_roster_raises_sync_rejected(site: dict[str, Any]) -> None:
     assert caught.value.summary["status"] == "rejected"
 
 
+def test_a_budget_year_the_rate_tables_do_not_cover_is_not_retried(site: dict[str, Any]) -> None:
+    from gateway.orchestration import BudgetYearNotCovered, NotRetryable, run_budget_check
+
+    # A worker since 2013, checked for 2014: before the JKK/JKM tables (July 2015).
+    (site["drop"] / "roster.csv").write_text(
+        "NIK;Nama;Gaji;TMT\n1505010101800001;Budi;3.000.000;01-01-2013\n"
+    )
+    run_sync("roster-15.05", external_id="d/r4", overrides=site["overrides"])
+    with pytest.raises(BudgetYearNotCovered) as caught:
+        run_budget_check("15.05", 2014, site["overrides"])
+    assert isinstance(caught.value, NotRetryable)  # the DAG fails the task at once
+    assert "2015-01" not in str(caught.value) and "2014-01" in str(caught.value)
+
+
 def test_unknown_source_records_nothing(site: dict[str, Any]) -> None:
     with pytest.raises(UnknownSource, match="kemenkes-ppnpn"):
         run_sync("no-such-source", overrides=site["overrides"])
