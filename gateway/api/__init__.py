@@ -51,6 +51,7 @@ RUN_FIELDS = (
     "finished_at",
     *RUN_COUNTS,
     "error",
+    "external_id",  # what started it, e.g. the Airflow dag_id/run_id
 )
 
 

@@ -63,6 +63,10 @@ RUN = _closed(
         "finished_at": {"type": ["string", "null"], "format": "date-time"},
         **{k: _INT for k in RUN_COUNTS},
         "error": {"type": ["string", "null"]},
+        "external_id": {
+            "type": ["string", "null"],
+            "description": "What started the run, e.g. the Airflow dag_id/run_id",
+        },
     },
 )
 

@@ -73,6 +73,22 @@ def test_repeated_failures_lock_the_account(web_app: Any) -> None:
     assert message.search(answer.text).group(1) == message.search(locked.text).group(1)
 
 
+def test_a_failed_runs_page_says_it_failed_and_names_what_started_it(
+    web_app: Any, staff: Any
+) -> None:
+    registry = web_app.extensions["jamsos"].registry
+    run_id = registry.start_run(agency="15.05", source="roster-15.05", trigger="airflow",
+                                external_id="jamsos_sync_roster-15.05/manual__2026-11-29")
+    registry.fail_run(run_id, "FileNotFoundError: drop/15.05")
+    page = staff.get(f"/dashboard/runs/{run_id}?lang=en").text
+    assert "failed before its rows were checked" in page
+    assert "every row was accepted" not in page  # it said so, under the error
+    assert "jamsos_sync_roster-15.05/manual__2026-11-29" in page  # to find the Airflow task
+    api = web_app.test_client().get(f"/api/v1/runs/{run_id}", headers={
+        "Authorization": f"Bearer {web_app.config['SEEDED']['key']}"})
+    assert api.json["run"]["external_id"] == "jamsos_sync_roster-15.05/manual__2026-11-29"
+
+
 def test_a_feed_filter_with_no_match_says_so(staff: Any) -> None:
     page = staff.get("/dashboard/feeds?health=stale").text
     # Not "no feeds or runs yet", with the tiles above counting them.
