@@ -385,8 +385,9 @@ def apikeys_create(agency_code: str, label: str | None) -> None:
 # -- serving and demo -------------------------------------------------------------------------
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True)
-@click.option("--workers", "nworkers", default=2, show_default=True, help="Gunicorn workers.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", "nworkers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Gunicorn workers.")
 @with_appcontext
 def serve(host: str, port: int, nworkers: int) -> None:
     """Serve the gateway with gunicorn."""

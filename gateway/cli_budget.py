@@ -14,7 +14,7 @@ from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.app import gateway
 from gateway.budget import RatesNotInForce, WageScenario, check_budget, governments_with_data
 from gateway.budget_export import export
-from gateway.coverage import coverage, load_targets
+from gateway.coverage import TargetsError, coverage, load_targets
 from gateway.domain.budget import BudgetCheck
 from gateway.rates import load_packages, load_schedule
 
@@ -156,6 +156,16 @@ def budget_check(
             "checks are for regional governments (a ministry is paid from the APBN)",
             param_hint="--government",
         )
+    if export_path is not None:  # refused before the check runs, not after
+        if export_path.suffix.lower() not in (".csv", ".xlsx"):
+            raise click.BadParameter(
+                "tulis .csv atau .xlsx / the file must end in .csv or .xlsx",
+                param_hint="--export",
+            )
+        if not export_path.parent.is_dir():
+            raise click.BadParameter(
+                f"folder {export_path.parent} tidak ada / does not exist", param_hint="--export"
+            )
     schedule, packages = load_schedule(), load_packages()
     try:
         results = [
@@ -210,7 +220,11 @@ def budget_check(
 @with_appcontext
 def coverage_command(targets_file: str | None, as_json: bool) -> None:
     """Enrolled workers against targets per province, regency/city and agency."""
-    result = coverage(gateway().registry.engine, load_targets(targets_file))
+    try:
+        targets = load_targets(targets_file)
+    except TargetsError as exc:
+        raise click.BadParameter(str(exc), param_hint="--targets") from exc
+    result = coverage(gateway().registry.engine, targets)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

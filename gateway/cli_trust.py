@@ -76,7 +76,7 @@ def audit_verify() -> None:
 
 
 @audit_group.command("log")
-@click.option("--limit", default=30, show_default=True)
+@click.option("--limit", default=30, show_default=True, type=click.IntRange(min=1))
 @with_appcontext
 def audit_log(limit: int) -> None:
     """The newest audit entries."""
@@ -86,7 +86,7 @@ def audit_log(limit: int) -> None:
 
 
 @click.command("rotate")
-@click.option("--batch-size", default=1000, show_default=True)
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1))
 @with_appcontext
 def keys_rotate(batch_size: int) -> None:
     """Re-encrypt stored NIKs and names under the first key of JAMSOS_DATA_KEYS.

@@ -195,3 +195,24 @@ def test_the_day_of_a_run_is_the_day_in_wib_whatever_the_hosts_time_zone(env, tm
         found = json.loads(jamsos(zoned, "workers", "find", worker_row(1)[0], "--json").stdout)
         ended[zone] = found["enrollments"][0]["end_date"]
     assert set(ended.values()) == {wib_date}, ended
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["budget", "check", "--year", "2025", "--export", "/nonexistent-folder/out.csv"],
+     ["budget", "check", "--year", "2025", "--export", "out.pdf"],
+     ["serve", "--port", "99999"], ["serve", "--workers", "0"],
+     ["audit", "log", "--limit", "-1"], ["keys", "rotate", "--batch-size", "0"]],
+)  # fmt: skip
+def test_a_bad_option_value_is_a_usage_error_not_a_traceback(env, args):
+    result = jamsos(env, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr[-500:])
+    assert "Traceback" not in result.stderr and "Invalid value" in result.stderr
+
+
+def test_a_targets_file_that_cannot_be_read_is_a_usage_error(env, tmp_path):
+    bad = tmp_path / "targets.toml"
+    bad.write_text('[[targets]]\ncode = "99"\nyear = 2025\ntarget = 10\n')
+    result = jamsos(env, "coverage", "--targets", str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "99" in result.stderr
