@@ -207,7 +207,27 @@ def sync_source(
     external_id: str | None = None,
 ) -> SyncResult:
     """Run `source` once. Never raises for a source's or plugin's failure: the result (and
-    the run record) says `failed` with the cause."""
+    the run record) says `failed` with the cause. A sync that finds nothing new records no
+    run, but is remembered (`Registry.mark_checked`): feed health counts it."""
+    result = _sync(registry, pm, source, today=today, trigger=trigger, full=full,
+                   batch_size=batch_size, progress=progress, external_id=external_id)  # fmt: skip
+    if result.status == "nothing_new":
+        registry.mark_checked(source.id)
+    return result
+
+
+def _sync(
+    registry: Registry,
+    pm: GatewayPluginManager,
+    source: Source,
+    *,
+    today: date,
+    trigger: str,
+    full: bool = False,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    external_id: str | None = None,
+) -> SyncResult:
     cursor = None if full else registry.get_cursor(source.id)
     mode = "incremental" if cursor is not None else "snapshot"
     try:

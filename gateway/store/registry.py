@@ -361,6 +361,18 @@ class Registry:
                 )
             )
 
+    def mark_checked(self, source: str) -> None:
+        """A sync of `source` found nothing new: it was reachable and in order just now."""
+        now = datetime.now(UTC)
+        with writing(self.engine) as conn:
+            checked = conn.execute(
+                update(source_state).where(source_state.c.source == source)
+                .values(checked_at=now)
+            ).rowcount  # fmt: skip
+            if not checked:
+                conn.execute(insert(source_state).values(source=source, updated_at=now,
+                                                         checked_at=now))  # fmt: skip
+
     def last_runs_by_source(self) -> dict[str, dict]:
         """Each source's latest run (uploads are the source "upload")."""
         latest = select(func.max(runs.c.id)).group_by(runs.c.source).scalar_subquery()

@@ -170,6 +170,9 @@ source_state = Table(
     Column("cursor", Text),
     Column("run_id", Integer, ForeignKey("runs.id")),  # the run that set the cursor
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The last sync that found nothing new (no run recorded): the feed was there and in
+    # order then, which feed health counts (migration 0008).
+    Column("checked_at", DateTime(timezone=True)),
 )
 
 # What a government allocated in its budget (APBD, SIPD export) or declared itself, per fiscal

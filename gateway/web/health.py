@@ -16,7 +16,7 @@ from croniter import croniter
 from sqlalchemy import Engine, case, func, select
 
 from gateway.store.db import aware
-from gateway.store.tables import runs
+from gateway.store.tables import runs, source_state
 
 # Regional governments report their headcount quarterly (SE Mendagri 842.2/5193/SJ): an upload
 # source with no newer roster after this long is stale. Setting UPLOAD_STALE_DAYS overrides.
@@ -36,6 +36,7 @@ class Feed:
     runs: int = 0
     last: dict[str, Any] | None = None
     last_ok_at: datetime | None = None
+    checked_at: datetime | None = None  # a sync found nothing new (no run recorded)
     due: datetime | None = None  # the latest time a successful run was expected by
     health: str = "never"
     trend: list[float | None] = field(default_factory=list)
@@ -173,6 +174,13 @@ def load_feeds(
             for r in conn.execute(select(*RUN_COLUMNS).where(runs.c.id.in_(chunk))).mappings():
                 by_id[r["id"]] = dict(r)
         trends = _trends(conn) if with_trend else {}
+        checks = dict(
+            conn.execute(
+                select(source_state.c.source, source_state.c.checked_at).where(
+                    source_state.c.checked_at.is_not(None)
+                )
+            ).all()
+        )
     for agency, source, last_id, ok, count in found:
         feed = Feed(agency, source, runs=count, last=by_id.get(last_id))
         if ok is not None:
@@ -191,6 +199,12 @@ def load_feeds(
         feed.title = src["title"]
         _drop_superseded(feeds, key)
     for feed in feeds.values():
+        checked = aware(checks.get(feed.source))
+        if checked is not None and feed.source != "upload":
+            feed.checked_at = checked
+            # Nothing new is no news, not staleness: the feed answered.
+            if feed.last_ok_at is None or checked > feed.last_ok_at:
+                feed.last_ok_at = checked
         _judge(feed, now, upload_stale_days)
     return sorted(
         feeds.values(), key=lambda f: (HEALTH_ORDER[f.health], f.agency, f.source)
@@ -219,7 +233,10 @@ def _judge(feed: Feed, now: datetime, upload_stale_days: int) -> None:
         feed.health = "never"
     elif feed.last["status"] == "running":
         feed.health = "running"
-    elif feed.last["status"] in ("failed", "rejected"):
+    elif feed.last["status"] in ("failed", "rejected") and not (
+        feed.checked_at is not None
+        and feed.checked_at > aware(feed.last["started_at"])  # type: ignore[operator]
+    ):  # a later sync that found nothing new: the feed is back (with the same file)
         feed.health = "failing"
     elif feed.due is not None and (feed.last_ok_at is None or feed.last_ok_at < feed.due):
         feed.health = "stale"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
@@ -37,3 +37,31 @@ def test_runs_of_an_agency_after_the_configured_one_still_show(gw):
     finished(gw, "15.06", "failed")
     shown = {(f.agency, f.source) for f in load_feeds(gw.engine, [SOURCE])}
     assert shown == {("15.05", "roster-qa"), ("15.06", "roster-qa")}
+
+
+def test_a_sync_that_finds_nothing_new_keeps_a_feed_healthy(gw, tmp_path):
+    """No run is recorded when nothing is new: a healthy monthly file feed looked stale, and
+    a feed whose last run failed kept failing after it came back with the same file."""
+    from datetime import timedelta
+
+    from gateway.plugins import make_plugin_manager, source_catalog
+    from gateway.sync import sync_source
+
+    daily = dict(SOURCE, id="kemendes-pendamping", agency="kemendes", schedule="0 2 * * *")
+    first = gw.registry.start_run(agency="kemendes", source="kemendes-pendamping",
+                                  trigger="airflow")  # fmt: skip
+    gw.registry.fail_run(first, "FileNotFoundError: drop")
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    with gw.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == first).values(started_at=long_ago))
+    (feed,) = load_feeds(gw.engine, [daily])
+    assert feed.health == "failing"
+    drop = tmp_path / "drop"
+    drop.mkdir()  # back, with no new file
+    pm = make_plugin_manager()
+    source = source_catalog(pm, {"kemendes-pendamping": {"folder": str(drop)}})
+    result = sync_source(gw.registry, pm, source["kemendes-pendamping"].create(),
+                         today=date.today(), trigger="airflow")  # fmt: skip
+    assert result.status == "nothing_new" and len(gw.registry.list_runs()) == 1  # no run
+    (feed,) = load_feeds(gw.engine, [daily])
+    assert feed.health == "healthy" and feed.staleness < 60  # was failing, then stale

@@ -187,7 +187,9 @@ def test_an_unknown_dashboard_path_is_the_dashboards_own_page(web_app: Any, path
     assert "Page not found." in english.text
 
 
-def test_migration_0007_adds_sessions_since_to_an_existing_registry(tmp_path: Path) -> None:
+def test_migrations_0007_and_0008_add_their_columns_to_an_existing_registry(
+    tmp_path: Path,
+) -> None:
     from alembic import command
     from sqlalchemy import inspect
 
@@ -198,14 +200,18 @@ def test_migration_0007_adds_sessions_since_to_an_existing_registry(tmp_path: Pa
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0006")
-        # 0001 builds from today's tables: take away what 0007 adds, as a 0006 registry was
+        # 0001 builds from today's tables: take away what 0007 and 0008 add, as a 0006
+        # registry was
         conn.exec_driver_sql("ALTER TABLE users DROP COLUMN sessions_since")
+        conn.exec_driver_sql("ALTER TABLE source_state DROP COLUMN checked_at")
     db.upgrade(engine)
     assert "sessions_since" in {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "checked_at" in {c["name"] for c in inspect(engine).get_columns("source_state")}
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0006")
     assert "sessions_since" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    assert "checked_at" not in {c["name"] for c in inspect(engine).get_columns("source_state")}
     engine.dispose()
 
 
