@@ -209,25 +209,6 @@ def sync_source(
     """Run `source` once. Never raises for a source's or plugin's failure: the result (and
     the run record) says `failed` with the cause. A sync that finds nothing new records no
     run, but is remembered (`Registry.mark_checked`): feed health counts it."""
-    result = _sync(registry, pm, source, today=today, trigger=trigger, full=full,
-                   batch_size=batch_size, progress=progress, external_id=external_id)  # fmt: skip
-    if result.status == "nothing_new":
-        registry.mark_checked(source.id)
-    return result
-
-
-def _sync(
-    registry: Registry,
-    pm: GatewayPluginManager,
-    source: Source,
-    *,
-    today: date,
-    trigger: str,
-    full: bool = False,
-    batch_size: int = 2000,
-    progress: Progress | None = None,
-    external_id: str | None = None,
-) -> SyncResult:
     cursor = None if full else registry.get_cursor(source.id)
     mode = "incremental" if cursor is not None else "snapshot"
     try:
@@ -249,6 +230,7 @@ def _sync(
         report = RosterReport(run_id=run_id, status="failed", error=error)
         return _after(pm, registry, source, SyncResult(source.id, "failed", report))
     if fetch.nothing_new is not None:
+        registry.mark_checked(source.id)
         return SyncResult(source.id, "nothing_new", message=fetch.nothing_new)
     # A file read where it lies: the same bytes as this source's last applied run change
     # nothing (as for uploads), so no new run is recorded.
@@ -261,7 +243,7 @@ def _sync(
         return earlier if earlier is not None and earlier["source"] == source.id else None
 
     if (earlier := same_file()) is not None:
-        return _nothing_new(source, earlier["id"])
+        return _nothing_new(registry, source, earlier["id"])
 
     def replay_of(conn: Any) -> dict | None:
         # Asked under the agency's lock: a second sync of this source started while the first
@@ -317,14 +299,15 @@ def _sync(
                 replay_of=replay_of,
             )
             if report.replayed:  # discarded: an earlier run applied what this one fetched
-                return _nothing_new(source, report.run_id)
+                return _nothing_new(registry, source, report.run_id)
     except RunFailed as exc:
         report = exc.report
     result = SyncResult(source.id, report.status, report, stats=dict(fetch.stats))
     return _after(pm, registry, source, result)
 
 
-def _nothing_new(source: Source, earlier: int | None) -> SyncResult:
+def _nothing_new(registry: Registry, source: Source, earlier: int | None) -> SyncResult:
+    registry.mark_checked(source.id)
     return SyncResult(
         source.id,
         "nothing_new",
