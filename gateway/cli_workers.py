@@ -68,8 +68,13 @@ def workers() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
 def workers_find(nik: str, as_json: bool) -> None:
-    """Find a worker by NIK (shown masked) and list their enrollments."""
-    found = gateway().registry.find_worker(normalize_nik(nik))
+    """Find a worker by NIK (shown masked) and list their enrollments.
+
+    Exit status 1 when the NIK is not in the registry, 2 when it is not 16 digits."""
+    wanted = normalize_nik(nik)
+    if len(wanted) != 16 or not wanted.isdigit():  # "abcd" is a typo, not an unknown worker
+        raise click.BadParameter("NIK terdiri dari 16 angka / a NIK is 16 digits", param_hint="NIK")
+    found = gateway().registry.find_worker(wanted)
     if found is None:
         click.echo("NIK tidak terdaftar. / NIK not in the registry.", err=True)
         sys.exit(1)

@@ -216,3 +216,10 @@ def test_a_targets_file_that_cannot_be_read_is_a_usage_error(env, tmp_path):
     result = jamsos(env, "coverage", "--targets", str(bad))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "99" in result.stderr
+
+
+def test_workers_find_tells_a_nik_that_is_not_one_from_an_unknown_worker(env):
+    typo = jamsos(env, "workers", "find", "abcd")
+    assert typo.returncode == 2 and "16" in typo.stderr  # it said "not in the registry"
+    unknown = jamsos(env, "workers", "find", "1505010101800099")
+    assert unknown.returncode == 1 and "not in the registry" in unknown.stderr
