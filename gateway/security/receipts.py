@@ -13,6 +13,8 @@ import binascii
 import hashlib
 import json
 import os
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,7 +95,7 @@ def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner
         return ReceiptSigner(_private_from_pem(pem.encode(), "JAMSOS_RECEIPT_KEY"))
     path = Path(config["INSTANCE_PATH"]) / RECEIPT_KEY_FILE
     if path.exists():
-        return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+        return _read_signer(path)
     if not create:
         raise ReceiptError(
             f"tidak ada kunci tanda terima gateway di sini ({path}); berikan --public-key: "
@@ -102,15 +104,42 @@ def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner
             "gateway that issued it"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole under a private name, then linked into place (as the data key file is,
+    # security/crypto.py): of processes starting at once on a new instance, one key wins and
+    # the others read it complete. An O_EXCL create of the file itself let a loser read it
+    # half-written ("not a PEM private key": 1 in ~40 concurrent first submissions failed).
+    tmp = path.with_name(f".{RECEIPT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    private = write_private_key(tmp)
     try:
-        private = write_private_key(path)
-    except FileExistsError:  # another worker process created it first: use theirs
-        return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+        os.link(tmp, path)
+    except FileExistsError:
+        return _read_signer(path)
+    except OSError:  # no hard links on this file system (vfat, some network shares)
+        try:
+            private = write_private_key(path)
+        except FileExistsError:
+            return _read_signer(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return ReceiptSigner(private)
 
 
+def _read_signer(path: Path, *, attempts: int = 50) -> ReceiptSigner:
+    # Complete once linked; where there are no links, another process may still be writing
+    # it: an empty or partial file is read again (up to ~1 s) before it is refused.
+    for attempt in range(attempts):
+        try:
+            return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
+        except ReceiptError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.02)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def write_private_key(path: Path) -> Ed25519PrivateKey:
-    """A new signing key in a new PEM file (mode 0600); FileExistsError if `path` exists."""
+    """A new signing key in a new PEM file (mode 0600, synced); FileExistsError if `path`
+    exists."""
     private = Ed25519PrivateKey.generate()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -121,6 +150,8 @@ def write_private_key(path: Path) -> Ed25519PrivateKey:
                 serialization.NoEncryption(),
             )
         )
+        fh.flush()
+        os.fsync(fh.fileno())
     return private
 
 

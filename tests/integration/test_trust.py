@@ -242,3 +242,29 @@ def test_keys_status_and_audit_verify_answer_on_a_backup_from_before_a_rotation(
     chain = invoke(restored, "audit", "verify")
     assert chain.exit_code == 0 and "chain intact" in chain.output
     assert invoke(restored, "runs").exit_code != 0  # serving it is still refused
+
+
+def test_a_receipt_key_being_written_by_another_process_is_waited_for(tmp_path):
+    """Processes starting at once on a new instance: one writes the key, the others read it.
+    A reader found it half-written ("not a PEM private key"): the first submission of one of
+    four `jamsos` processes started together failed, now and then (test_faults)."""
+    import threading
+
+    from gateway.security.receipts import RECEIPT_KEY_FILE, load_signer, write_private_key
+
+    instance = tmp_path / "new"
+    instance.mkdir()
+    theirs = tmp_path / "theirs.pem"
+    write_private_key(theirs)
+    path = instance / RECEIPT_KEY_FILE
+    path.touch()  # created, not yet written: the moment a loser used to read it
+
+    def finish() -> None:
+        path.write_bytes(theirs.read_bytes())
+
+    timer = threading.Timer(0.2, finish)
+    timer.start()
+    signer = load_signer({"INSTANCE_PATH": str(instance)})
+    timer.join()
+    assert signer.key_id == load_signer({"INSTANCE_PATH": str(instance)}).key_id
+    assert not list(instance.glob(".receipt-key.pem.*"))  # no private copy left behind
