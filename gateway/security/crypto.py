@@ -20,13 +20,14 @@ import json
 import os
 import secrets
 import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gateway.security.private_files import place_once, read_complete
 
 KEY_FILE_NAME = "keys.json"
 
@@ -178,31 +179,11 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
         raise KeyRingError(f"no keys configured and no key file at {path}")
     ring = generate_keyring()
     env = ring.to_env()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole under a private name, then linked into place: a link never replaces a
-    # file, so of processes starting at once on a new instance (a CLI submit beside the
-    # server) one key file wins and the others read it, complete. An O_EXCL create of the
-    # file itself crashed every loser, or let it read a half-written file.
     text = json.dumps({"data_keys": env["JAMSOS_DATA_KEYS"], "index_key": env["JAMSOS_INDEX_KEY"]})
-    tmp = path.with_name(f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
-    _write_private(tmp, text)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
+    # Processes starting at once on a new instance (a CLI submit beside the server) share one
+    # key file: the first placed wins, the others read it (security/private_files.py).
+    if not place_once(path, text.encode()):
         return _read_key_file(path), None
-    except OSError:  # no hard links on this file system (vfat, some network shares)
-        try:
-            _write_private(path, text)
-        except FileExistsError:
-            return _read_key_file(path), None
-    finally:
-        tmp.unlink(missing_ok=True)
-    # The new name must survive a power cut once data is encrypted under the key.
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
     notice = (
         f"Created a new encryption key file at {path} (mode 0600). Back it up: without it the "
         "stored NIKs and names cannot be read. For production set JAMSOS_DATA_KEYS and "
@@ -212,26 +193,12 @@ def load_keyring(config: dict, *, create: bool = True) -> tuple[KeyRing, str | N
     return ring, notice
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Create `path` (never replacing one) readable by its owner only, written and synced."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _read_key_file(path: Path) -> KeyRing:
+    def parse(data: bytes) -> KeyRing:
+        found = json.loads(data)
+        return parse_keyring(found["data_keys"], found["index_key"])
 
-
-def _read_key_file(path: Path, *, attempts: int = 50) -> KeyRing:
-    # Complete once linked; where there are no links, another process may still be writing
-    # it: an empty or partial file is read again (up to ~1 s) before it is called malformed.
-    for attempt in range(attempts):
-        try:
-            data = json.loads(path.read_text())
-            return parse_keyring(data["data_keys"], data["index_key"])
-        except json.JSONDecodeError as exc:
-            if attempt == attempts - 1:
-                raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
-            time.sleep(0.02)
-        except (OSError, ValueError, KeyError) as exc:
-            raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:  # a file another process is still writing is read again (private_files.py)
+        return read_complete(path, parse, json.JSONDecodeError)
+    except (OSError, ValueError, KeyError) as exc:
+        raise KeyRingError(f"key file {path} is unreadable or malformed: {exc}") from exc

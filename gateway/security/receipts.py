@@ -12,9 +12,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
-import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+
+from gateway.security.private_files import place_once, read_complete, write_private
 
 RECEIPT_KEY_FILE = "receipt-key.pem"
 RECEIPT_VERSION = 1
@@ -103,55 +102,34 @@ def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner
             f"gateway here ({path}); pass --public-key: the /api/v1/receipt-key answer of the "
             "gateway that issued it"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole under a private name, then linked into place (as the data key file is,
-    # security/crypto.py): of processes starting at once on a new instance, one key wins and
-    # the others read it complete. An O_EXCL create of the file itself let a loser read it
-    # half-written ("not a PEM private key": 1 in ~40 concurrent first submissions failed).
-    tmp = path.with_name(f".{RECEIPT_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-    private = write_private_key(tmp)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
+    # Of processes starting at once on a new instance, the first key placed wins and the
+    # others read it complete (security/private_files.py). An O_EXCL create of the file
+    # itself let a loser read it half-written ("not a PEM private key").
+    private = Ed25519PrivateKey.generate()
+    if not place_once(path, _pem(private)):
         return _read_signer(path)
-    except OSError:  # no hard links on this file system (vfat, some network shares)
-        try:
-            private = write_private_key(path)
-        except FileExistsError:
-            return _read_signer(path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return ReceiptSigner(private)
 
 
-def _read_signer(path: Path, *, attempts: int = 50) -> ReceiptSigner:
-    # Complete once linked; where there are no links, another process may still be writing
-    # it: an empty or partial file is read again (up to ~1 s) before it is refused.
-    for attempt in range(attempts):
-        try:
-            return ReceiptSigner(_private_from_pem(path.read_bytes(), str(path)))
-        except ReceiptError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.02)
-    raise AssertionError("unreachable")  # pragma: no cover
+def _read_signer(path: Path) -> ReceiptSigner:
+    # A file another process is still writing is read again (private_files.py).
+    return read_complete(path, lambda data: ReceiptSigner(_private_from_pem(data, str(path))),
+                         ReceiptError)  # fmt: skip
+
+
+def _pem(private: Ed25519PrivateKey) -> bytes:
+    return private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def write_private_key(path: Path) -> Ed25519PrivateKey:
     """A new signing key in a new PEM file (mode 0600, synced); FileExistsError if `path`
     exists."""
     private = Ed25519PrivateKey.generate()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(
-            private.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        fh.flush()
-        os.fsync(fh.fileno())
+    write_private(path, _pem(private))
     return private
 
 

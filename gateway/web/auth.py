@@ -9,12 +9,9 @@ would bring WTForms for forms this small.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hmac
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,6 +23,7 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask.sessions import SecureCookieSessionInterface
 
 from gateway.app import gateway
+from gateway.security.private_files import place_once, read_complete
 from gateway.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
 from gateway.web import bp
 from gateway.web.i18n import tr
@@ -40,24 +38,22 @@ def ensure_secret_key(app: Flask) -> None:
     """Use JAMSOS_SECRET_KEY / SECRET_KEY when configured; otherwise create one in the instance
     folder (mode 0600) the first time a session is needed, like the development key file.
 
-    Several gunicorn workers may race here: the key is written to a temporary file and
-    hard-linked into place, so exactly one wins and every worker reads the same key.
+    Several gunicorn workers may race here: exactly one key is placed and every worker reads
+    it (security/private_files.py).
     """
     if app.config.get("SECRET_KEY"):
         return
     path = Path(app.config["INSTANCE_PATH"]) / SECRET_FILE
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-            os.chmod(tmp, 0o600)
-            with contextlib.suppress(FileExistsError):  # another worker was first: use its
-                os.link(tmp, path)
-        finally:
-            os.unlink(tmp)
-    app.config["SECRET_KEY"] = path.read_text().strip()
+        place_once(path, secrets.token_urlsafe(48).encode())  # another worker's may win
+    app.config["SECRET_KEY"] = read_complete(path, _secret_text, ValueError)
+
+
+def _secret_text(data: bytes) -> str:
+    text = data.decode().strip()
+    if not text:  # created, not yet written (a file system without hard links)
+        raise ValueError(f"{SECRET_FILE} is empty")
+    return text
 
 
 class _KeyedSessionInterface(SecureCookieSessionInterface):
