@@ -73,24 +73,22 @@ _ERRORS = {
 @bp.errorhandler(403)
 @bp.errorhandler(404)
 def _error(exc: Any) -> Any:
+    return _error_page(exc)
+
+
+def unrouted(exc: Any) -> Any:
+    """An unknown path under /dashboard, or a method it does not take (app.py routes it
+    here): the dashboard's own page in the page's language, not Flask's bare English one. No
+    view of the blueprint ran, so its template helpers and headers are given here."""
+    page, code = _error_page(exc, **_helpers())
+    return _headers(make_response(page, code))
+
+
+def _error_page(exc: Any, **context: Any) -> tuple[str, int]:
     from flask import render_template
 
     from gateway.web.i18n import tr
 
     code = getattr(exc, "code", 400) or 400
     message = tr(*_ERRORS.get(code, _ERRORS[400]))
-    return render_template("error.html", code=code, message=message), code
-
-
-def unrouted(exc: Any) -> Any:
-    """An unknown path under /dashboard (app.py routes it here): the dashboard's own page in
-    the page's language, not Flask's bare English one. No view of the blueprint ran, so its
-    template helpers are given here."""
-    from flask import render_template
-
-    from gateway.web.i18n import tr
-
-    code = 404 if exc.code == 404 else 400
-    message = tr(*_ERRORS[404]) if code == 404 else tr(*_ERRORS[400])
-    page = render_template("error.html", code=code, message=message, **_helpers())
-    return _headers(make_response(page, code))
+    return render_template("error.html", code=code, message=message, **context), code
