@@ -156,6 +156,16 @@ def _plain_text(text: str) -> str:
     return text if text.isascii() else text.translate(_NO_DIRECTION_CONTROLS)
 
 
+def _free_text(text: str | None) -> str | None:
+    """A position or work unit: no direction controls, inner whitespace collapsed as in a name
+    (the same file saved with CRLF instead of LF, a line break inside a quoted cell, must not
+    read as a changed position), None when empty or "-"."""
+    if text is None:
+        return None
+    text = " ".join(_plain_text(text).split())
+    return None if text in _ABSENT else text
+
+
 def _present(text: str | None) -> str | None:
     """The stripped cell text, or None for an empty, blank or "-" cell."""
     if text is None:
@@ -262,18 +272,8 @@ def validate_row(
             problems.append(make_problem(MESSAGES, "birth_date_mismatch", row, "birth_date"))
         birth = roster_birth
 
-    # Inner whitespace collapsed as in a name: the same file saved with CRLF instead of LF
-    # (a line break inside a quoted cell) must not read as a changed position.
-    position = get("position")
-    if position is not None and (position := _plain_text(position).strip()) in _ABSENT:
-        position = None
-    elif position is not None:
-        position = " ".join(position.split())
-    work_unit = get("work_unit")
-    if work_unit is not None and (work_unit := _plain_text(work_unit).strip()) in _ABSENT:
-        work_unit = None
-    elif work_unit is not None:
-        work_unit = " ".join(work_unit.split())
+    position = _free_text(get("position"))
+    work_unit = _free_text(get("work_unit"))
 
     wage: int | None = None
     text = get("wage")
