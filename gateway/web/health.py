@@ -15,12 +15,14 @@ from typing import Any
 from croniter import croniter
 from sqlalchemy import Engine, case, func, select
 
+from gateway.clock import WIB
 from gateway.store.db import aware
 from gateway.store.tables import runs, source_state
 
 # Regional governments report their headcount quarterly (SE Mendagri 842.2/5193/SJ): an upload
 # source with no newer roster after this long is stale. Setting UPLOAD_STALE_DAYS overrides.
 UPLOAD_STALE_DAYS = 92
+_WIB_HOURS = int(WIB.utcoffset(None).total_seconds() // 3600)  # type: ignore[union-attr]
 TREND_RUNS = 12  # runs in the reject-rate sparkline
 # Order of the overview: what needs action first.
 HEALTH_ORDER = {"failing": 0, "stale": 1, "never": 2, "running": 3, "healthy": 4}
@@ -84,11 +86,12 @@ def schedule_text(schedule: str) -> tuple[str, str]:
     if not hour.isdigit() or month != "*":
         return schedule, schedule
     utc = f"{int(hour):02d}:{int(minute):02d} UTC"
-    wib = f"{(int(hour) + 7) % 24:02d}:{int(minute):02d} WIB"
+    wib_hour = int(hour) + _WIB_HOURS
+    wib = f"{wib_hour % 24:02d}:{int(minute):02d} WIB"
     if day == weekday == "*":
         return f"harian {wib} ({utc})", f"daily {wib} ({utc})"
     # Past 17:00 UTC the WIB time is on the next day.
-    next_id, next_en = (" keesokan harinya", " the next day") if int(hour) >= 17 else ("", "")
+    next_id, next_en = (" keesokan harinya", " the next day") if wib_hour >= 24 else ("", "")
     if day == "*" and weekday.isdigit() and int(weekday) <= 7:
         name_id, name_en = _DAYS[int(weekday) % 7]
         return (f"mingguan, {name_id} {utc} ({wib}{next_id})",
