@@ -31,7 +31,7 @@ test: install
 # Airflow 3 standalone (scheduler, DAG processor, API server and UI on http://127.0.0.1:8080)
 # on an embedded SQLite metadata DB in instance/airflow, scheduling the project's dags/ against
 # the demo agencies: their drop folders and the demo SOAP service, kept alive by
-# gateway.demo_feeds (which writes the sources file the DAGs and tasks read); see
+# gateway.demo.feeds (which writes the sources file the DAGs and tasks read); see
 # scripts/airflow-demo.sh. Ctrl-C stops all.
 AIRFLOW_DIR := $(CURDIR)/instance/airflow
 airflow: install

@@ -44,7 +44,7 @@ def free_port() -> int:
 
 
 def roster_bytes(rows: int, seed: int, agency: str) -> bytes:
-    from gateway.demo import generate_roster
+    from gateway.demo.rosters import generate_roster
 
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")

@@ -29,8 +29,8 @@ def main() -> None:
     from sqlalchemy import insert
 
     from gateway.app import create_app
-    from gateway.budget import check_budget, declare_allocation
-    from gateway.rates import load_packages, load_schedule
+    from gateway.budget.check import check_budget, declare_allocation
+    from gateway.budget.rates import load_packages, load_schedule
     from gateway.store.tables import enrollments, runs, workers
 
     with tempfile.TemporaryDirectory(prefix="jamsos-budget-") as tmp:

@@ -45,7 +45,7 @@ AGENCY = "31"
 
 
 def make_files(folder: Path, rows: int) -> dict[str, Path]:
-    from gateway.demo import generate_roster
+    from gateway.demo.rosters import generate_roster
 
     first = folder / "first.csv"
     unchanged = folder / "unchanged.csv"
@@ -137,9 +137,9 @@ def run_phase(phase: str, path: Path, instance: Path, url: str | None) -> dict:
         return _csv_baseline(path)
     if phase == "pandas":
         return _pandas_baseline(path, url or f"sqlite:///{instance / 'jamsos.db'}")
-    from gateway.agencies import resolve_agency
     from gateway.app import create_app
-    from gateway.pipeline import submit_roster
+    from gateway.domain.agencies import resolve_agency
+    from gateway.roster.run import submit_roster
 
     config = {"INSTANCE_PATH": str(instance), "CONFIG_FILE": None, "AUTO_MIGRATE": True}
     if url:

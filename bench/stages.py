@@ -52,14 +52,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from gateway.agencies import resolve_agency
     from gateway.app import create_app
-    from gateway.dedupe import DuplicateTracker
+    from gateway.domain.agencies import resolve_agency
     from gateway.domain.validation import validate_row
-    from gateway.feeds.csv_chunks import chunk_rows, plan_chunks
-    from gateway.feeds.roster import open_roster
-    from gateway.prepare import PreparedBatch, PreparedRow, _blind_index, digest_key, row_digest
-    from gateway.prepare_pool import _mark_duplicates, _pack, _unpack, rare_collections
+    from gateway.roster.dedupe import DuplicateTracker
+    from gateway.roster.parallel import _mark_duplicates, _pack, _unpack, rare_collections
+    from gateway.roster.prepare import (
+        PreparedBatch,
+        PreparedRow,
+        _blind_index,
+        digest_key,
+        row_digest,
+    )
+    from gateway.roster.read.chunks import chunk_rows, plan_chunks
+    from gateway.roster.read.reader import open_roster
     from gateway.store.bulk import writer_for
     from gateway.store.sealed import seal_many
 

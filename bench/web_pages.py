@@ -32,7 +32,7 @@ from gateway.domain.budget import ACCOUNT_CODES  # noqa: E402
 from gateway.domain.nik import make_nik  # noqa: E402
 from gateway.domain.records import Gender  # noqa: E402
 from gateway.domain.regions import regencies_and_cities  # noqa: E402
-from gateway.users import create_user  # noqa: E402
+from gateway.store.users import create_user  # noqa: E402
 
 BIG = "31"  # DKI Jakarta: the province government with the big roster
 PASSWORD = "bench-password-123"

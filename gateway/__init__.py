@@ -13,8 +13,8 @@ from gateway.domain.records import (
     RowResult,
     Severity,
 )
-from gateway.hookspecs import hookimpl
-from gateway.sources import CsvSource, Fetch, SoapSource, Source
+from gateway.sources.base import CsvSource, Fetch, SoapSource, Source
+from gateway.sources.hookspecs import hookimpl
 
 __all__ = [
     "Category",

@@ -12,12 +12,11 @@ from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gateway.config import load_config, resolve_secret
-from gateway.security import rekey
 from gateway.security.crypto import KeyRing, KeyRingError, load_keyring
 from gateway.security.receipts import ReceiptSigner, load_signer
-from gateway.security.rotation import check_keys
-from gateway.store import db
+from gateway.store import db, rekey
 from gateway.store.registry import Registry
+from gateway.store.rotation import check_keys
 
 
 class Gateway:
@@ -49,15 +48,15 @@ class Gateway:
 
     @functools.cached_property
     def plugins(self) -> Any:
-        """This app's plugin manager (gateway.plugins.GatewayPluginManager), made on first
+        """This app's plugin manager (gateway.sources.loader.GatewayPluginManager), made on first
         use: a fresh one per app, never a process-wide global."""
-        from gateway.plugins import make_plugin_manager
+        from gateway.sources.loader import make_plugin_manager
 
         return make_plugin_manager()
 
     def sources(self) -> dict[str, Any]:
-        """Every syncable source (id -> gateway.plugins.SourceEntry) with its settings."""
-        from gateway.plugins import load_source_settings, source_catalog
+        """Every syncable source (id -> gateway.sources.loader.SourceEntry) with its settings."""
+        from gateway.sources.loader import load_source_settings, source_catalog
 
         return source_catalog(self.plugins, load_source_settings(self.config))
 

@@ -19,8 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 
-from gateway.security import rekey
-from gateway.store import db
+from gateway.store import db, rekey
 from gateway.store.tables import runs
 
 bp = Blueprint("ops", __name__)

@@ -11,7 +11,7 @@ dict (it becomes an XCom) and takes the configuration the way `jamsos` does (def
 config/gateway.toml or $JAMSOS_CONFIG_FILE -> $JAMSOS_*), so a worker configured like the
 gateway writes to the gateway's database with the gateway's keys.
 
-A sync goes through `gateway.sync.sync_source`, exactly as `jamsos sync SOURCE` does, so an
+A sync goes through `gateway.sources.sync.sync_source`, exactly as `jamsos sync SOURCE` does, so an
 Airflow run leaves the same run record (trigger "airflow", the DAG and run id in
 `external_id`). Only after that record is written does `run_sync` raise, so the Airflow task
 fails with the gateway already showing why.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway import clock
 from gateway.config import load_config
-from gateway.plugins import load_source_settings, make_plugin_manager, source_catalog
+from gateway.sources.loader import load_source_settings, make_plugin_manager, source_catalog
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -115,7 +115,7 @@ class SyncRejected(SyncFailed, NotRetryable):
 
 
 class BudgetYearNotCovered(NotRetryable):
-    """A budget check of a year the rate tables do not cover (gateway.budget.RatesNotInForce):
+    """A budget check of a year the rate tables do not cover (gateway.budget.check.RatesNotInForce):
     the tables must be extended, or another year checked."""
 
 
@@ -177,7 +177,7 @@ def run_sync(
     Raises SyncRejected (nothing acceptable) or SyncFailed (anything else that is not a
     success) after the gateway has recorded the run; "nothing new" is a success.
     """
-    from gateway.sync import sync_source
+    from gateway.sources.sync import sync_source
 
     with open_gateway(overrides) as gw:
         catalog = gw.sources()
@@ -238,7 +238,7 @@ def _sync_summary(result: Any, agency: str, trigger: str, external_id: str | Non
 
 def budget_governments(year: int, overrides: Mapping[str, Any] | None = None) -> list[str]:
     """Every regional government with enrollments or an allocation for `year`."""
-    from gateway.budget import governments_with_data
+    from gateway.budget.check import governments_with_data
 
     with open_gateway(overrides) as gw:
         return governments_with_data(gw.registry.engine, year)
@@ -249,9 +249,9 @@ def run_budget_check(
 ) -> dict[str, Any]:
     """One government's budget-allocation check, as `jamsos budget check` computes it. A
     shortfall is a finding, not a failure: the result says so and the task succeeds."""
-    from gateway.agencies import resolve_agency
-    from gateway.budget import RatesNotInForce, check_budget
-    from gateway.rates import load_packages, load_schedule
+    from gateway.budget.check import RatesNotInForce, check_budget
+    from gateway.budget.rates import load_packages, load_schedule
+    from gateway.domain.agencies import resolve_agency
 
     agency = resolve_agency(government)
     with open_gateway(overrides) as gw:
@@ -343,7 +343,7 @@ def feed_health(
 
 def coverage_report(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Active enrollments against targets (config/targets.toml or $JAMSOS_TARGETS_FILE)."""
-    from gateway.coverage import coverage, load_targets
+    from gateway.budget.coverage import coverage, load_targets
 
     with open_gateway(overrides) as gw:
         found = coverage(gw.registry.engine, load_targets())

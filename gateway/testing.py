@@ -37,7 +37,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.domain.records import RawRow, Severity
-from gateway.sources import CsvSource, SoapSource, Source
+from gateway.sources.base import CsvSource, SoapSource, Source
 from gateway.store import tables
 
 TODAY = date(2025, 6, 2)
@@ -117,7 +117,7 @@ class SourceContract:
     # -- fixtures ---------------------------------------------------------------------------
     @pytest.fixture
     def plugin_manager(self) -> Any:
-        from gateway.plugins import make_plugin_manager
+        from gateway.sources.loader import make_plugin_manager
 
         module = sys.modules[self.source_class.__module__]
         package = sys.modules[self.source_class.__module__.split(".")[0]]
@@ -155,7 +155,7 @@ class SourceContract:
         return source
 
     def sync(self, registry: Any, pm: Any, source: Source, **kw: Any) -> Any:
-        from gateway.sync import sync_source
+        from gateway.sources.sync import sync_source
 
         return sync_source(registry, pm, source, today=TODAY, trigger="test", **kw)
 
@@ -163,7 +163,7 @@ class SourceContract:
     def test_loads_and_registers_its_source(self, plugin_manager: Any) -> None:
         """The plugin as the gateway loads it: hooks that match the hookspecs (a misspelt
         hook, a wrong parameter) and a `register_sources` that returns this class."""
-        from gateway.plugins import collect_sources
+        from gateway.sources.loader import collect_sources
 
         found = collect_sources(plugin_manager)
         errors = plugin_manager.load_errors.get("under-test", [])
@@ -179,7 +179,7 @@ class SourceContract:
         assert cls.id and cls.id == cls.id.lower() and " " not in cls.id, "id: lower-case"
         assert cls.kind in ("roster", "budget")
         if cls.kind == "roster":
-            from gateway.agencies import resolve_agency
+            from gateway.domain.agencies import resolve_agency
 
             resolve_agency(self.settings.get("agency") or cls.agency)  # raises if unknown
         if issubclass(cls, SoapSource):
@@ -211,9 +211,9 @@ class SourceContract:
     def test_every_sample_row_maps_or_is_rejected_with_a_code(
         self, plugin_manager: Any, replay: ReplayServer | None, tmp_path: Path
     ) -> None:
-        from gateway.budget_sync import BudgetTally, check_budget_row
+        from gateway.budget.feed import BudgetTally, check_budget_row
         from gateway.domain.validation import validate_row
-        from gateway.sync import make_row_check
+        from gateway.sources.sync import make_row_check
 
         for sample in sample_files(self.source_class):
             source = self.make_source(replay, **self._input_for(sample, tmp_path))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make airflow`: Airflow standalone on the project's dags/ with the demo agencies' feeds.
 # The Makefile sets AIRFLOW_HOME, JAMSOS_* and the rest; this script keeps the demo feeds
-# (gateway.demo_feeds: the SOAP service lives in that process) up while Airflow runs, and
+# (gateway.demo.feeds: the SOAP service lives in that process) up while Airflow runs, and
 # makes Ctrl-C stop everything: Airflow's triggerer can hang on shutdown, and a component
 # left behind would keep the SQLite files and port 8080 busy for the next start.
 set -u
@@ -11,7 +11,7 @@ sources="${JAMSOS_SOURCES_FILE:?}"
 grace=20  # seconds Airflow gets to stop its components before they are killed
 
 rm -f "$sources"
-"$python" -m gateway.demo_feeds "$sources" &
+"$python" -m gateway.demo.feeds "$sources" &
 feeds=$!
 standalone=""
 

@@ -14,12 +14,11 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from gateway import clock
-from gateway.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
 from gateway.app import gateway
-from gateway.budget import (
+from gateway.budget.check import (
     AllocationError,
     RatesNotInForce,
     WageScenario,
@@ -27,12 +26,13 @@ from gateway.budget import (
     declare_allocation,
     parse_allocation,
 )
-from gateway.coverage import coverage, load_targets
+from gateway.budget.coverage import coverage, load_targets
+from gateway.budget.rates import load_packages, load_schedule
+from gateway.domain.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.domain.nik import normalize_nik
-from gateway.feeds.roster_errors import RosterFileError
-from gateway.pipeline import RunFailed, check_roster, stored_report, submit_roster
-from gateway.rates import load_packages, load_schedule
-from gateway.report_text import ALLOCATION_NOT_RECORDED
+from gateway.roster.read.errors import RosterFileError
+from gateway.roster.report import ALLOCATION_NOT_RECORDED
+from gateway.roster.run import RunFailed, check_roster, stored_report, submit_roster
 from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
 from gateway.store.db import aware

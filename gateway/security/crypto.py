@@ -107,9 +107,6 @@ class KeyRing:
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise KeyRingError(f"key {kid!r} does not open the value in {column}") from exc
 
-    def key_id_of(self, stored: str) -> str:
-        return stored.partition(":")[0]
-
     # -- blind index --------------------------------------------------------------------
     def blind_index(self, nik: str) -> str:
         """HMAC-SHA256 of the NIK under the index key, as hex (`hmac.new(...).hexdigest()`)."""

@@ -21,9 +21,9 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 
 from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem, Severity
-from gateway.security import audit
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
+from gateway.store import audit
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.db import aware, writing
 from gateway.store.tables import (

@@ -217,7 +217,7 @@ receipts = Table(
 
 # -- dashboard (migration 0004) -----------------------------------------------------------------
 
-# Compliance staff who log in to the dashboard (gateway/users.py). Agencies never log in here:
+# Compliance staff who log in to the dashboard (gateway/store/users.py). Agencies never log in here:
 # they use API keys. Passwords are stored only as scrypt hashes.
 users = Table(
     "users",

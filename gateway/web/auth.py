@@ -24,7 +24,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from gateway.app import gateway
 from gateway.security.private_files import place_once, read_complete
-from gateway.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
+from gateway.store.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
 from gateway.web import bp
 from gateway.web.i18n import tr
 

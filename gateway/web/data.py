@@ -23,11 +23,11 @@ from flask import abort, current_app, request
 from sqlalchemy import Engine, and_, func, select
 
 from gateway import clock
-from gateway.agencies import UnknownAgency, resolve_agency
-from gateway.budget import check_budget
-from gateway.coverage import coverage, load_targets
+from gateway.budget.check import check_budget
+from gateway.budget.coverage import coverage, load_targets
+from gateway.budget.rates import load_packages, load_schedule
+from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
-from gateway.rates import load_packages, load_schedule
 from gateway.store.tables import budget_allocations, enrollments, runs
 
 COUNTS_TTL = 600.0  # a safety net: the registry stamp already tells when counts changed

@@ -8,9 +8,9 @@ from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, select
 
 from gateway import clock
-from gateway.agencies import UnknownAgency, resolve_agency
 from gateway.app import gateway
-from gateway.budget import RatesNotInForce
+from gateway.budget.check import RatesNotInForce
+from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.nik import normalize_nik
 from gateway.store.tables import enrollments, workers
 from gateway.web import bp

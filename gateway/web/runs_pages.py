@@ -15,7 +15,7 @@ from flask import Response, abort, render_template, request, session, stream_wit
 from sqlalchemy import and_, func, select, tuple_
 
 from gateway.app import gateway
-from gateway.report_text import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
+from gateway.roster.report import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
 from gateway.store.db import aware
 from gateway.store.tables import problems, runs
 from gateway.web import bp

@@ -2,7 +2,7 @@
 
 A submitter signs with the agency's API key (a form field), not a staff login: the key decides
 the agency, as in the JSON API. The report is printed with the CLI's words
-(gateway/report_text.py). The runs a browser session submitted are remembered in its session
+(gateway/roster/report.py). The runs a browser session submitted are remembered in its session
 so that it may download their problems, and nothing else.
 """
 
@@ -17,13 +17,14 @@ from typing import Any
 from flask import render_template, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway import clock, report_text
-from gateway.agencies import UnknownAgency, resolve_agency
+from gateway import clock
 from gateway.api import _declared_allocation, _spooled_upload
 from gateway.app import gateway
-from gateway.budget import AllocationError, declare_allocation
-from gateway.feeds.roster_errors import RosterFileError
-from gateway.pipeline import RosterReport, RunFailed, check_roster, submit_roster
+from gateway.budget.check import AllocationError, declare_allocation
+from gateway.domain.agencies import UnknownAgency, resolve_agency
+from gateway.roster import report as report_text
+from gateway.roster.read.errors import RosterFileError
+from gateway.roster.run import RosterReport, RunFailed, check_roster, submit_roster
 from gateway.web import bp
 from gateway.web.i18n import tr
 

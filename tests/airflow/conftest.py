@@ -84,7 +84,7 @@ def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowSi
         if os.environ.get("CI") == "true":  # make test installs the extra: never skip there
             pytest.fail("apache-airflow is not installed (the `airflow` extra)")
         pytest.skip("the airflow extra is not installed")
-    from gateway.demo_feeds import write_demo_sources
+    from gateway.demo.feeds import write_demo_sources
 
     root = tmp_path_factory.mktemp("airflow")
     site = AirflowSite(root, root / "airflow", root / "instance", root / "sources.toml")

@@ -37,9 +37,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
-from gateway.agencies import Agency, resolve_agency
 from gateway.app import Gateway
-from gateway.pipeline import RosterReport, submit_roster
+from gateway.domain.agencies import Agency, resolve_agency
+from gateway.roster.run import RosterReport, submit_roster
 from gateway.store.tables import enrollment_history, enrollments, workers
 from tests.conftest import worker_row, write_roster
 
@@ -314,8 +314,8 @@ def test_two_syncs_of_the_same_file_at_once_apply_it_once(gw: Gateway, tmp_path:
     import shutil
     from importlib.resources import files
 
-    from gateway.plugins import make_plugin_manager, source_catalog
-    from gateway.sync import SyncResult, sync_source
+    from gateway.sources.loader import make_plugin_manager, source_catalog
+    from gateway.sources.sync import SyncResult, sync_source
 
     drop = tmp_path / "drop"
     drop.mkdir()

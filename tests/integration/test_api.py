@@ -253,8 +253,8 @@ def test_a_workers_history_is_in_the_lookup(client, keys, gw, tmp_path):
     """The registry kept every change, but no lookup showed it (exploratory testing)."""
     from datetime import date
 
-    from gateway.agencies import resolve_agency
-    from gateway.pipeline import submit_roster
+    from gateway.domain.agencies import resolve_agency
+    from gateway.roster.run import submit_roster
 
     def send(name, rows):
         return submit_roster(gw.registry, write_roster(tmp_path / name, rows),

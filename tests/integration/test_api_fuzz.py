@@ -20,9 +20,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from gateway.agencies import resolve_agency
 from gateway.app import create_app
-from gateway.pipeline import submit_roster
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from tests.conftest import worker_row, write_roster
 
 

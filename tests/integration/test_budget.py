@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import insert
 
-from gateway.agencies import resolve_agency
-from gateway.budget import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.budget.check import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.budget.rates import load_packages, load_schedule
 from gateway.cli import main
-from gateway.pipeline import submit_roster
-from gateway.rates import load_packages, load_schedule
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from gateway.store.tables import budget_allocations
 from tests.conftest import HEADER, worker_row, write_roster
 
@@ -169,7 +169,7 @@ def test_cli_a_ministry_has_no_apbd_to_check(app):
 
 
 def test_export_neutralises_formulas(tmp_path):
-    from gateway.budget_export import neutralise
+    from gateway.budget.export import neutralise
 
     assert neutralise("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert neutralise("+62") == "'+62" and neutralise(5) == 5 and neutralise("Jambi") == "Jambi"
@@ -360,8 +360,8 @@ def test_end_to_end_from_an_apbd_file_and_rosters(app, gw, tmp_path):
     """Three governments, each with a roster of 10 workers on Rp 1,000,000 (JKK 2,400 + JKM
     3,000 a month): Muaro Jambi budgeted enough, Jakarta too little, Sumatera Selatan only a
     health-insurance line (not ours): sufficient, shortfall, no_budget."""
-    from gateway.plugins import make_plugin_manager, source_catalog
-    from gateway.sync import sync_source
+    from gateway.sources.loader import make_plugin_manager, source_catalog
+    from gateway.sources.sync import sync_source
 
     for code in ("15.05", "31", "16"):
         roster = write_roster(tmp_path / f"{code}.csv",
@@ -395,7 +395,7 @@ def test_end_to_end_from_an_apbd_file_and_rosters(app, gw, tmp_path):
 
 
 def test_coverage_targets_do_not_depend_on_the_working_folder(tmp_path, monkeypatch):
-    from gateway.coverage import load_targets
+    from gateway.budget.coverage import load_targets
 
     monkeypatch.delenv("JAMSOS_TARGETS_FILE", raising=False)
     monkeypatch.chdir(tmp_path)  # a gateway started elsewhere showed no targets at all

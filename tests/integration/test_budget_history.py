@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import and_, update
 
-from gateway.agencies import resolve_agency
-from gateway.budget import check_budget
-from gateway.enrolled_periods import month_periods
-from gateway.pipeline import submit_roster
-from gateway.rates import load_packages, load_schedule
+from gateway.budget.check import check_budget
+from gateway.budget.periods import month_periods
+from gateway.budget.rates import load_packages, load_schedule
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from gateway.store.tables import enrollment_history, enrollments
 from tests.conftest import worker_row, write_roster
 

@@ -154,7 +154,7 @@ def test_demo_load_says_how_to_log_in_and_keeps_saying_it(env, tmp_path):
     import stat
 
     from gateway.app import create_app
-    from gateway.users import authenticate
+    from gateway.store.users import authenticate
 
     first = jamsos(env, "demo", "load")
     assert first.returncode == 0, first.stderr

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway.cli_contributions import contributions, percent, rupiah
-from gateway.rates import CHECKOUT_RATES_DIR
+from gateway.budget.rates import CHECKOUT_RATES_DIR
+from gateway.cli.contributions import contributions, percent, rupiah
 
 EXAMPLE_1 = ["quote", "--wage", "5000000", "--risk-class", "1", "--programs", "jkk,jkm,jht,jp",
              "--month", "2025-06"]
@@ -152,7 +152,7 @@ def test_end_to_end_on_the_jamsos_command_with_json(tmp_path, monkeypatch):
     """Through the real `jamsos` group, in-process, on the shipped tables."""
     from gateway.cli import main
 
-    if "contributions" not in main.commands:  # until gateway/cli.py registers it
+    if "contributions" not in main.commands:  # until gateway/cli/__init__.py registers it
         main.add_command(contributions)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("JAMSOS_RATES_DIR", raising=False)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gateway import clock
-from gateway.agencies import resolve_agency
-from gateway.coverage import TargetsError, coverage, load_targets
-from gateway.pipeline import submit_roster
+from gateway.budget.coverage import TargetsError, coverage, load_targets
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from tests.conftest import worker_row, write_roster
 
 

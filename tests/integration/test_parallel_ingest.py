@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from gateway import pipeline
-from gateway.agencies import resolve_agency
-from gateway.pipeline import submit_roster
+from gateway.domain.agencies import resolve_agency
+from gateway.roster import run as pipeline
+from gateway.roster.run import submit_roster
 from tests.conftest import worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
@@ -37,13 +37,13 @@ def _submit(gw, path):
 def _workers_only(monkeypatch) -> None:
     """Only the worker processes prepare (the writer takes no chunk itself), in small chunks:
     what they computed (sealed rows, lookups of existing workers) is what gets written."""
-    from gateway import prepare_pool
+    from gateway.roster import parallel as prepare_pool
 
     real_map = prepare_pool._Pool.map_chunks
     monkeypatch.setattr(
         prepare_pool._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
     )
-    monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 1_000)
+    monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 1_000)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
     # Only the worker prepares, so the error must come back across processes.
     _workers_only(monkeypatch)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 20_000)
+    monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 20_000)
     monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")
     # Non-ASCII UTF-8 in the first 64 KiB makes the reader strict; the file is ~90 KiB.
     rows = [worker_row(i, name="Pekerja Ñomor") for i in range(1000)]

@@ -17,12 +17,11 @@ import pytest
 from alembic import command
 from sqlalchemy import select, update
 
-from gateway.agencies import resolve_agency
 from gateway.app import create_app
-from gateway.pipeline import submit_roster
-from gateway.security import audit, rekey
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from gateway.security.crypto import generate_keyring
-from gateway.store import db
+from gateway.store import audit, db, rekey
 from gateway.store.db import StoreError, writing
 from gateway.store.sealed import RecordDigest
 from gateway.store.tables import enrollments, gateway_meta, workers

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from gateway.agencies import resolve_agency
-from gateway.pipeline import RunFailed, submit_roster
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import RunFailed, submit_roster
 from gateway.store.apply import RosterApply
 from gateway.store.tables import enrollment_history, enrollments, runs, workers
 from tests.conftest import HEADER, worker_row, write_roster
@@ -156,7 +156,7 @@ def test_a_quote_never_closed_rejects_the_file_and_ends_nobody(gw, tmp_path):
 
 
 def test_a_header_alone_is_rejected_with_a_reason_and_ends_nobody(gw, tmp_path):
-    from gateway.pipeline import check_roster
+    from gateway.roster.run import check_roster
 
     submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(3)]))
     empty = write_roster(tmp_path / "header.csv", [[""] * 7, [""] * 7])  # and blank rows
@@ -172,7 +172,7 @@ def test_a_header_alone_is_rejected_with_a_reason_and_ends_nobody(gw, tmp_path):
 def test_a_rejected_header_alone_keeps_the_warnings_about_the_file(gw, tmp_path):
     # A header and a totals row: the clerk is told both why nothing was applied and that
     # the JUMLAH row was skipped, on the run as on a check.
-    from gateway.pipeline import check_roster
+    from gateway.roster.run import check_roster
 
     header_and_totals = write_roster(
         tmp_path / "totals.csv", [["", "JUMLAH", "", "", "", "15000000", ""]]
@@ -195,7 +195,7 @@ def test_a_rejected_header_alone_keeps_the_warnings_about_the_file(gw, tmp_path)
 def test_problems_are_listed_in_row_order_with_the_files_warnings_among_them(gw, tmp_path):
     # The unknown column (row 1) and the totals row (row 5) are reported at the end of a file:
     # they were listed after every row's problems.
-    from gateway.pipeline import check_roster
+    from gateway.roster.run import check_roster
 
     bad = worker_row(1)
     bad[5] = "nol"  # a wage that is not a number: row 3

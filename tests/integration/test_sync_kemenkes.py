@@ -9,9 +9,9 @@ import pytest
 from jamsos_kemenkes.server import SimpegServer, demo_employees
 from sqlalchemy import select
 
-from gateway.plugins import make_plugin_manager, source_catalog
+from gateway.sources.loader import make_plugin_manager, source_catalog
+from gateway.sources.sync import sync_source
 from gateway.store.tables import enrollments, source_state
-from gateway.sync import sync_source
 from gateway.testing import registry_counts
 
 TODAY = date(2025, 6, 2)

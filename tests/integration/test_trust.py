@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from gateway.agencies import resolve_agency
 from gateway.app import create_app
 from gateway.cli import main
-from gateway.pipeline import submit_roster
-from gateway.security import audit
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
 from gateway.security.crypto import KeyRingError, generate_keyring
-from gateway.security.rotation import key_usage
+from gateway.store import audit
+from gateway.store.rotation import key_usage
 from gateway.store.tables import audit_log
 from tests.conftest import worker_row, write_roster
 
@@ -175,8 +175,8 @@ def test_a_missing_or_wrong_key_stops_the_gateway_at_start(tmp_path):
 def test_an_apbd_budget_sync_is_receipted_and_audited(gw):
     from importlib.resources import files
 
-    from gateway.plugins import make_plugin_manager, source_catalog
-    from gateway.sync import sync_source
+    from gateway.sources.loader import make_plugin_manager, source_catalog
+    from gateway.sources.sync import sync_source
 
     pm = make_plugin_manager(allow=["apbd"])
     sample = str(files("jamsos_apbd") / "samples" / "sipd_apbd_2025.csv")
@@ -189,7 +189,7 @@ def test_an_apbd_budget_sync_is_receipted_and_audited(gw):
 
 
 def test_user_changes_and_logins_are_audited(gw):
-    from gateway.users import authenticate, create_user, unlock
+    from gateway.store.users import authenticate, create_user, unlock
 
     engine = gw.registry.engine
     create_user(engine, "siti", "kata-sandi-panjang-123", role="viewer")

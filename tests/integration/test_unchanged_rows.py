@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from gateway import pipeline, prepare
-from gateway.agencies import resolve_agency
+from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Category, RawRow
-from gateway.pipeline import submit_roster
+from gateway.roster import prepare
+from gateway.roster import run as pipeline
+from gateway.roster.run import submit_roster
 from gateway.store import db
 from tests.conftest import HEADER, worker_row, write_roster
 
@@ -31,7 +32,7 @@ def lane(request, monkeypatch) -> str:
     if request.param == "pool":  # worker processes reading the file in small chunks
         monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
         monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")
-        monkeypatch.setattr("gateway.feeds.csv_chunks.CHUNK_BYTES", 300)
+        monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 300)
     return request.param
 
 

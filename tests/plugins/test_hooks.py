@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway import CsvSource, Problem, RawRow, RowResult, hookimpl
-from gateway.cli_plugins import register_plugin_commands
+from gateway.cli.plugins import register_plugin_commands
 from gateway.domain.records import Severity
-from gateway.plugins import make_plugin_manager, source_catalog
+from gateway.sources.loader import make_plugin_manager, source_catalog
+from gateway.sources.sync import sync_source
 from gateway.store.tables import audit_log
-from gateway.sync import sync_source
 from tests.conftest import worker_row, write_roster
 
 TODAY = date(2025, 6, 2)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway import hookspecs
+from gateway.sources import hookspecs
 from tests.plugins import test_hooks
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-plugin.md").read_text()

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.budget.rates import CHECKOUT_RATES_DIR, load_schedule
 from gateway.domain.contributions import (
     PROGRAMS,
     ContributionError,
@@ -23,7 +24,6 @@ from gateway.domain.contributions import (
     reference_day,
 )
 from gateway.domain.obligations import annual_obligation
-from gateway.rates import CHECKOUT_RATES_DIR, load_schedule
 
 ALL_FOUR = {"jkk", "jkm", "jht", "jp"}
 

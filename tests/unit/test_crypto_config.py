@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from gateway.config import ConfigError, load_config
-from gateway.dedupe import DuplicateTracker
+from gateway.roster.dedupe import DuplicateTracker
 from gateway.security.crypto import (
     KeyRingError,
     generate_keyring,

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from gateway.domain.records import RawRow
-from gateway.feeds.csv_chunks import CHUNK_BYTES, chunk_rows, plan_chunks
-from gateway.feeds.roster import RosterFileError, open_roster
-from gateway.feeds.roster_sources import SAMPLE_BYTES
+from gateway.roster.read.chunks import CHUNK_BYTES, chunk_rows, plan_chunks
+from gateway.roster.read.formats import SAMPLE_BYTES
+from gateway.roster.read.reader import RosterFileError, open_roster
 from tests.conftest import HEADER, worker_row
 
 SIZES = (1, 7, 64, 1000, CHUNK_BYTES)

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from gateway import dedupe
-from gateway.dedupe import DuplicateTracker, key_of
+from gateway.roster import dedupe
+from gateway.roster.dedupe import DuplicateTracker, key_of
 
 
 @pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit

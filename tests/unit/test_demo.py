@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import gateway.demo as demo
-from gateway.demo import (
+import gateway.demo.rosters as demo
+from gateway.demo.agencies import demo_rosters
+from gateway.demo.rosters import (
     COLUMNS,
     ERROR_KINDS,
     MAX_WAGE,
@@ -20,12 +21,11 @@ from gateway.demo import (
     write_csv,
     write_xlsx,
 )
-from gateway.demo_agencies import demo_rosters
 from gateway.domain.nik import NikInfo, parse_nik
 from gateway.domain.parsing import parse_category, parse_date, parse_gender, parse_money
 from gateway.domain.records import Category, RawRow
 from gateway.domain.validation import validate_row
-from gateway.feeds.roster import open_roster
+from gateway.roster.read.reader import open_roster
 
 TODAY = date(2025, 6, 1)
 

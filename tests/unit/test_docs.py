@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gateway.domain.parsing import WORDINGS
 from gateway.domain.validation import ALL_MESSAGES
-from gateway.feeds.roster_errors import MESSAGES as FILE_MESSAGES
+from gateway.roster.read.errors import MESSAGES as FILE_MESSAGES
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

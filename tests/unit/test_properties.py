@@ -20,7 +20,7 @@ from gateway.domain.parsing import (
 )
 from gateway.domain.records import Gender, RawRow
 from gateway.domain.validation import validate_row
-from gateway.feeds.roster import RosterFileError, open_roster
+from gateway.roster.read.reader import RosterFileError, open_roster
 
 EXAMPLES = 400
 TODAY = date(2026, 11, 21)

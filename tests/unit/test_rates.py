@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from gateway import rates
-from gateway.domain.contributions import PROGRAMS, quote
-from gateway.domain.records import Category
-from gateway.rates import (
+from gateway.budget import rates
+from gateway.budget.rates import (
     CHECKOUT_RATES_DIR,
     RatesError,
     load_packages,
     load_schedule,
     resolve_rates_dir,
 )
+from gateway.domain.contributions import PROGRAMS, quote
+from gateway.domain.records import Category
 
 
 @pytest.fixture

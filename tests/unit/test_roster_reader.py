@@ -12,9 +12,15 @@ import pytest
 from openpyxl import Workbook
 
 from gateway.domain.records import RawRow, Severity
-from gateway.feeds.headers import HEADER_ALIASES, REQUIRED_FIELDS, normalise_header
-from gateway.feeds.roster import MESSAGES, RosterFileError, RosterReader, cell_text, open_roster
-from gateway.feeds.roster_sources import SAMPLE_BYTES
+from gateway.roster.read.formats import SAMPLE_BYTES
+from gateway.roster.read.headers import HEADER_ALIASES, REQUIRED_FIELDS, normalise_header
+from gateway.roster.read.reader import (
+    MESSAGES,
+    RosterFileError,
+    RosterReader,
+    cell_text,
+    open_roster,
+)
 
 HEADER = ["NIK", "Nama Lengkap", "Jenis Kelamin", "Tanggal Lahir", "Gaji", "TMT"]
 ROW_A = ["3171014508900001", "Siti Aminah", "P", "05-08-1990", "Rp 3.500.000", "01-01-2024"]

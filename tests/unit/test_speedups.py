@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from gateway.demo import generate_roster
+from gateway.demo.rosters import generate_roster
 from gateway.domain import nik as nik_module
 from gateway.domain import parsing, validation
 from gateway.domain.nik import NikError, NikInfo, parse_nik, read_nik
@@ -27,7 +27,7 @@ from gateway.domain.records import (
     new_enrollment_record,
 )
 from gateway.domain.validation import validate_row
-from gateway.feeds.headers import build_alias_index, match_header
+from gateway.roster.read.headers import build_alias_index, match_header
 from gateway.security.crypto import KeyRing, KeyRingError, generate_keyring
 
 TODAY = date(2025, 6, 1)
@@ -254,14 +254,14 @@ def test_history_snapshot_template_is_the_json_of_the_facts(position, work_unit)
 
 
 def test_worker_processes_do_not_import_sqlalchemy():
-    """The fork server preloads `gateway.prepare_pool` for the worker processes: with
+    """The fork server preloads `gateway.roster.parallel` for the worker processes: with
     SQLAlchemy in its imports a worker was ready 0.28 s after the pool started instead of
     0.13 s, and the fork server and worker took 54 MB instead of 36 (store/sealed.py)."""
     import subprocess
     import sys
 
     code = (
-        "import sys, gateway.prepare_pool; "
+        "import sys, gateway.roster.parallel; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from gateway.agencies import resolve_agency
 from gateway.app import create_app
-from gateway.budget import declare_allocation
-from gateway.demo import generate_roster, write_csv
-from gateway.pipeline import submit_roster
-from gateway.users import create_user
+from gateway.budget.check import declare_allocation
+from gateway.demo.rosters import generate_roster, write_csv
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
+from gateway.store.users import create_user
 
 PASSWORD = "kata-sandi-uji-123"
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from gateway.demo import generate_roster, write_csv
+from gateway.demo.rosters import generate_roster, write_csv
 from tests.web.conftest import PASSWORD
 
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"

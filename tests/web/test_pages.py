@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from gateway.agencies import resolve_agency
-from gateway.demo import generate_roster, write_csv
-from gateway.pipeline import submit_roster
-from gateway.users import MAX_FAILURES
+from gateway.demo.rosters import generate_roster, write_csv
+from gateway.domain.agencies import resolve_agency
+from gateway.roster.run import submit_roster
+from gateway.store.users import MAX_FAILURES
 from tests.web.conftest import csrf_of, log_in
 
 
@@ -114,7 +114,7 @@ def test_a_disabled_user_is_logged_out_and_cannot_log_in(web_app: Any, staff: An
         assert runner.invoke(main, ["users", "disable", "nobody"]).exit_code != 0
         listed = runner.invoke(main, ["users", "list"]).output
     assert "siti" in listed and "active" in listed
-    from gateway.security import audit
+    from gateway.store import audit
 
     logged = {e["action"] for e in audit.recent(web_app.extensions["jamsos"].engine, limit=20)}
     assert {"user_disabled", "user_enabled"} <= logged
@@ -405,7 +405,7 @@ def test_ids_beyond_any_database_integer_are_not_server_errors(staff: Any) -> No
 
 
 def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path) -> None:
-    from gateway.budget import allocations
+    from gateway.budget.check import allocations
 
     client = web_app.test_client()
     key = web_app.config["SEEDED"]["key"]
@@ -441,7 +441,7 @@ def test_a_bad_allocation_on_the_upload_form_names_its_fields_and_keeps_them(
 
 def test_a_found_nik_reads_in_the_page_language(staff: Any) -> None:
     """The search answer showed the stored status ("active") on an Indonesian page."""
-    from gateway.demo import generate_roster
+    from gateway.demo.rosters import generate_roster
 
     seeded = generate_roster(120, seed=1505, regency="15.05", province="15", error_rate=0.08)
     nik = next(r["NIK"] for r in seeded if len(r["NIK"]) == 16 and r["NIK"].isdigit())

@@ -40,7 +40,7 @@ def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]]:
     """Kota Pangkalpinang's BKPSDM drops its roster into a folder."""
     from pathlib import Path
 
-    from gateway.demo import generate_roster, write_csv
+    from gateway.demo.rosters import generate_roster, write_csv
     from gateway.domain.records import Category
 
     drop = Path(instance_path) / "demo" / "drop_19.71"

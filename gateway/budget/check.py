@@ -1,0 +1,243 @@
+"""Budget-allocation checks over the registry: obligation of enrolled workers vs allocation.
+
+The arithmetic is in `domain/budget.py` and `domain/obligations.py`; this module streams the
+enrollments, month by month as the registry held them (`enrolled_periods.py`), and the
+allocations through it, so a check over a million enrollments holds one row at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Engine, and_, delete, insert, select
+
+from gateway.budget.periods import Enrolled, enrolled_periods
+from gateway.budget.rates import Packages
+from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
+from gateway.domain.contributions import BPU_PROGRAMS, ContributionError, RateSchedule
+from gateway.store.db import writing
+from gateway.store.tables import budget_allocations, enrollments
+
+
+@dataclass(frozen=True)
+class WageScenario:
+    """A what-if: wages raised by a percentage and/or up to a (new) minimum wage."""
+
+    raise_percent: Decimal = Decimal(0)
+    minimum_wage: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "raise_percent", Decimal(str(self.raise_percent)))
+
+    def apply(self, wage: int) -> int:
+        if self.raise_percent:
+            wage = int(
+                (Decimal(wage) * (1 + self.raise_percent / 100)).quantize(Decimal(1), ROUND_HALF_UP)
+            )
+        return max(wage, self.minimum_wage)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"raise_percent": float(self.raise_percent), "minimum_wage": self.minimum_wage}
+
+
+def tally_obligation(
+    rows: Iterable[Enrolled],
+    *,
+    government: str,
+    fiscal_year: int,
+    schedule: RateSchedule,
+    packages: Packages,
+    scenario: WageScenario | None = None,
+) -> ObligationTally:
+    """Sum the employer share per program over each enrollment's periods of the year
+    (`enrolled_periods.py`: the facts the registry held, month by month)."""
+    tally = ObligationTally()
+    rates: dict[tuple[str, int], object] = {}
+    for birth, periods in rows:
+        costs: dict[str, int] = {}
+        months = 0
+        for wage, category, position, start, end in periods:
+            if end is not None and end < start:
+                continue  # ended before it began (a future TMT withdrawn): never cost anything
+            programs = packages.programs_for(category, government)
+            # A what-if moves wages; a pekerja rentan's base is the income they declared (BPU),
+            # which a minimum wage or a pay rise does not touch.
+            if scenario is not None and not any(p in BPU_PROGRAMS for p in programs):
+                wage = scenario.apply(wage)
+            risk = packages.risk_class_for(government, position)
+            period_months = 0
+            for program in programs:
+                year_rates = rates.get((program, risk))
+                if year_rates is None:
+                    year_rates = rates[(program, risk)] = schedule.year_rates(
+                        fiscal_year, frozenset({program}), risk
+                    )
+                cost = year_rates.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
+                costs[program] = costs.get(program, 0) + cost.employer
+                period_months = max(period_months, cost.months)
+            months += period_months
+        tally.add(costs, months)
+    return tally
+
+
+def allocations(engine: Engine, government: str, fiscal_year: int) -> dict[str, dict[str, int]]:
+    """{source: {account code or program: amount}} for a government and year."""
+    out: dict[str, dict[str, int]] = {}
+    query = select(
+        budget_allocations.c.source, budget_allocations.c.account_code, budget_allocations.c.amount
+    ).where(
+        and_(
+            budget_allocations.c.government == government,
+            budget_allocations.c.fiscal_year == fiscal_year,
+        )
+    )
+    with engine.connect() as conn:
+        for source, account, amount in conn.execute(query):
+            bucket = out.setdefault(source, {})
+            bucket[account] = bucket.get(account, 0) + amount
+    return out
+
+
+def declare_allocation(
+    engine: Engine, government: str, fiscal_year: int, amounts: dict[str, int], run_id: int | None
+) -> None:
+    """Record the allocation a government declared with its roster (replaces an earlier one)."""
+    now = datetime.now(UTC)
+    with writing(engine) as conn:
+        conn.execute(
+            delete(budget_allocations).where(
+                and_(
+                    budget_allocations.c.government == government,
+                    budget_allocations.c.fiscal_year == fiscal_year,
+                    budget_allocations.c.source == "declared",
+                )
+            )
+        )
+        conn.execute(
+            insert(budget_allocations),
+            [
+                {
+                    "government": government,
+                    "fiscal_year": fiscal_year,
+                    "account_code": ACCOUNT_CODES.get(program, program),
+                    "amount": amount,
+                    "source": "declared",
+                    "run_id": run_id,
+                    "received_at": now,
+                }
+                for program, amount in amounts.items()
+            ],
+        )
+
+
+class AllocationError(ValueError):
+    """A declared allocation that cannot be read; `str()` gives both languages (the CLI)."""
+
+    def __init__(self, message_id: str, message_en: str) -> None:
+        super().__init__(f"{message_id} / {message_en}")
+        self.message_id = message_id
+        self.message_en = message_en
+
+
+def parse_allocation(text: str) -> dict[str, int]:
+    """`jkk=24.000.000,jkm=30000000` -> {"jkk": 24000000, "jkm": 30000000}.
+
+    Amounts may be written as on a spreadsheet (dots, commas, "Rp"), so a comma only separates
+    entries when a `program=` follows it. Raises AllocationError, in both languages.
+    """
+    from gateway.domain.budget import BUDGET_PROGRAMS
+    from gateway.domain.parsing import MESSAGES, ParseError, parse_money
+
+    out: dict[str, int] = {}
+    programs = ", ".join(BUDGET_PROGRAMS)
+    for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", text.strip()):
+        program, sep, amount = part.partition("=")
+        program = program.strip().lower()
+        if not sep or program not in BUDGET_PROGRAMS:
+            raise AllocationError(
+                f"alokasi harus ditulis program=JUMLAH dengan program salah satu dari "
+                f"{programs}: {part.strip()!r}",
+                f"allocation must be written program=AMOUNT with a program among "
+                f"{programs}: {part.strip()!r}",
+            )
+        if program in out:  # two amounts for one line: which one was meant?
+            raise AllocationError(
+                f"alokasi {program} ditulis lebih dari sekali",
+                f"the {program} allocation is given more than once",
+            )
+        try:
+            out[program] = parse_money(amount)
+        except ParseError as exc:  # say why (zero, cents, too large), not just "not recognised"
+            reason = MESSAGES[exc.code]
+            raise AllocationError(
+                f"alokasi {program}: {reason.id.format(**exc.params)}",
+                f"the {program} allocation: {reason.en.format(**exc.params)}",
+            ) from exc
+    return out
+
+
+class RatesNotInForce(ValueError):
+    """A fiscal year the rate tables do not cover for some enrolled worker's months (e.g. 2015,
+    before the JKK/JKM tables begin): its obligation cannot be computed. Both languages."""
+
+    code = "rates_not_in_force"
+
+    def __init__(self, fiscal_year: int, cause: ContributionError) -> None:
+        self.message_id = (
+            f"Kewajiban tahun anggaran {fiscal_year} tidak dapat dihitung: {cause.message_id} "
+            "Tabel tarif (config/rates) belum mencakup bulan itu; pilih tahun lain atau "
+            "tambahkan tarif yang berlaku saat itu."
+        )
+        self.message_en = (
+            f"The obligation for fiscal year {fiscal_year} cannot be computed: "
+            f"{cause.message_en} The rate tables (config/rates) do not reach back to that "
+            "month; choose another year or add the rates then in force."
+        )
+        super().__init__(f"{self.message_id} / {self.message_en}")
+
+
+def check_budget(
+    engine: Engine,
+    government: str,
+    fiscal_year: int,
+    *,
+    schedule: RateSchedule,
+    packages: Packages,
+    scenario: WageScenario | None = None,
+) -> BudgetCheck:
+    """Raises RatesNotInForce when a worker's month in the year has no rate in the tables."""
+    try:
+        tally = tally_obligation(
+            enrolled_periods(engine, government, fiscal_year),
+            government=government,
+            fiscal_year=fiscal_year,
+            schedule=schedule,
+            packages=packages,
+            scenario=scenario,
+        )
+    except ContributionError as exc:
+        if exc.code != "not_in_force":
+            raise
+        raise RatesNotInForce(fiscal_year, exc) from exc
+    found = allocations(engine, government, fiscal_year)
+    return assess(government, fiscal_year, tally, found.get("apbd"), found.get("declared"))
+
+
+def governments_with_data(engine: Engine, fiscal_year: int) -> list[str]:
+    """Every government with enrollments or an allocation for the year (for the monthly DAG)."""
+    with engine.connect() as conn:
+        rostered = conn.execute(select(enrollments.c.agency).distinct()).scalars().all()
+        budgeted = (
+            conn.execute(
+                select(budget_allocations.c.government)
+                .where(budget_allocations.c.fiscal_year == fiscal_year)
+                .distinct()
+            )
+            .scalars()
+            .all()
+        )
+    return sorted({code for code in (*rostered, *budgeted) if code[:1].isdigit()})

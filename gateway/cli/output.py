@@ -1,0 +1,119 @@
+"""Human-readable roster reports and the progress bar of the CLI."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from gateway.roster.report import (
+    CHANGES,
+    COLUMNS,
+    COUNTS,
+    ERROR,
+    PROBLEMS_BY_CODE,
+    RECEIPT,
+    RECEIPT_HINT,
+    REPLAYED,
+    ROW,
+    SEVERITY,
+    UNKNOWN_COLUMNS,
+    more_problems,
+    status_text,
+)
+from gateway.roster.run import Progress, RosterReport
+
+# Files smaller than this finish before a bar would be worth drawing.
+PROGRESS_MIN_BYTES = 2 * 1024 * 1024
+
+
+def running_count(text: Callable[[int], str], *, every: float = 10.0) -> Callable[[int], None]:
+    """A running count on stderr: rewritten in place on a terminal; elsewhere (a log file, a
+    CI job, Airflow) a line at most every `every` seconds, since a "\r" there runs every
+    update into one endless line."""
+    if sys.stderr.isatty():
+        return lambda n: click.echo("\r" + text(n), nl=False, err=True)
+    last = -every
+
+    def log(n: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            click.echo(text(n), err=True)
+
+    return log
+
+
+@contextmanager
+def progress_bar(file: Path, *, enabled: bool = True) -> Iterator[Progress | None]:
+    """A bar on stderr for large files, driven by the fraction of the file read."""
+    if not enabled or file.stat().st_size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    with click.progressbar(
+        length=1000, label="Memproses / Processing", file=sys.stderr, show_eta=True
+    ) as bar:
+        done = 0
+
+        def update(rows: int, fraction: float | None) -> None:
+            nonlocal done
+            if fraction is not None:
+                target = int(fraction * 1000)
+                if target > done:
+                    bar.update(target - done)
+                    done = target
+
+        yield update
+        bar.update(1000 - done)
+
+
+def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
+    """The report a clerk reads: totals, column mapping, then problems by row.
+
+    The words come from report_text, shared with the dashboard's upload page."""
+    echo = click.echo
+    run = f" (run {report.run_id})" if report.run_id is not None else ""
+    echo(click.style(status_text(report.status).both + run, bold=True))
+    if report.replayed:
+        echo(f"{REPLAYED.id} / {REPLAYED.en}")
+    echo("  " + "   ".join(f"{COUNTS[k].both}: {getattr(report, k)}" for k in COUNTS))
+    if report.changes:
+        c = report.changes
+        echo("  " + "   ".join(f"{CHANGES[k].both}: {c[k]}" for k in CHANGES))
+    if report.columns:
+        mapped = ", ".join(f"{h} → {f}" for h, f in report.columns.items())
+        echo(f"  {COLUMNS.both}: {mapped}")
+    if report.unknown_columns:
+        echo(f"  {UNKNOWN_COLUMNS.both}: {', '.join(report.unknown_columns)}")
+    if report.error:
+        echo(click.style(f"  {ERROR.both}: {report.error}", fg="red"))
+    if report.receipt:
+        r = report.receipt
+        echo(f"  {RECEIPT.both}: sha256 {r['input_sha256']}, key {r['key_id']}, "
+             f"signature {r['signature'][:16]}… (whole with --json)")  # fmt: skip
+        echo(f"  {RECEIPT_HINT.both}")
+    if not report.problems:
+        return
+    codes = Counter(p["code"] for p in report.problems)
+    echo(
+        f"  {PROBLEMS_BY_CODE.both}: "
+        + ", ".join(f"{code} ×{n}" for code, n in codes.most_common())
+    )
+    echo("")
+    for p in report.problems[:max_problems]:
+        color = "red" if p["severity"] == "error" else "yellow"
+        label = SEVERITY.get(p["severity"], SEVERITY["warning"]).id
+        field = p["field"] or "-"
+        echo(click.style(f"  {ROW.id} {p['row']:>6}  {label:<10} {field:<11} {p['code']}",
+                         fg=color))
+        echo(f"      {p['message_id']}")
+        echo(click.style(f"      {p['message_en']}", dim=True))
+    hidden = max(report.problems_total, len(report.problems)) - max_problems
+    if hidden > 0:
+        echo(f"  {more_problems(hidden).both}")

@@ -1,0 +1,375 @@
+"""The worker processes that prepare a large roster, and the batches the writer receives.
+
+A row costs more to prepare (read, validate, encrypt: `prepare.py`) than to write, so on a
+large roster worker processes prepare while the calling process de-duplicates and writes, in
+file order, with a bounded number of chunks in flight: memory stays flat and both cores work.
+For a CSV file the workers read their own byte ranges (`feeds/csv_chunks.py`); the writing
+process prepares a chunk itself whenever it would otherwise wait.
+
+In-file duplicates are found here, in row order, on the blind index of the NIK each row names.
+Agency-specific row checks (`check_row`, a plugin hook) are closures that cannot be sent to
+another process: with one, rows are prepared in this process.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import multiprocessing
+import os
+import sqlite3
+import threading
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+from gateway.domain.records import Category, RawRow
+from gateway.domain.validation import duplicate_problem
+from gateway.roster.dedupe import DuplicateTracker, key_of
+from gateway.roster.prepare import (
+    Lookup,
+    PreparedBatch,
+    PreparedRow,
+    Probe,
+    RowCheck,
+    batched,
+    prepare_batch,
+    prepare_chunk,
+)
+from gateway.roster.read.chunks import CsvChunk
+from gateway.security.crypto import KeyRing
+from gateway.store.bulk import writer_for
+from gateway.store.sealed import Sealed
+
+# Below this many bytes of input, starting worker processes (~0.15 s) costs more than it saves.
+PARALLEL_MIN_BYTES = 4_000_000
+# Chunks this process may prepare ahead of the workers' results (each ~4,000 rows held).
+LOCAL_AHEAD = 2
+# JAMSOS_PREPARE_WORKERS: worker processes for large rosters (0: none). Default: one per core
+# but one. The calling process de-duplicates and writes, a core's work on a first load; one
+# more worker (2 cores, 100,000 rows) was ~15 % faster on a first load but took the whole
+# process tree past the 300 MB memory budget (each worker holds its chunk and parse caches).
+# Read from the environment: it is a property of the machine, not of a deployment.
+WORKERS_ENV = "JAMSOS_PREPARE_WORKERS"
+
+
+@dataclass
+class ChunkedRead:
+    """A CSV file the workers read themselves, chunk by chunk (feeds/csv_chunks.py): what
+    the reader of the whole file would otherwise tell its caller."""
+
+    chunks: Iterator[CsvChunk]
+    total_bytes: int
+    skipped_totals: list[int]  # the reader's own list: its notices() report them
+    bytes_done: int = 0
+
+    @property
+    def progress(self) -> float | None:
+        return min(1.0, self.bytes_done / self.total_bytes) if self.total_bytes else None
+
+
+# The cyclic garbage collector runs every 700 new container objects and, now and then, walks
+# everything alive: on a batch of thousands of rows that was ~40 % of validating them (6 vs
+# 11 us a row, measured). The rows hold no reference cycles (tuples, dicts, strings), so while
+# preparing, collections are made rare rather than switched off (an exception's traceback is
+# a cycle, and a roster full of bad dates raises many).
+GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def worker_count() -> int:
+    configured = os.environ.get(WORKERS_ENV)
+    if configured is not None and configured.strip():
+        return max(0, int(configured))
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def prepared_batches(
+    rows: Iterator[RawRow],
+    ring: KeyRing,
+    *,
+    today: date,
+    default_category: Category | None,
+    batch_size: int,
+    check_row: RowCheck | None = None,
+    parallel: bool = False,
+    probe: Probe | None = None,
+    chunked: ChunkedRead | None = None,
+    database: Database | None = None,
+) -> Iterator[PreparedBatch]:
+    """Prepared rows in batches, in file order. A second occurrence of a NIK is rejected as
+    a duplicate; `kept` lists the blind indexes of rejected rows that still name a worker.
+
+    `probe` looks enrollments up in this process; worker processes use `database` for that
+    (their own read-only connection). With `chunked` the workers read the file themselves
+    (`rows` is not read).
+    """
+    workers = worker_count() if parallel and check_row is None else 0
+    with DuplicateTracker() as seen, rare_collections():
+        if workers >= 1:
+            with _Pool(ring, today, default_category, workers, database) as pool:
+                if chunked is not None:
+                    local = functools.partial(
+                        prepare_batch, ring=ring, today=today,
+                        default_category=default_category, probe=probe,
+                    )  # fmt: skip
+                    for prepared, skipped, end in pool.map_chunks(chunked.chunks, local):
+                        chunked.skipped_totals.extend(skipped)
+                        chunked.bytes_done = end
+                        yield _mark_duplicates(prepared, seen)
+                else:
+                    for prepared in pool.map(batched(rows, batch_size)):
+                        yield _mark_duplicates(prepared, seen)
+        else:
+            for batch in batched(rows, batch_size):
+                prepared = prepare_batch(
+                    batch, ring, today=today, default_category=default_category,
+                    check_row=check_row, probe=probe,
+                )  # fmt: skip
+                yield _mark_duplicates(prepared, seen)
+
+
+def _mark_duplicates(batch: PreparedBatch, seen: DuplicateTracker) -> PreparedBatch:
+    items = [(p.row, key_of(p.key)) for p in batch.rows if p.key is not None]
+    if batch.known_rows:
+        items += zip(batch.known_rows, batch.known_keys, strict=True)
+        items.sort()
+    repeats = seen.check_keys(items)
+    if repeats and batch.known_rows:  # a known row sent twice: its second time is rejected
+        known = list(zip(batch.known_rows, batch.known_ids, batch.known_keys, strict=True))
+        batch.known_rows, batch.known_ids, batch.known_keys = array("q"), array("q"), array("q")
+        for row, enrollment, key in known:
+            if row in repeats:
+                batch.rows.append(PreparedRow(row, None, [], None))
+            else:
+                batch.known_rows.append(row)
+                batch.known_ids.append(enrollment)
+                batch.known_keys.append(key)
+        batch.rows.sort(key=_row_of)
+    for p in batch.rows:
+        if p.row in repeats:
+            p.problems.append(duplicate_problem(p.row, repeats[p.row]))
+            p.record = None
+        elif p.record is None and p.key is not None:
+            batch.kept.append(p.key)
+    return batch
+
+
+def _row_of(p: PreparedRow) -> int:
+    return p.row
+
+
+# -- the worker pool ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Database:
+    """Where worker processes look row digests up: a SQLite file (read-only) or PostgreSQL."""
+
+    dialect: str
+    target: str  # the SQLite file's path, or a libpq connection string
+    agency: str
+
+    @classmethod
+    def of(cls, url: object, agency: str) -> Database | None:
+        from sqlalchemy.engine import URL
+
+        assert isinstance(url, URL)
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                return None  # private to the process that opened it
+            return cls("sqlite", url.database, agency)
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return cls("postgresql", conninfo, agency)
+
+    def connect(self) -> tuple[Probe, Lookup]:
+        if self.dialect == "sqlite":
+            conn = sqlite3.connect(f"file:{quote(self.target)}?mode=ro", uri=True)
+        else:
+            import psycopg
+
+            conn = psycopg.connect(self.target, autocommit=True)
+        reader = writer_for(conn, self.dialect)
+        # Both read what was committed before this run: the run's own writes are invisible
+        # here, and only a NIK's second occurrence (a duplicate, rejected) could need them.
+        return (
+            lambda digests: reader.known_digests(self.agency, digests),
+            lambda indexes: reader.lookup(self.agency, indexes),
+        )
+
+
+_state: dict = {}
+
+
+def _init_worker(
+    data_keys: dict[str, bytes],
+    primary: str,
+    index_key: bytes,
+    today: date,
+    category: str | None,
+    database: Database | None,
+) -> None:
+    gc.freeze()  # what the worker imported is never garbage: keep it out of every collection
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    _state["ring"] = KeyRing(data_keys, primary, index_key)
+    _state["today"] = today
+    _state["category"] = Category(category) if category else None
+    _state["probe"], _state["lookup"] = database.connect() if database else (None, None)
+
+
+def _prepare(batch: list[RawRow]) -> PreparedBatch:
+    return prepare_batch(
+        batch, _state["ring"], today=_state["today"], default_category=_state["category"],
+        probe=_state["probe"], lookup=_state["lookup"],
+    )  # fmt: skip
+
+
+def _work(packed: list[tuple]) -> tuple:
+    # RawRows travel as plain tuples: pickling slotted dataclasses costs more than validating.
+    batch = [RawRow(row, values, frozenset(numeric)) for row, values, numeric in packed]
+    return _pack(_prepare(batch))
+
+
+def _work_chunk(chunk: CsvChunk) -> tuple[tuple, list[int], int]:
+    whole, skipped = prepare_chunk(chunk, _prepare)
+    return _pack(whole), skipped, chunk.end
+
+
+# Back from a worker as plain tuples and arrays: unpickling a NamedTuple or a dataclass calls
+# Python code per row, which cost the writing process more than its inserts.
+def _pack(batch: PreparedBatch) -> tuple:
+    rows = [(p.row, tuple(p.record) if p.record else None, p.problems, p.key) for p in batch.rows]
+    return rows, batch.known_rows, batch.known_ids, batch.known_keys, batch.found
+
+
+def _unpack(packed: tuple) -> PreparedBatch:
+    rows, known_rows, known_ids, known_keys, found = packed
+    make = Sealed._make
+    prepared = [
+        PreparedRow(row, make(record) if record else None, problems, key)
+        for row, record, problems, key in rows
+    ]
+    return PreparedBatch(prepared, known_rows, known_ids, known_keys, found=found)
+
+
+class _Pool:
+    def __init__(
+        self,
+        ring: KeyRing,
+        today: date,
+        category: Category | None,
+        workers: int,
+        database: Database | None,
+    ) -> None:
+        # forkserver: no fork of a process that may hold threads (gunicorn, a DAG runner);
+        # the workers fork from a small server that has imported only this module.
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload([__name__])
+        self.depth = workers + 1  # tasks in flight: bounded memory, workers never idle
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(
+                ring.data_keys, ring.primary, ring.index_key, today,
+                category.value if category else None, database,
+            ),
+        )  # fmt: skip
+
+    def _results(self, tasks: Iterator[Future]) -> Iterator:
+        pending: deque[Future] = deque()
+        for task in tasks:
+            pending.append(task)
+            if len(pending) >= self.depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def map(self, batches: Iterator[list[RawRow]]) -> Iterator[PreparedBatch]:
+        tasks = (
+            self.executor.submit(_work, [(r.row, r.values, tuple(r.numeric_fields)) for r in b])
+            for b in batches
+        )
+        for packed in self._results(tasks):
+            yield _unpack(packed)
+
+    def map_chunks(
+        self,
+        chunks: Iterator[CsvChunk],
+        local: Callable[[list[RawRow]], PreparedBatch] | None = None,
+    ) -> Iterator[tuple[PreparedBatch, list[int], int]]:
+        """Prepared chunks in file order. With `local`, this process prepares the next chunk
+        itself whenever it would otherwise wait for a worker (a re-send of unchanged rows is
+        mostly waiting here: the writing is light), so no core sits idle."""
+        pending: deque[Future | tuple] = deque()
+        upcoming = iter(chunks)
+        # Starting the worker processes blocks for ~0.15 s (the fork server imports `prepare`):
+        # it happens in a thread while this process prepares the first chunks itself.
+        started = self._start_workers() if local is not None else None
+        in_flight = 0  # futures in `pending`: the workers' queue is kept `depth` deep even
+        # while chunks this process prepared wait their turn, or a worker idles while this
+        # process writes (it did: the one worker ran 44 % of a first load's time)
+
+        def fill() -> None:
+            nonlocal in_flight
+            while (started is None or started.is_set()) and in_flight < self.depth:
+                chunk = next(upcoming, None)
+                if chunk is None:
+                    return
+                pending.append(self.executor.submit(_work_chunk, chunk))
+                in_flight += 1
+
+        fill()
+        while True:
+            head = pending[0] if pending else None
+            waiting = head is None or (isinstance(head, Future) and not head.done())
+            if local is not None and waiting and len(pending) < self.depth + LOCAL_AHEAD:
+                chunk = next(upcoming, None)
+                if chunk is not None:
+                    whole, skipped = prepare_chunk(chunk, local)
+                    pending.append((whole, skipped, chunk.end))
+                    fill()
+                    continue
+            if not pending:
+                return
+            item = pending.popleft()
+            if isinstance(item, Future):
+                in_flight -= 1
+                fill()  # before the wait and the writing: the worker starts its next chunk now
+                packed, skipped, end = item.result()
+                yield _unpack(packed), skipped, end
+            else:
+                fill()
+                yield item
+
+    def _start_workers(self) -> threading.Event:
+        started = threading.Event()
+
+        def start() -> None:
+            try:
+                self.executor.submit(int).result()  # any task: the pool spawns its workers
+            finally:
+                started.set()
+
+        threading.Thread(target=start, name="jamsos-prepare-start", daemon=True).start()
+        return started
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,207 @@
+"""Declarative source classes: what a plugin author subclasses (DESIGN §3).
+
+    class KemendesPendamping(CsvSource):
+        id = "kemendes-pendamping"
+        agency = "kemendes"
+        aliases = {"nik": ("NIK Pendamping",), "wage": ("Honorarium/Bulan",)}
+
+A source says *where* rows come from and *how its fields are named*; it never validates and
+never writes. It yields `RawRow`s (canonical field -> cell text) and the gateway's shared
+validation turns them into `EnrollmentRecord`s, so every feed gets the same coded problems
+(the "one way through" of DESIGN §1). The machinery lives in `gateway.sources.csv` and
+`gateway.sources.soap`; instances are made per sync with settings from config/sources.toml.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from gateway.config import ConfigError, resolve_secret
+from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
+from gateway.roster.read.headers import REQUIRED_FIELDS
+
+if TYPE_CHECKING:
+    from gateway.roster.run import RowSource
+
+_MISSING: Any = object()
+
+SOURCE_MESSAGES: dict[str, Message] = {
+    "row_skipped": Message(
+        Severity.WARNING,
+        "Baris dilewati oleh sumber {source}: {reason_id}.",
+        "Row skipped by source {source}: {reason_en}.",
+    ),
+}
+
+
+@dataclass
+class Fetch:
+    """One sync's plan: how to open the rows, and what the run record should say.
+
+    `cursor_after` is set by the source while it reads (e.g. the server time of the first
+    page); the gateway saves it only when the run succeeds. `nothing_new` (a reason) means
+    there is nothing to apply: no run is started.
+    """
+
+    open: Callable[[], RowSource]
+    mode: str = "snapshot"  # snapshot: the absent end | incremental: ends nobody
+    filename: str | None = None
+    sha256: str | None = None
+    cursor_after: str | None = None
+    nothing_new: tuple[str, str] | None = None  # (Bahasa Indonesia, English)
+    stats: dict[str, Any] = field(default_factory=dict)  # pages, bytes: for the summary
+
+
+class Source:
+    """Base of every source. Subclass `CsvSource` or `SoapSource`, not this."""
+
+    id: ClassVar[str] = ""  # unique, lower-case, e.g. "kemenkes-ppnpn"
+    agency: ClassVar[str] = ""  # ministry code or Kemendagri region code that feeds it
+    kind: ClassVar[str] = "roster"  # roster: enrollments | budget: budget allocations
+    title: ClassVar[str] = ""  # one line for `jamsos sources`
+    schedule: ClassVar[str | None] = None  # cron expression, read by the scheduler (Airflow)
+    snapshot: ClassVar[bool] = True  # a complete fetch names every worker: the absent end
+    categories: ClassVar[tuple[str, ...]] = ()  # categories this source may send; () any
+    aliases: ClassVar[Mapping[str, Iterable[str]]] = {}  # field -> the feed's column names
+    required: ClassVar[tuple[str, ...]] = REQUIRED_FIELDS
+    defaults: ClassVar[Mapping[str, Any]] = {}  # settings used when sources.toml says nothing
+    samples: ClassVar[str] = "samples"  # folder in the plugin package: sample input, for tests
+
+    def __init__(
+        self, settings: Mapping[str, Any] | None = None, *, source_id: str | None = None
+    ) -> None:
+        self.settings: dict[str, Any] = {**self.defaults, **(settings or {})}
+        # An instance may carry another id and agency: one regional-roster class serves
+        # every regency, each configured as its own source.
+        self.id: str = source_id or type(self).id  # type: ignore[misc]
+        self.agency: str = str(self.settings.get("agency") or type(self).agency)  # type: ignore[misc]
+        self.plugin: str | None = None  # set by the catalog: which plugin registered the class
+        self.extra_notices: list[Problem] = []
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} agency={self.agency}>"
+
+    # -- for subclasses ----------------------------------------------------------------------
+    def prepare(self, cursor: str | None) -> Fetch:
+        """Plan one sync from the saved cursor (None: first sync or a full one)."""
+        raise NotImplementedError
+
+    def transform(self, raw: RawRow) -> RawRow | None:
+        """Adjust one row before validation (derive a field, combine columns); None skips it
+        (say why with `self.skip(raw.row, ...)`). Default: the row as read."""
+        return raw
+
+    # -- helpers -----------------------------------------------------------------------------
+    def setting(self, name: str, default: Any = _MISSING) -> Any:
+        """A setting, with `$env:NAME` / `$file:/path` references resolved (secrets)."""
+        if name not in self.settings or self.settings[name] is None:
+            if default is _MISSING:
+                raise ConfigError(
+                    f"source {self.id}: setting '{name}' is missing in config/sources.toml "
+                    f"[sources.{self.id}] / pengaturan '{name}' belum diisi"
+                )
+            return default
+        value = self.settings[name]
+        return resolve_secret(value) if isinstance(value, str) else value
+
+    def skip(self, row: int, reason_id: str, reason_en: str) -> None:
+        """Record that row `row` was skipped on purpose (a warning in the run's report)."""
+        self.extra_notices.append(
+            make_problem(
+                SOURCE_MESSAGES,
+                "row_skipped",
+                row,
+                None,
+                source=self.id,
+                reason_id=reason_id,
+                reason_en=reason_en,
+            )
+        )
+
+    @classmethod
+    def resource(cls, name: str) -> Traversable:
+        """A file shipped inside the plugin's package (WSDL, samples): no network, no cwd."""
+        package = cls.__module__.rpartition(".")[0] if not _is_package(cls) else cls.__module__
+        return files(package) / name
+
+
+def _is_package(cls: type) -> bool:
+    return hasattr(sys.modules.get(cls.__module__), "__path__")
+
+
+class CsvSource(Source):
+    """Rows from a CSV or XLSX roster: a file (`path`), the newest file of a drop folder
+    processed once (`folder`, `pattern`), or an HTTP(S) URL (`url`).
+
+    Reuses the upload reader (`gateway.roster.read.reader`): streaming, encodings, totals rows,
+    header spellings. `aliases` adds the feed's own column names.
+    """
+
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "pattern": "*.csv,*.xlsx",
+        "timeout": 60,
+        "connect_timeout": 10,
+        "retries": 3,
+        "backoff": 1.0,
+        "max_mb": 512,
+    }
+
+    def prepare(self, cursor: str | None) -> Fetch:
+        from gateway.sources.csv import prepare_csv
+
+        return prepare_csv(self, cursor)
+
+
+class SoapSource(Source):
+    """Rows from a paged SOAP operation, fetched with zeep (see `gateway.sources.soap`).
+
+    Declare `wsdl` (a file in your package), `operation`, and override `request()` (the
+    operation's arguments for one page), `items()` (the employees in a response) and
+    `map_row()` (one employee -> canonical field texts). `cursor_after()` returns the value to
+    send as "changed since" next time; with a saved cursor the run is incremental.
+    Settings: url, username, password (`$env:`/`$file:` reference), timeout,
+    connect_timeout, retries, backoff, page_size.
+    """
+
+    wsdl: ClassVar[str] = ""
+    operation: ClassVar[str] = ""
+    binding: ClassVar[str | None] = None  # "{namespace}Name"; default: the WSDL's first binding
+    columns: ClassVar[Mapping[str, str]] = {}  # feed element -> canonical field (for reports)
+    page_size: ClassVar[int] = 500
+    max_pages: ClassVar[int] = 100_000  # a server that never says "last page" is a fault
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "timeout": 60,
+        "connect_timeout": 10,
+        "retries": 3,
+        "backoff": 1.0,
+    }
+
+    def request(self, page: int, cursor: str | None) -> dict[str, Any]:
+        """The operation's keyword arguments for page `page` (1-based)."""
+        return {"page": page, "pageSize": self.page_size}
+
+    def items(self, response: Any) -> Iterable[Any]:
+        """The records of one page's response."""
+        return response or []
+
+    def more_pages(self, response: Any, page: int, count: int) -> bool:
+        """Whether another page follows. Default: a full page means maybe more."""
+        return count >= self.page_size
+
+    def cursor_after(self, first_response: Any, cursor: str | None) -> str | None:
+        """The cursor to save after a successful run; default: none (always full)."""
+        return None
+
+    def map_row(self, item: Any, row: int) -> dict[str, str | None] | None:
+        """One record of the feed as canonical field texts; None skips it (`self.skip`)."""
+        raise NotImplementedError
+
+    def prepare(self, cursor: str | None) -> Fetch:
+        from gateway.sources.soap import prepare_soap
+
+        return prepare_soap(self, cursor)

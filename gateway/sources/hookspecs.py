@@ -1,0 +1,78 @@
+"""Every extension point of the gateway: the contract between the gateway and its plugins.
+
+A plugin is a module (or object) with functions decorated `@gateway.hookimpl` whose names and
+parameters are those below; it may take any subset of a hook's parameters, in any order. The
+gateway always calls hooks with keyword arguments, and no parameter has a default, so a
+plugin's signature is checked when it is registered and a misspelled hook name fails loudly
+(`make_plugin_manager()` calls `check_pending()`). docs/writing-a-plugin.md documents each hook
+and tests/plugins/test_hookspecs.py checks that it does and that a test exercises each one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from gateway.domain.records import Problem, RawRow, RowResult
+    from gateway.sources.base import Source
+
+PROJECT = "jamsos_gateway"  # also the entry-point group plugins are found by
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_sources() -> list[type[Source]]:  # type: ignore[empty-body]
+    """Return the Source classes (CsvSource, SoapSource subclasses) this plugin provides.
+
+    Each class has a unique `id` (e.g. "kemenkes-ppnpn") and the `agency` that feeds it. The
+    gateway instantiates a class once per sync with that source's settings from
+    config/sources.toml; a `[sources.<id>]` table with `type = "<class id>"` makes another
+    instance of the same class (e.g. one regional roster source per regency).
+    """
+
+
+@hookspec
+def validate_record(source: Source, raw: RawRow, result: RowResult) -> list[Problem] | None:
+    """Return agency-specific problems for one row that passed or failed shared validation.
+
+    Called for every row of every sync, after the shared rules (NIK, dates, money, ...):
+    `result.record` is the EnrollmentRecord, or None when the row is already rejected. Check
+    `source.agency` and return nothing for sources you do not know. A returned problem of
+    severity error rejects the row; a warning keeps it. Never raise for bad data: an
+    exception fails a run of the plugin's own sources (and is disabled with a warning on the
+    runs of other plugins' sources).
+    """
+
+
+@hookspec
+def after_run(source: Source, run: dict[str, Any]) -> None:
+    """React to a finished sync (notify someone, update a dashboard): `run` is the run record.
+
+    Called for every run: succeeded, rejected or failed (`run["status"]`, `run["error"]`).
+    An exception here is reported as a warning; the run's outcome stands.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add click commands to the `jamsos` command line, e.g. `cli.add_command(my_group)`.
+
+    Called once when `jamsos` starts. Keep the import of your command's dependencies inside
+    the command so that `jamsos --help` stays fast.
+    """
+
+
+@hookspec
+def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]] | None:
+    """For `jamsos demo load` (and `make run`): make demo input for your sources.
+
+    Write sample files under `instance_path` or start a demo server on 127.0.0.1, and return
+    settings per source id (as in config/sources.toml) to sync with now, e.g.
+    `{"kemendes-pendamping": {"folder": ".../drop"}}`. Never touch a real agency's system.
+    """

@@ -1,0 +1,120 @@
+"""A fetched feed parked on disk, encrypted, until the whole fetch has succeeded.
+
+Why: a network feed (a SOAP service paged 500 rows at a time) can fail on page 37. The run
+must then apply nothing. Fetching every page first, before the registry's write transaction
+starts, gives that guarantee without holding the database's write lock during minutes of
+network I/O (on SQLite that lock would make every upload in the meantime wait or fail). Rows
+go to a temporary file, not to memory, so memory stays flat for any roster size; each record
+is sealed with AES-GCM under a key that exists only in this process for this run, so the
+NIKs and names in the spool are never readable on disk (DESIGN §1, PII at rest).
+
+`SpoolReader` satisfies `gateway.roster.run.RowSource`: entering it runs the fetch (raising
+whatever the fetch raised), iterating it replays the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gateway.domain.records import Problem, RawRow
+
+_LEN = struct.Struct(">I")
+_NONCE = 12
+
+
+class Spool:
+    """Append-only encrypted file of RawRows; read back once."""
+
+    def __init__(self) -> None:
+        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="jamsos-spool-")  # noqa: SIM115
+        self.count = 0
+
+    def append(self, raw: RawRow) -> None:
+        plain = json.dumps(
+            [raw.row, raw.values, sorted(raw.numeric_fields)], ensure_ascii=False
+        ).encode()
+        nonce = os.urandom(_NONCE)
+        sealed = nonce + self._aead.encrypt(nonce, plain, None)
+        self._file.write(_LEN.pack(len(sealed)) + sealed)
+        self.count += 1
+
+    def replay(self) -> Iterator[RawRow]:
+        self._file.flush()
+        self._file.seek(0)
+        read = self._file.read
+        for _ in range(self.count):
+            (size,) = _LEN.unpack(read(_LEN.size))
+            sealed = read(size)
+            row, values, numeric = json.loads(
+                self._aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], None)
+            )
+            yield RawRow(row=row, values=values, numeric_fields=frozenset(numeric))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class SpoolReader:
+    """Runs `fetch(spool)` on enter (every row into the spool), then replays the rows.
+
+    `fetch` returns nothing; it may append notices to `self.extra_notices`. `columns` is the
+    source's field mapping for the run report (feed element -> canonical field).
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[Spool], None],
+        *,
+        columns: dict[str, str],
+        notices: Callable[[], Iterable[Problem]] = tuple,
+    ) -> None:
+        self.columns = columns
+        self.unknown_columns: list[str] = []
+        self._fetch = fetch
+        self._notices = notices
+        self._spool: Spool | None = None
+        self._done = 0
+
+    def __enter__(self) -> SpoolReader:
+        self._spool = Spool()
+        try:
+            self._fetch(self._spool)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def __iter__(self) -> Iterator[RawRow]:
+        if self._spool is None:
+            raise RuntimeError("SpoolReader must be entered (fetched) before it is read")
+        for raw in self._spool.replay():
+            self._done += 1
+            yield raw
+
+    @property
+    def rows_fetched(self) -> int:
+        return self._spool.count if self._spool is not None else 0
+
+    @property
+    def progress(self) -> float | None:
+        total = self.rows_fetched
+        return min(1.0, self._done / total) if total else None
+
+    def notices(self) -> list[Problem]:
+        return list(self._notices())
