@@ -217,9 +217,12 @@ def submit_roster(
     batch_size: int = 2000,
     progress: Progress | None = None,
     external_id: str | None = None,
+    on_success: Callable[[Connection], None] | None = None,
 ) -> RosterReport:
     """Apply a roster as a snapshot of `agency`'s workers; idempotent on the file's bytes.
 
+    `on_success(conn)` runs inside the run's transaction when the run succeeds (the intake
+    records a declared allocation there: it is committed if and only if the run is).
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
     digest = sha256_of(path)
@@ -244,6 +247,7 @@ def submit_roster(
         progress=progress,
         # Checked again under the agency's lock: a copy sent while this one was applied.
         replay_of=lambda conn: registry.find_applied_run(agency.code, digest, conn),
+        on_success=on_success,
     )
 
 
