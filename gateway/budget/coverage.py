@@ -2,7 +2,7 @@
 
 A worker counts where the enrolling agency is (a regency's roster counts for the regency and
 its province), never where the NIK says: the NIK prefix is where a person was first
-registered (DOMAIN.md §3).
+registered (docs/domain.md §3).
 """
 
 from __future__ import annotations

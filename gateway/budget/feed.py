@@ -2,7 +2,7 @@
 
 A SIPD-style export lists a government's budget lines; the gateway keeps the ones of the
 non-ASN contribution accounts (Permendagri 90/2019: 5.1.02.02.02.0006 JKK, .0007 JKM, .0010
-JHT; DOMAIN.md §5), summed per government, fiscal year and account (an export repeats an
+JHT; docs/domain.md §5), summed per government, fiscal year and account (an export repeats an
 account once per sub-activity). Other accounts are part of any full export and are ignored
 without a problem. Rows become `budget_allocations` with `source = "apbd"`; for each
 government and year the export mentions (by any line), its earlier APBD lines are replaced:
@@ -37,7 +37,7 @@ from gateway.store.db import writing
 from gateway.store.registry import Registry
 from gateway.store.tables import budget_allocations, problems, runs
 
-# Permendagri 90/2019 object codes of the contributions for non-ASN workers (DOMAIN.md §5).
+# Permendagri 90/2019 object codes of the contributions for non-ASN workers (docs/domain.md §5).
 CONTRIBUTION_ACCOUNTS = {
     "5.1.02.02.02.0006": "jkk",
     "5.1.02.02.02.0007": "jkm",

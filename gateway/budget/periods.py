@@ -1,7 +1,7 @@
 """What each enrollment of a government was, month by month, in a fiscal year: the facts the
 registry held for each month, read back from the enrollment's history.
 
-A budget obligation is owed month by month at the facts of that month (DOMAIN.md §2: "computed
+A budget obligation is owed month by month at the facts of that month (docs/domain.md §2: "computed
 with the table in force for the month it is for"; §5: "for the months of that year they are
 enrolled"). The enrollments table holds only today's facts, so a raise sent in November would
 restate January to October at the new wage, and a worker ended in April and back in September

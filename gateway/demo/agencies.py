@@ -56,7 +56,7 @@ class DemoRoster:
 
 def demo_rosters() -> list[DemoRoster]:
     """The demo agencies: regional governments from the seed articles' southern Sumatra
-    coverage figures (DOMAIN.md §1), plus Jakarta."""
+    coverage figures (docs/domain.md §1), plus Jakarta."""
     honorer = Category.HONORER
     return [
         DemoRoster("15.05", "Pemerintah Kabupaten Muaro Jambi", "honorer_muaro_jambi_2025.xlsx",

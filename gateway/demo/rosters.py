@@ -1,7 +1,7 @@
 """Synthetic but realistic rosters, for `make run`, tests and benchmarks: generating them, and
 writing them as the CSV and XLSX files clerks send (the demo agencies: `demo_agencies.py`).
 
-Rows look like what regional governments really upload (DOMAIN.md §4): Indonesian names by
+Rows look like what regional governments really upload (docs/domain.md §4): Indonesian names by
 region, OPD work units, wages around the provincial minimum, and the mixed date, money and
 gender spellings of hand-kept spreadsheets. NIKs are structurally valid (gateway.domain.nik),
 agree with gender and birth date, and are unique by construction: the district and serial
@@ -66,7 +66,7 @@ ERROR_KINDS = (
 )
 DEFAULT_START = date(2025, 1, 1)
 MIN_WAGE, MAX_WAGE = 1_500_000, 6_000_000
-# Provincial minimum wages 2025 (DOMAIN.md §5): demo figures only, never used for rules.
+# Provincial minimum wages 2025 (docs/domain.md §5): demo figures only, never used for rules.
 _UMP = {"31": 5_396_761, "16": 3_681_571, "15": 3_234_533, "17": 2_670_039, "18": 2_893_069}
 _UMP_ELSEWHERE = 3_000_000
 # A regional government's roster when no category is given: mostly honorer.

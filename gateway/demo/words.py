@@ -2,7 +2,7 @@
 
 Common Indonesian names by region (Javanese, Sundanese, Batak, Minang, Malay, Bugis, Balinese,
 eastern Indonesia), the positions and work units of each kind of non-ASN worker, and the ways
-hand-kept spreadsheets write dates, money and gender (DOMAIN.md §4). No real person's data.
+hand-kept spreadsheets write dates, money and gender (docs/domain.md §4). No real person's data.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Budget-allocation check: has a government budgeted enough for the workers it rostered?
 
-Pure arithmetic over plain values (DOMAIN.md §5). The obligation of a fiscal year is the
+Pure arithmetic over plain values (docs/domain.md §5). The obligation of a fiscal year is the
 employer share of every enrolled worker's contributions for the months of that year they are
 enrolled (the government is the employer; the worker share is deducted from the wage and is not
 a budget line). It is compared, per program, with what the government allocated under the

@@ -3,7 +3,7 @@
 Pure: rates come in as a `RateSchedule`, which `gateway.budget.rates` builds from
 config/rates/*.toml. Money is int Rupiah and rates are `Decimal`, never float. Each program's
 employer and worker shares are computed separately and each is rounded half-up to the whole
-Rupiah (DOMAIN.md §2).
+Rupiah (docs/domain.md §2).
 
 Two paths, same numbers (the tests hold them to it):
 - `quote` / `bpu_quote`: one month, each line with its rate, base and regulation, for people.

@@ -1,4 +1,4 @@
-"""The NIK (Nomor Induk Kependudukan): normalising, checking and decoding it (DOMAIN.md §3).
+"""The NIK (Nomor Induk Kependudukan): normalising, checking and decoding it (docs/domain.md §3).
 
 A NIK is 16 digits, `PP RR DD DDMMYY SSSS`: province, regency/city and district of first
 registration, the birth date with 40 added to the day for women, and a serial (never 0000).

@@ -13,7 +13,7 @@ from datetime import date
 
 
 class Category(enum.StrEnum):
-    """Kinds of non-ASN worker (DOMAIN.md §1)."""
+    """Kinds of non-ASN worker (docs/domain.md §1)."""
 
     PPNPN = "ppnpn"  # Pegawai Pemerintah Non Pegawai Negeri, central ministries
     HONORER = "honorer"  # honorary staff of provinces, regencies and cities

@@ -5,7 +5,7 @@ or a city (RR 71-99). The data is `gateway/data/regions.csv`, whose header comme
 source. BPS (statistics office) codes are different and are not used here.
 
 A NIK's first two digits are the province where the person was first registered, not where
-they live now (DOMAIN.md §3): `is_nik_province` says whether a prefix is a valid province code,
+they live now (docs/domain.md §3): `is_nik_province` says whether a prefix is a valid province code,
 and nothing here maps a NIK to a person's current province.
 """
 

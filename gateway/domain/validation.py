@@ -1,4 +1,4 @@
-"""Validating one roster row into an `EnrollmentRecord` and its `Problem`s (DOMAIN.md §3-4).
+"""Validating one roster row into an `EnrollmentRecord` and its `Problem`s (docs/domain.md §3-4).
 
 Every field is checked in one pass, so a rejected row reports all that is wrong with it, not
 just the first thing. Problems come in field order (`records.FIELDS`), with the checks that
@@ -308,7 +308,7 @@ def validate_row(
     elif category is None:
         problems.append(make_problem(MESSAGES, "category_missing", row, "category"))
 
-    kpj = get("kpj")  # not ours to check beyond digits (DOMAIN.md §6)
+    kpj = get("kpj")  # not ours to check beyond digits (docs/domain.md §6)
     if kpj is not None and (kpj := kpj.strip()) in _ABSENT:
         kpj = None
     if kpj is not None and not (kpj.isascii() and kpj.isdigit()):

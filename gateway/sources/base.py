@@ -1,4 +1,4 @@
-"""Declarative source classes: what a plugin author subclasses (DESIGN §3).
+"""Declarative source classes: what a plugin author subclasses (docs/design.md §3).
 
     class KemendesPendamping(CsvSource):
         id = "kemendes-pendamping"
@@ -8,7 +8,7 @@
 A source says *where* rows come from and *how its fields are named*; it never validates and
 never writes. It yields `RawRow`s (canonical field -> cell text) and the gateway's shared
 validation turns them into `EnrollmentRecord`s, so every feed gets the same coded problems
-(the "one way through" of DESIGN §1). The machinery lives in `gateway.sources.csv` and
+(the "one way through" of docs/design.md §1). The machinery lives in `gateway.sources.csv` and
 `gateway.sources.soap`; instances are made per sync with settings from config/sources.toml.
 """
 

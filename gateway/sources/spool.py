@@ -6,7 +6,7 @@ starts, gives that guarantee without holding the database's write lock during mi
 network I/O (on SQLite that lock would make every upload in the meantime wait or fail). Rows
 go to a temporary file, not to memory, so memory stays flat for any roster size; each record
 is sealed with AES-GCM under a key that exists only in this process for this run, so the
-NIKs and names in the spool are never readable on disk (DESIGN §1, PII at rest).
+NIKs and names in the spool are never readable on disk (docs/design.md §1, PII at rest).
 
 `SpoolReader` satisfies `gateway.roster.run.RowSource`: entering it runs the fetch (raising
 whatever the fetch raised), iterating it replays the rows.

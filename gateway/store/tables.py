@@ -225,7 +225,7 @@ users = Table(
     Column("id", Integer, primary_key=True),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", Text, nullable=False),
-    Column("role", String(16), nullable=False),  # viewer | operator (DESIGN §5)
+    Column("role", String(16), nullable=False),  # viewer | operator (docs/design.md §5)
     Column("display_name", Text),
     # Consecutive failed logins; at the limit the account locks until `locked_until`.
     Column("failed_logins", Integer, nullable=False, server_default="0"),

@@ -1,6 +1,6 @@
 """Staff users of the compliance dashboard: scrypt-hashed passwords and lock-out.
 
-Agencies never log in here (they hold API keys); these are the people of DESIGN §5's
+Agencies never log in here (they hold API keys); these are the people of docs/design.md §5's
 "compliance viewer" and "operator" roles. A password is stored only as werkzeug's scrypt hash
 (salted, memory-hard). After MAX_FAILURES consecutive wrong passwords the account is locked for
 LOCKOUT, whatever is typed next, so guessing a password online takes years.

@@ -1,4 +1,4 @@
-"""What the dashboard shows of a worker's identity (DESIGN §5: compliance staff read
+"""What the dashboard shows of a worker's identity (docs/design.md §5: compliance staff read
 everything, PII masked).
 
 * NIK: `150501******0001` (gateway.domain.nik.mask_nik): region and serial stay readable, the

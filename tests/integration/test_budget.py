@@ -19,7 +19,7 @@ from gateway.roster.run import submit_roster
 from gateway.store.tables import budget_allocations
 from tests.conftest import HEADER, worker_row, write_roster
 
-WORKERS = 4156  # DOMAIN.md §2 worked example 3 (a real regional figure, 2022)
+WORKERS = 4156  # docs/domain.md §2 worked example 3 (a real regional figure, 2022)
 JKK_YEAR = WORKERS * 2_400 * 12  # JKK class 1 = 0.24 % of Rp 1,000,000
 JKM_YEAR = WORKERS * 3_000 * 12  # JKM 0.30 %
 
@@ -104,7 +104,7 @@ def test_what_if_the_minimum_wage_rises(rostered):
 
 
 def test_a_what_if_does_not_move_a_pekerja_rentan_declared_income(gw, tmp_path):
-    # BPU: JKK 1 % of declared income (at least Rp 10,000) + JKM Rp 6,800 (DOMAIN.md §2).
+    # BPU: JKK 1 % of declared income (at least Rp 10,000) + JKM Rp 6,800 (docs/domain.md §2).
     row = worker_row(0, wage=800_000)
     path = write_roster(tmp_path / "r.csv", [[*row, "pekerja_rentan"]],
                         header=[*HEADER, "Kategori"])  # fmt: skip

@@ -1,6 +1,6 @@
 """A budget obligation is owed month by month at the facts the registry held for that month:
 a raise does not restate the months before it, and the months a worker was ended cost
-nothing (DOMAIN.md §2 and §5). Both backends."""
+nothing (docs/domain.md §2 and §5). Both backends."""
 
 from __future__ import annotations
 

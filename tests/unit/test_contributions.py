@@ -1,4 +1,4 @@
-"""The contribution calculator against DOMAIN.md §2's worked examples, to the Rupiah.
+"""The contribution calculator against docs/domain.md §2's worked examples, to the Rupiah.
 
 Runs on the shipped config/rates tables: the numbers a budget note quotes must come from them.
 """
@@ -37,7 +37,7 @@ def amounts(q) -> dict[str, tuple[int, int]]:
     return {line.program: (line.employer, line.worker) for line in q.lines}
 
 
-# --- DOMAIN.md §2 worked examples ---------------------------------------------------------------
+# --- docs/domain.md §2 worked examples ------------------------------------------------------------
 def test_example_1_all_four_programs_in_2025(schedule):
     q = quote(5_000_000, date(2025, 6, 1), ALL_FOUR, 1, schedule=schedule)
     assert amounts(q) == {"jkk": (12_000, 0), "jkm": (15_000, 0), "jht": (185_000, 100_000),

@@ -34,7 +34,7 @@ def error(value, **kwargs) -> NikError:
     return result
 
 
-# --- the examples of DOMAIN.md §3 --------------------------------------------------------------
+# --- the examples of docs/domain.md §3 ------------------------------------------------------------
 
 
 def test_a_valid_nik_decodes_to_a_man_born_17_august_1945():

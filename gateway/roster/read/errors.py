@@ -149,7 +149,7 @@ class RosterFileError(Exception):
         return cls(code, msg.id.format(**params), msg.en.format(**params))
 
     def as_problem(self) -> Problem:
-        # A file-level problem is reported against the header row, as DOMAIN.md §4 asks.
+        # A file-level problem is reported against the header row, as docs/domain.md §4 asks.
         return Problem(
             row=1,
             field=None,

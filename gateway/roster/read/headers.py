@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-# DOMAIN.md §4. Field order follows records.FIELDS so listings read naturally.
+# docs/domain.md §4. Field order follows records.FIELDS so listings read naturally.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "nik": ("NIK", "No. KTP", "No KTP", "Nomor Induk Kependudukan"),
     "name": ("Nama", "Nama Lengkap", "Nama Pegawai"),

@@ -5,7 +5,7 @@
         for raw in roster:      # records.RawRow, one at a time, never the whole file
             ...
 
-Choices, documented once here (DOMAIN.md §4):
+Choices, documented once here (docs/domain.md §4):
 
 * **Row numbers** are the ones a spreadsheet shows: the header is row 1 when it is the first
   row, blank rows count, and a CSV record with a quoted line break inside a cell counts as ONE

@@ -1,4 +1,4 @@
-"""The generic roster of a regional government (DOMAIN.md §4), as a syncable source.
+"""The generic roster of a regional government (docs/domain.md §4), as a syncable source.
 
 One class serves every province, regency and city: each government is configured as its own
 source, with its agency and where its roster arrives (a drop folder its BKPSDM writes to, or
