@@ -11,7 +11,7 @@ dict (it becomes an XCom) and takes the configuration the way `jamsos` does (def
 config/gateway.toml or $JAMSOS_CONFIG_FILE -> $JAMSOS_*), so a worker configured like the
 gateway writes to the gateway's database with the gateway's keys.
 
-A sync goes through `gateway.sources.sync.sync_source`, exactly as `jamsos sync SOURCE` does, so an
+A sync goes through `gateway.roster.sync.sync_source`, exactly as `jamsos sync SOURCE` does, so an
 Airflow run leaves the same run record (trigger "airflow", the DAG and run id in
 `external_id`). Only after that record is written does `run_sync` raise, so the Airflow task
 fails with the gateway already showing why.
@@ -177,7 +177,7 @@ def run_sync(
     Raises SyncRejected (nothing acceptable) or SyncFailed (anything else that is not a
     success) after the gateway has recorded the run; "nothing new" is a success.
     """
-    from gateway.sources.sync import sync_source
+    from gateway.roster.sync import sync_source
 
     with open_gateway(overrides) as gw:
         catalog = gw.sources()

@@ -155,7 +155,7 @@ class SourceContract:
         return source
 
     def sync(self, registry: Any, pm: Any, source: Source, **kw: Any) -> Any:
-        from gateway.sources.sync import sync_source
+        from gateway.roster.sync import sync_source
 
         return sync_source(registry, pm, source, today=TODAY, trigger="test", **kw)
 
@@ -213,7 +213,7 @@ class SourceContract:
     ) -> None:
         from gateway.budget.feed import BudgetTally, check_budget_row
         from gateway.domain.validation import validate_row
-        from gateway.sources.sync import make_row_check
+        from gateway.roster.sync import make_row_check
 
         for sample in sample_files(self.source_class):
             source = self.make_source(replay, **self._input_for(sample, tmp_path))

@@ -123,7 +123,7 @@ def sources_command(as_json: bool) -> None:
 @with_appcontext
 def sync_command(source_id: str, full: bool, as_json: bool) -> None:
     """Run one source now. Exit status 1 when the run failed or was rejected."""
-    from gateway.sources.sync import sync_source
+    from gateway.roster.sync import sync_source
 
     gw = gateway()
     catalog = _catalog()
@@ -229,8 +229,8 @@ def register_plugin_commands(cli: click.Group, pm: Any = None) -> None:
 def sync_demo_sources(gw: Any) -> None:
     """`jamsos demo load`: let each plugin prepare demo input (`prepare_demo`), then sync
     those sources, printing one line each. A plugin's failure is printed, never raised."""
+    from gateway.roster.sync import sync_source
     from gateway.sources.loader import source_catalog
-    from gateway.sources.sync import sync_source
 
     pm = gw.plugins
     settings: dict[str, dict[str, Any]] = {}

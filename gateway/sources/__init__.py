@@ -2,7 +2,8 @@
 
 `base` holds the declarative classes a plugin subclasses (re-exported here and from `gateway`);
 `hookspecs` the contract; `loader` the plugin manager; `csv`, `soap`, `transport` and `spool`
-the kits' machinery; `sync` runs one source end to end; `scaffold` writes a new plugin.
+the kits' machinery; `scaffold` writes a new plugin. Nothing here touches the registry: running a
+source into it is `gateway/roster/sync.py`.
 """
 
 from gateway.sources.base import CsvSource, Fetch, SoapSource, Source

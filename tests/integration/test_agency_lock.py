@@ -314,8 +314,8 @@ def test_two_syncs_of_the_same_file_at_once_apply_it_once(gw: Gateway, tmp_path:
     import shutil
     from importlib.resources import files
 
+    from gateway.roster.sync import SyncResult, sync_source
     from gateway.sources.loader import make_plugin_manager, source_catalog
-    from gateway.sources.sync import SyncResult, sync_source
 
     drop = tmp_path / "drop"
     drop.mkdir()

@@ -360,8 +360,8 @@ def test_end_to_end_from_an_apbd_file_and_rosters(app, gw, tmp_path):
     """Three governments, each with a roster of 10 workers on Rp 1,000,000 (JKK 2,400 + JKM
     3,000 a month): Muaro Jambi budgeted enough, Jakarta too little, Sumatera Selatan only a
     health-insurance line (not ours): sufficient, shortfall, no_budget."""
+    from gateway.roster.sync import sync_source
     from gateway.sources.loader import make_plugin_manager, source_catalog
-    from gateway.sources.sync import sync_source
 
     for code in ("15.05", "31", "16"):
         roster = write_roster(tmp_path / f"{code}.csv",

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import Workbook
 
 from gateway.budget.check import allocations
+from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
-from gateway.sources.sync import sync_source
 
 HEADER = "Kode Pemda;Nama Pemda;Tahun;Kode Sub Kegiatan;Kode Rekening;Uraian Rekening;Pagu"
 JKK, JKM, JHT = "5.1.02.02.02.0006", "5.1.02.02.02.0007", "5.1.02.02.02.0010"

@@ -44,8 +44,8 @@ def test_a_sync_that_finds_nothing_new_keeps_a_feed_healthy(gw, tmp_path):
     a feed whose last run failed kept failing after it came back with the same file."""
     from datetime import timedelta
 
+    from gateway.roster.sync import sync_source
     from gateway.sources.loader import make_plugin_manager, source_catalog
-    from gateway.sources.sync import sync_source
 
     daily = dict(SOURCE, id="kemendes-pendamping", agency="kemendes", schedule="0 2 * * *")
     first = gw.registry.start_run(agency="kemendes", source="kemendes-pendamping",

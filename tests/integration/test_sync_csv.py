@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
-from gateway.sources.sync import sync_source
 from gateway.store.tables import budget_allocations
 from gateway.testing import registry_counts
 from tests.integration.test_cli import jamsos

@@ -9,8 +9,8 @@ import pytest
 from jamsos_kemenkes.server import SimpegServer, demo_employees
 from sqlalchemy import select
 
+from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
-from gateway.sources.sync import sync_source
 from gateway.store.tables import enrollments, source_state
 from gateway.testing import registry_counts
 

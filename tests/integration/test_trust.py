@@ -175,8 +175,8 @@ def test_a_missing_or_wrong_key_stops_the_gateway_at_start(tmp_path):
 def test_an_apbd_budget_sync_is_receipted_and_audited(gw):
     from importlib.resources import files
 
+    from gateway.roster.sync import sync_source
     from gateway.sources.loader import make_plugin_manager, source_catalog
-    from gateway.sources.sync import sync_source
 
     pm = make_plugin_manager(allow=["apbd"])
     sample = str(files("jamsos_apbd") / "samples" / "sipd_apbd_2025.csv")

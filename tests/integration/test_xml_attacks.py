@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 from jamsos_kemenkes.server import SimpegServer, demo_employees
 
+from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
-from gateway.sources.sync import sync_source
 from gateway.testing import registry_counts
 
 TODAY = date(2025, 6, 2)

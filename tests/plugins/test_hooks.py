@@ -16,8 +16,8 @@ from sqlalchemy import select
 from gateway import CsvSource, Problem, RawRow, RowResult, hookimpl
 from gateway.cli.plugins import register_plugin_commands
 from gateway.domain.records import Severity
+from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
-from gateway.sources.sync import sync_source
 from gateway.store.tables import audit_log
 from tests.conftest import worker_row, write_roster
 

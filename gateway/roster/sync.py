@@ -1,12 +1,16 @@
 """Running one source now: plan, record the run, fetch, validate, apply, move the cursor.
 
+A sync is the roster run fed by a plugin's source rather than an upload (a budget source goes
+through `gateway/budget/feed.py` instead). It lives here, beside `run.py`, and not in
+`gateway/sources/`: the source kits never touch the registry, this module does.
+
     result = sync_source(registry, pm, source, today=clock.today(), trigger="cli")
 
 The same path for every source and every trigger (CLI, Airflow, `make run`):
 
 1. `source.prepare(cursor)` plans the fetch from the saved cursor (nothing new: no run).
 2. The run is recorded as `running` (with `cursor_before`), so a crash leaves a trace.
-3. `pipeline.apply_rows` (rosters) or `budget_sync.apply_budget_rows` (budgets) opens the
+3. `roster.run.apply_rows` (rosters) or `budget.feed.apply_budget_rows` (budgets) opens the
    rows (a network feed is fetched completely into a spool first), validates each row with
    the shared rules plus the plugins' `validate_record`, and applies it all in one
    transaction. The cursor is saved inside that transaction, only when the run succeeds.
