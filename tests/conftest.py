@@ -1,53 +1,22 @@
 """Shared fixtures: a real gateway app on a real SQLite file in a temporary instance folder.
 
 Test modules that define a parametrized `backend` fixture (see test_registry.py) run on both
-SQLite and a real PostgreSQL that the session starts itself (tests/pg.py).
+SQLite and a real PostgreSQL that the session starts itself (tests/pg.py). Helpers that tests
+import by name (roster rows and files, the dashboard login) are in tests/helpers/.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 import os
-from collections.abc import Iterable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.app import create_app
-from gateway.domain.nik import make_nik
-from gateway.domain.records import Gender
 from gateway.store import db
 from tests.pg import PostgresServer, find_bindir
-
-HEADER = ["NIK", "Nama Lengkap", "Jenis Kelamin", "Tanggal Lahir", "Jabatan", "Gaji", "TMT"]
-
-
-def worker_row(
-    i: int, *, wage: int = 3_500_000, name: str | None = None, region: str = "15.05"
-) -> list[str]:
-    """A valid roster row for worker number i (distinct NIK per i)."""
-    gender = Gender.FEMALE if i % 2 else Gender.MALE
-    born = date(1980 + i % 20, 1 + i % 12, 1 + i % 28)
-    nik = make_nik(region, born, gender, serial=1 + i)
-    return [
-        nik,
-        name or f"Pekerja Nomor {i}",
-        gender.value,
-        born.strftime("%d-%m-%Y"),
-        "Tenaga Administrasi",
-        f"Rp {wage:,}".replace(",", "."),
-        "01-01-2024",
-    ]
-
-
-def write_roster(path: Path, rows: Iterable[list[str]], header: list[str] = HEADER) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, delimiter=";")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="session")

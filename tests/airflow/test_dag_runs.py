@@ -10,7 +10,7 @@ import pytest
 
 from gateway.app import Gateway
 from gateway.orchestration import run_budget_check
-from tests.airflow.conftest import EXTRA_SOURCE, AirflowSite
+from tests.helpers.airflow import EXTRA_SOURCE, AirflowSite
 
 pytestmark = pytest.mark.slow
 

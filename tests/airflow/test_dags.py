@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.orchestration import SYNC_DAG_PREFIX, sync_specs
-from tests.airflow.conftest import EXTRA_SOURCE, AirflowSite
+from tests.helpers.airflow import EXTRA_SOURCE, AirflowSite
 
 pytestmark = pytest.mark.slow
 

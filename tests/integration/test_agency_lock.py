@@ -41,7 +41,7 @@ from gateway.app import Gateway
 from gateway.domain.agencies import Agency, resolve_agency
 from gateway.roster.run import RosterReport, submit_roster
 from gateway.store.tables import enrollment_history, enrollments, workers
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 MUARO_JAMBI = resolve_agency("15.05")

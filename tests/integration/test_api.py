@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -179,7 +179,7 @@ def test_openapi_document_matches_the_routes(app, client):
 def test_an_xlsx_roster_submits_like_a_csv(client, keys, tmp_path):
     from openpyxl import Workbook
 
-    from tests.conftest import HEADER
+    from tests.helpers.roster import HEADER
 
     book = Workbook()
     sheet = book.active

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 from gateway.app import create_app
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 
 def _fuzz_app():

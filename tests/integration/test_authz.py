@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 PUBLIC = {("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/receipt-key")}
 

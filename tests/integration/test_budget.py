@@ -17,7 +17,7 @@ from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
 from gateway.store.tables import budget_allocations
-from tests.conftest import HEADER, worker_row, write_roster
+from tests.helpers.roster import HEADER, worker_row, write_roster
 
 WORKERS = 4156  # docs/domain.md §2 worked example 3 (a real regional figure, 2022)
 JKK_YEAR = WORKERS * 2_400 * 12  # JKK class 1 = 0.24 % of Rp 1,000,000

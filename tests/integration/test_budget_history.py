@@ -15,7 +15,7 @@ from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
 from gateway.store.tables import enrollment_history, enrollments
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 # Honorer of a regional government: JKK class 1 (0.24 %) + JKM (0.30 %), employer only.
 MONTH_3M = 7_200 + 9_000

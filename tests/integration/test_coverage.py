@@ -11,7 +11,7 @@ from gateway import clock
 from gateway.budget.coverage import TargetsError, coverage, load_targets
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 
 def submit(gw, tmp_path: Path, agency: str, rows: list[list[str]]) -> None:

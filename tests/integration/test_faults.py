@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 JAMSOS = str(Path(sys.executable).with_name("jamsos"))
 KILLS = int(os.environ.get("JAMSOS_CRASH_REPETITIONS", "12"))

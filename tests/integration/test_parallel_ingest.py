@@ -9,7 +9,7 @@ import pytest
 from gateway.domain.agencies import resolve_agency
 from gateway.roster import run as pipeline
 from gateway.roster.run import submit_roster
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 

@@ -25,7 +25,7 @@ from gateway.store import audit, db, rekey
 from gateway.store.db import StoreError, writing
 from gateway.store.sealed import RecordDigest
 from gateway.store.tables import enrollments, gateway_meta, workers
-from tests.conftest import HEADER, worker_row, write_roster
+from tests.helpers.roster import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 AGENCY = "15.05"

@@ -14,7 +14,7 @@ from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import RunFailed, submit_roster
 from gateway.store.apply import RosterApply
 from gateway.store.tables import enrollment_history, enrollments, runs, workers
-from tests.conftest import HEADER, worker_row, write_roster
+from tests.helpers.roster import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 MUARO_JAMBI = resolve_agency("15.05")

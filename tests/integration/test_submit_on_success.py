@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, insert, select
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import RunFailed, submit_roster
 from gateway.store.tables import budget_allocations, enrollments, runs
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 MUARO_JAMBI = resolve_agency("15.05")

@@ -18,7 +18,7 @@ from gateway.security.crypto import KeyRingError, generate_keyring
 from gateway.store import audit
 from gateway.store.rotation import key_usage
 from gateway.store.tables import audit_log
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 
 def submit(gw, path, agency="15.05"):

@@ -16,7 +16,7 @@ from gateway.roster import prepare
 from gateway.roster import run as pipeline
 from gateway.roster.run import submit_roster
 from gateway.store import db
-from tests.conftest import HEADER, worker_row, write_roster
+from tests.helpers.roster import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 AGENCY = "15.05"

@@ -19,7 +19,7 @@ from gateway.domain.records import Severity
 from gateway.roster.sync import sync_source
 from gateway.sources.loader import make_plugin_manager, source_catalog
 from gateway.store.tables import audit_log
-from tests.conftest import worker_row, write_roster
+from tests.helpers.roster import worker_row, write_roster
 
 TODAY = date(2025, 6, 2)
 

@@ -23,7 +23,7 @@ from gateway.domain.records import RawRow
 from gateway.roster.read.chunks import CHUNK_BYTES, chunk_rows, plan_chunks
 from gateway.roster.read.formats import SAMPLE_BYTES
 from gateway.roster.read.reader import RosterFileError, open_roster
-from tests.conftest import HEADER, worker_row
+from tests.helpers.roster import HEADER, worker_row
 
 SIZES = (1, 7, 64, 1000, CHUNK_BYTES)
 

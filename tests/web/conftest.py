@@ -3,7 +3,6 @@ browser tests) the real app served on 127.0.0.1 with Debian's Chromium driven by
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -19,8 +18,7 @@ from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
 from gateway.store.users import create_user
-
-PASSWORD = "kata-sandi-uji-123"
+from tests.helpers.web import PASSWORD, log_in
 
 
 def seed(app: Any, folder: Path) -> dict[str, Any]:
@@ -54,18 +52,6 @@ def web_app(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Ite
     app.config["SEEDED"] = seed(app, tmp_path)
     yield app
     app.extensions["jamsos"].engine.dispose()
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def log_in(client: Any, username: str = "siti", password: str = PASSWORD) -> Any:
-    token = csrf_of(client.get("/dashboard/login").text)
-    return client.post("/dashboard/login", data={"username": username, "password": password,
-                                                 "csrf_token": token})
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from gateway.demo.rosters import generate_roster, write_csv
-from tests.web.conftest import PASSWORD
+from tests.helpers.web import PASSWORD
 
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 CHROMIUM_ARGS = [

@@ -16,7 +16,7 @@ from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
 from gateway.store.users import MAX_FAILURES
-from tests.web.conftest import csrf_of, log_in
+from tests.helpers.web import csrf_of, log_in
 
 
 def test_pages_need_a_login(web_app: Any) -> None:
@@ -123,7 +123,7 @@ def test_a_disabled_user_is_logged_out_and_cannot_log_in(web_app: Any, staff: An
 def test_login_redirects_only_within_the_site(web_app: Any) -> None:
     client = web_app.test_client()
     token = csrf_of(client.get("/dashboard/login").text)
-    from tests.web.conftest import PASSWORD
+    from tests.helpers.web import PASSWORD
 
     response = client.post("/dashboard/login", data={
         "username": "siti", "password": PASSWORD, "csrf_token": token,
@@ -312,7 +312,7 @@ def test_budget_lists_no_budget_and_shortfall(staff: Any) -> None:
 
 def test_budget_of_a_year_the_rate_tables_do_not_cover_says_why(web_app: Any, staff: Any,
                                                                 tmp_path: Path) -> None:
-    from tests.conftest import worker_row, write_roster
+    from tests.helpers.roster import worker_row, write_roster
 
     row = worker_row(0)
     row[6] = "01-01-2013"  # TMT before the JKK/JKM rate tables (July 2015)
