@@ -29,7 +29,8 @@ def main() -> None:
     from sqlalchemy import insert
 
     from gateway.app import create_app
-    from gateway.budget.check import check_budget, declare_allocation
+    from gateway.budget.allocation import declare_allocation
+    from gateway.budget.check import check_budget
     from gateway.budget.rates import load_packages, load_schedule
     from gateway.store.tables import enrollments, runs, workers
 

@@ -18,14 +18,8 @@ from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
 from gateway.app import gateway
-from gateway.budget.check import (
-    AllocationError,
-    RatesNotInForce,
-    WageScenario,
-    check_budget,
-    declare_allocation,
-    parse_allocation,
-)
+from gateway.budget.allocation import AllocationError, declare_allocation, parse_allocation
+from gateway.budget.check import RatesNotInForce, WageScenario, check_budget
 from gateway.budget.coverage import coverage, load_targets
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import Agency, UnknownAgency, resolve_agency

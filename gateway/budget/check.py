@@ -7,19 +7,16 @@ allocations through it, so a check over a million enrollments holds one row at a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Engine, and_, delete, insert, select
+from sqlalchemy import Engine, and_, select
 
 from gateway.budget.periods import Enrolled, enrolled_periods
 from gateway.budget.rates import Packages
-from gateway.domain.budget import ACCOUNT_CODES, BudgetCheck, ObligationTally, assess
+from gateway.domain.budget import BudgetCheck, ObligationTally, assess
 from gateway.domain.contributions import BPU_PROGRAMS, ContributionError, RateSchedule
-from gateway.store.db import writing
 from gateway.store.tables import budget_allocations, enrollments
 
 
@@ -99,84 +96,6 @@ def allocations(engine: Engine, government: str, fiscal_year: int) -> dict[str, 
         for source, account, amount in conn.execute(query):
             bucket = out.setdefault(source, {})
             bucket[account] = bucket.get(account, 0) + amount
-    return out
-
-
-def declare_allocation(
-    engine: Engine, government: str, fiscal_year: int, amounts: dict[str, int], run_id: int | None
-) -> None:
-    """Record the allocation a government declared with its roster (replaces an earlier one)."""
-    now = datetime.now(UTC)
-    with writing(engine) as conn:
-        conn.execute(
-            delete(budget_allocations).where(
-                and_(
-                    budget_allocations.c.government == government,
-                    budget_allocations.c.fiscal_year == fiscal_year,
-                    budget_allocations.c.source == "declared",
-                )
-            )
-        )
-        conn.execute(
-            insert(budget_allocations),
-            [
-                {
-                    "government": government,
-                    "fiscal_year": fiscal_year,
-                    "account_code": ACCOUNT_CODES.get(program, program),
-                    "amount": amount,
-                    "source": "declared",
-                    "run_id": run_id,
-                    "received_at": now,
-                }
-                for program, amount in amounts.items()
-            ],
-        )
-
-
-class AllocationError(ValueError):
-    """A declared allocation that cannot be read; `str()` gives both languages (the CLI)."""
-
-    def __init__(self, message_id: str, message_en: str) -> None:
-        super().__init__(f"{message_id} / {message_en}")
-        self.message_id = message_id
-        self.message_en = message_en
-
-
-def parse_allocation(text: str) -> dict[str, int]:
-    """`jkk=24.000.000,jkm=30000000` -> {"jkk": 24000000, "jkm": 30000000}.
-
-    Amounts may be written as on a spreadsheet (dots, commas, "Rp"), so a comma only separates
-    entries when a `program=` follows it. Raises AllocationError, in both languages.
-    """
-    from gateway.domain.budget import BUDGET_PROGRAMS
-    from gateway.domain.parsing import MESSAGES, ParseError, parse_money
-
-    out: dict[str, int] = {}
-    programs = ", ".join(BUDGET_PROGRAMS)
-    for part in re.split(r",(?=\s*[A-Za-z_]+\s*=)", text.strip()):
-        program, sep, amount = part.partition("=")
-        program = program.strip().lower()
-        if not sep or program not in BUDGET_PROGRAMS:
-            raise AllocationError(
-                f"alokasi harus ditulis program=JUMLAH dengan program salah satu dari "
-                f"{programs}: {part.strip()!r}",
-                f"allocation must be written program=AMOUNT with a program among "
-                f"{programs}: {part.strip()!r}",
-            )
-        if program in out:  # two amounts for one line: which one was meant?
-            raise AllocationError(
-                f"alokasi {program} ditulis lebih dari sekali",
-                f"the {program} allocation is given more than once",
-            )
-        try:
-            out[program] = parse_money(amount)
-        except ParseError as exc:  # say why (zero, cents, too large), not just "not recognised"
-            reason = MESSAGES[exc.code]
-            raise AllocationError(
-                f"alokasi {program}: {reason.id.format(**exc.params)}",
-                f"the {program} allocation: {reason.en.format(**exc.params)}",
-            ) from exc
     return out
 
 

@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import clock
 from gateway.app import create_app, gateway
-from gateway.budget.check import declare_allocation, parse_allocation
+from gateway.budget.allocation import declare_allocation, parse_allocation
 from gateway.cli.budget import budget, coverage_command
 from gateway.cli.contributions import contributions
 from gateway.cli.output import print_report, progress_bar

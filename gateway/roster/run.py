@@ -181,8 +181,9 @@ def check_roster(
     batch_size: int = 2000,
     progress: Progress | None = None,
     filename: str | None = None,
+    check_row: RowCheck | None = None,
 ) -> RosterReport:
-    """Validate a roster without writing anything."""
+    """Validate a roster without writing anything (`check_row`: as for `apply_rows`)."""
     report = RosterReport()
     try:
         with open_roster(source, filename=filename) as reader:
@@ -193,6 +194,7 @@ def check_roster(
                 today=today,
                 default_category=agency.default_category,
                 batch_size=batch_size,
+                check_row=check_row,
             ):
                 report.add(results)
                 if progress:
@@ -217,12 +219,15 @@ def submit_roster(
     batch_size: int = 2000,
     progress: Progress | None = None,
     external_id: str | None = None,
-    on_success: Callable[[Connection], None] | None = None,
+    on_success: Callable[[Connection, int], None] | None = None,
+    check_row: RowCheck | None = None,
 ) -> RosterReport:
     """Apply a roster as a snapshot of `agency`'s workers; idempotent on the file's bytes.
 
-    `on_success(conn)` runs inside the run's transaction when the run succeeds (the intake
-    records a declared allocation there: it is committed if and only if the run is).
+    `on_success(conn, run_id)` runs inside the run's transaction when the run succeeds,
+    before its receipt is signed (the intake records a declared allocation there, with the
+    run's id: it is committed if and only if the run is, and the receipt states it).
+    `check_row`: the agency's own rules (`apply_rows`).
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
     digest = sha256_of(path)
@@ -247,7 +252,8 @@ def submit_roster(
         progress=progress,
         # Checked again under the agency's lock: a copy sent while this one was applied.
         replay_of=lambda conn: registry.find_applied_run(agency.code, digest, conn),
-        on_success=on_success,
+        on_success=None if on_success is None else lambda conn: on_success(conn, run_id),
+        check_row=check_row,
     )
 
 
@@ -348,9 +354,11 @@ def apply_rows(
             else:
                 report.status = "rejected"
             apply.finish(report.status)
-            report.receipt = registry.seal_run(apply.conn, run_id)
+            # Before the seal: what on_success records (a declared allocation) is stated on
+            # the run's receipt.
             if on_success is not None and report.status == "succeeded":
                 on_success(apply.conn)
+            report.receipt = registry.seal_run(apply.conn, run_id)
             c = apply.counts
             report.changes = {
                 "new": c.new,

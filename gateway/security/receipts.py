@@ -32,6 +32,11 @@ FIELDS = (
     "version", "run_id", "agency", "source", "input_sha256", "status", "rows", "accepted",
     "rejected", "new", "changed", "unchanged", "ended", "finished_at", "key_id",
 )
+# A receipt of a run that recorded a budget allocation declared with the roster also states
+# it ({"fiscal_year": 2025, "jkk": 24000000, ...}) and is version 2; every other receipt is
+# version 1 exactly as before, so receipts already given out keep verifying.
+ALLOCATION_FIELD = "declared_allocation"
+ALLOCATION_VERSION = 2
 
 
 class ReceiptError(Exception):
@@ -66,11 +71,14 @@ class ReceiptSigner:
     def key_id(self) -> str:
         return key_id(self.public)
 
-    def sign(self, run: dict[str, Any]) -> dict[str, Any]:
-        """A receipt for a finished run (a mapping of the `runs` row)."""
+    def sign(
+        self, run: dict[str, Any], declared_allocation: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A receipt for a finished run (a mapping of the `runs` row), stating the budget
+        allocation recorded with it, if any."""
         finished = run.get("finished_at")
         fields = {
-            "version": RECEIPT_VERSION,
+            "version": ALLOCATION_VERSION if declared_allocation else RECEIPT_VERSION,
             "run_id": run["id"],
             "agency": run["agency"],
             "source": run["source"],
@@ -81,6 +89,8 @@ class ReceiptSigner:
             "finished_at": finished.isoformat() if hasattr(finished, "isoformat") else finished,
             "key_id": self.key_id,
         }
+        if declared_allocation:
+            fields[ALLOCATION_FIELD] = declared_allocation
         signature = self.private.sign(canonical(fields))
         return {**fields, "signature": base64.b64encode(signature).decode("ascii")}
 
@@ -156,7 +166,10 @@ def verify(receipt: dict[str, Any], public: Ed25519PublicKey) -> Verdict:
         return Verdict(False, "bukan tanda terima: tidak ada tanda tangan",
                        "not a receipt: no signature")
     fields = {k: v for k, v in receipt.items() if k != "signature"}
-    if set(fields) != set(FIELDS):
+    stated = set(FIELDS)
+    if fields.get("version") == ALLOCATION_VERSION:
+        stated.add(ALLOCATION_FIELD)
+    if set(fields) != stated:
         return Verdict(False, "kolom tanda terima tidak lengkap atau berlebih",
                        "the receipt's fields are missing or extra")
     if fields["key_id"] != key_id(public):

@@ -24,6 +24,7 @@ from gateway.domain.records import Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
 from gateway.store import audit
+from gateway.store.allocations import declared_with_run
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.db import aware, writing
 from gateway.store.tables import (
@@ -71,7 +72,10 @@ class Registry:
         receipt = None
         if self.signer is not None and run["status"] == "succeeded":
             # In UTC, said so: a receipt is proof, and Indonesia has three time zones.
-            receipt = self.signer.sign(dict(run, finished_at=aware(run["finished_at"])))
+            # A budget allocation declared with the roster (recorded by the intake in this
+            # same transaction) is stated on the receipt too.
+            receipt = self.signer.sign(dict(run, finished_at=aware(run["finished_at"])),
+                                       declared_with_run(conn, run_id))
             conn.execute(insert(receipts).values(run_id=run_id, receipt=json.dumps(receipt)))
         details = {k: run[k] for k in ("source", "trigger", "status", *RUN_COUNTS)}
         details["input_sha256"] = run["input_sha256"]
@@ -422,4 +426,3 @@ class Registry:
 def _hash_token(token: str) -> str:
     # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
     return hashlib.sha256(token.encode()).hexdigest()
-

@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway import clock
 from gateway.api import _declared_allocation, _spooled_upload
 from gateway.app import gateway
-from gateway.budget.check import AllocationError, declare_allocation
+from gateway.budget.allocation import AllocationError, declare_allocation
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.roster import report as report_text
 from gateway.roster.read.errors import RosterFileError

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import insert
 
-from gateway.budget.check import WageScenario, check_budget, declare_allocation, parse_allocation
+from gateway.budget.allocation import declare_allocation, parse_allocation
+from gateway.budget.check import WageScenario, check_budget
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.cli import main
 from gateway.domain.agencies import resolve_agency

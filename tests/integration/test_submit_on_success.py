@@ -23,8 +23,7 @@ def backend(request) -> str:
     return request.param
 
 
-def _declare(conn: Connection) -> None:
-    run_id = conn.execute(select(func.max(runs.c.id))).scalar_one()
+def _declare(conn: Connection, run_id: int) -> None:
     conn.execute(
         insert(budget_allocations).values(
             government="15.05", fiscal_year=2026, account_code="5.1.02.02.02.0006",
@@ -46,11 +45,10 @@ def _submit(gw, path, on_success):
 def test_on_success_is_committed_with_the_run(gw, tmp_path):
     seen: list[str] = []
 
-    def declare(conn: Connection) -> None:
+    def declare(conn: Connection, run_id: int) -> None:
         # Inside the apply's transaction: the run is already marked succeeded there.
-        run_id = conn.execute(select(func.max(runs.c.id))).scalar_one()
         seen.append(conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar_one())
-        _declare(conn)
+        _declare(conn, run_id)
 
     report = _submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(5)]),
                      declare)  # fmt: skip
@@ -62,8 +60,8 @@ def test_on_success_is_committed_with_the_run(gw, tmp_path):
 
 
 def test_on_success_is_rolled_back_when_the_run_fails(gw, tmp_path):
-    def declare_then_fail(conn: Connection) -> None:
-        _declare(conn)
+    def declare_then_fail(conn: Connection, run_id: int) -> None:
+        _declare(conn, run_id)
         raise RuntimeError("disk full")
 
     with pytest.raises(RunFailed) as failed:
@@ -81,7 +79,8 @@ def test_on_success_is_not_called_for_a_rejected_run(gw, tmp_path):
     called: list[Connection] = []
     bad = worker_row(1)
     bad[0] = "123"  # no valid row: the run is rejected, not succeeded
-    report = _submit(gw, write_roster(tmp_path / "r.csv", [bad]), called.append)
+    report = _submit(gw, write_roster(tmp_path / "r.csv", [bad]),
+                     lambda conn, _run_id: called.append(conn))  # fmt: skip
     assert report.status == "rejected"
     assert called == []
     assert _count(gw, budget_allocations) == 0

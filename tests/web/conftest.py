@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from gateway.app import create_app
-from gateway.budget.check import declare_allocation
+from gateway.budget.allocation import declare_allocation
 from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
