@@ -23,16 +23,15 @@ def key_of(blind_index: str) -> int:
 
 
 _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NIKs, 14 % at ten
-# Seen keys held in a dict before they move on, sorted: ~230 bytes each as measured (the
-# dict's slots and two int objects), so ~15 MB at most; 1 << 17 took a 1,000,000-row load's
-# process tree from 276 to 290 MB, too near the 300 MB budget. Writing every key to SQLite
-# as it came cost the writing process ~2 us a row, 15 % of an unchanged re-send of 100,000
-# rows (measured); moved in sorted runs it costs less.
+# Seen keys held in a dict before they move on, sorted: ~230 bytes each (the dict's slots
+# and two int objects), so ~15 MB at most; a larger dict takes a 1,000,000-row load's process
+# tree too near the 300 MB budget. Writing every key to SQLite as it came was a large part of
+# an unchanged re-send; moved in sorted runs it costs less (docs/benchmarks.md).
 _MEMORY_KEYS = 1 << 16
 # Keys then kept as sorted runs of arrays (8-byte key, 4-byte row): 12 MB for a million.
-# Moving a key into the SQLite table costs ~1.4 us however large its page cache, 2.5 s of
-# the writer's 14.5 s on an unchanged re-send of 1,000,000 rows (profiled); into a run,
-# sorting included, well under half of that.
+# Moving a key into the SQLite table is slow whatever its page cache (a sixth of the writer's
+# time on an unchanged re-send of 1,000,000 rows); into a run, sorting included, well under
+# half of that (docs/benchmarks.md).
 _RUN_KEYS = 1 << 20
 
 

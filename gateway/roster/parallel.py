@@ -52,8 +52,8 @@ PARALLEL_MIN_BYTES = 4_000_000
 LOCAL_AHEAD = 2
 # JAMSOS_PREPARE_WORKERS: worker processes for large rosters (0: none). Default: one per core
 # but one. The calling process de-duplicates and writes, a core's work on a first load; one
-# more worker (2 cores, 100,000 rows) was ~15 % faster on a first load but took the whole
-# process tree past the 300 MB memory budget (each worker holds its chunk and parse caches).
+# more worker was faster on a first load but took the whole process tree past the 300 MB
+# memory budget (each worker holds its chunk and parse caches; docs/benchmarks.md).
 # Read from the environment: it is a property of the machine, not of a deployment.
 WORKERS_ENV = "JAMSOS_PREPARE_WORKERS"
 
@@ -74,10 +74,10 @@ class ChunkedRead:
 
 
 # The cyclic garbage collector runs every 700 new container objects and, now and then, walks
-# everything alive: on a batch of thousands of rows that was ~40 % of validating them (6 vs
-# 11 us a row, measured). The rows hold no reference cycles (tuples, dicts, strings), so while
-# preparing, collections are made rare rather than switched off (an exception's traceback is
-# a cycle, and a roster full of bad dates raises many).
+# everything alive: on a batch of thousands of rows that was nearly half the time of
+# validating them (docs/benchmarks.md). The rows hold no reference cycles (tuples, dicts,
+# strings), so while preparing, collections are made rare rather than switched off (an
+# exception's traceback is a cycle, and a roster full of bad dates raises many).
 GC_THRESHOLD = 100_000
 
 
@@ -322,7 +322,7 @@ class _Pool:
         started = self._start_workers() if local is not None else None
         in_flight = 0  # futures in `pending`: the workers' queue is kept `depth` deep even
         # while chunks this process prepared wait their turn, or a worker idles while this
-        # process writes (it did: the one worker ran 44 % of a first load's time)
+        # process writes (it did: the worker idled half of a first load; docs/benchmarks.md)
 
         def fill() -> None:
             nonlocal in_flight

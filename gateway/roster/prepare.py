@@ -2,8 +2,9 @@
 indexed, digested), or known unchanged. One batch at a time, in whichever process runs it: the
 worker pool that runs it for a large roster is `prepare_pool.py`.
 
-A new row costs ~3.6 us to read, ~6 us to validate and ~9 us to seal (two AES-GCM fields, the
-blind index, digests, the history snapshot): more than it costs to write (docs/benchmarks.md).
+Preparing a new row (reading, validating, sealing: two AES-GCM fields, the blind index,
+digests, the history snapshot) costs more CPU than writing it, which is why a large roster is
+prepared in worker processes (stage by stage: docs/benchmarks.md).
 
 Unchanged rows: a clean row (no problem at all, birth date given) leaves a keyed digest of its
 cell texts on its enrollment (`row_digest`, cleared when the enrollment ends). Before

@@ -1,7 +1,8 @@
 """The hot write path of an apply, on the driver's own connection (inside the apply's transaction).
 
-SQLAlchemy Core costs ~10 us per row of parameter processing, more than validating the row:
-a national roster's inserts and lookups go straight to the DB-API instead. Two backends:
+SQLAlchemy Core's parameter processing costs more per row than validating the row
+(docs/benchmarks.md): a national roster's inserts and lookups go straight to the DB-API
+instead. Two backends:
 
 * SQLite: `executemany`; ids are pre-allocated from max(id) (the apply holds SQLite's only
   write lock from BEGIN IMMEDIATE on, so nobody else can take them).

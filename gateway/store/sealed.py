@@ -2,9 +2,9 @@
 
 Encryption (AES-GCM per value), the blind index, the record digest and the history snapshot
 cost more than writing the row, so on a large roster they run in worker processes
-(`prepare_pool.py`). This module is what those workers import of the store: plain Python and
-`cryptography`, none of SQLAlchemy (importing it was ~0.2 s of every worker's start, time in
-which the writing process prepares alone).
+(`roster/parallel.py`). This module is what those workers import of the store: plain Python
+and `cryptography`, none of SQLAlchemy (importing it would double a worker's start, time in
+which the writing process prepares alone: docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class RecordDigest:
         key = b""  # an empty key is no key: plain BLAKE2b
         if ring is not None:
             key = hashlib.blake2b(b"jamsos-record-hash", key=ring.index_key[:64]).digest()
-        # The keyed state, copied per row: as cheap as an unkeyed digest (0.28 vs 0.47 us).
+        # The keyed state is made once and copied per row: as cheap as an unkeyed digest, where a
+        # keyed state made per row is not (docs/benchmarks.md).
         self._keyed = hashlib.blake2b(key=key, digest_size=16)
 
     def of_parts(

@@ -118,8 +118,8 @@ def _parse_to(
 
     A line that starts a record and holds no quote character is that whole record, as the
     csv module would read it: only a line with a quote is parsed, by the csv module, which
-    pulls exactly the lines its record needs. (Parsing every line cost this process ~3 us a
-    row, a quarter of a re-send of unchanged rows; most lines of a quoted file hold none.)
+    pulls exactly the lines its record needs. (Most lines of a quoted file hold none, and
+    parsing every line was a quarter of a re-send of unchanged rows: docs/benchmarks.md.)
     """
     position = fh.tell()
     records = 0
