@@ -17,6 +17,7 @@ from gateway.budget.periods import Enrolled, enrolled_periods
 from gateway.budget.rates import Packages
 from gateway.domain.budget import BudgetCheck, ObligationTally, assess
 from gateway.domain.contributions import BPU_PROGRAMS, ContributionError, RateSchedule
+from gateway.domain.obligations import year_rates
 from gateway.store.tables import budget_allocations, enrollments
 
 
@@ -68,12 +69,12 @@ def tally_obligation(
             risk = packages.risk_class_for(government, position)
             period_months = 0
             for program in programs:
-                year_rates = rates.get((program, risk))
-                if year_rates is None:
-                    year_rates = rates[(program, risk)] = schedule.year_rates(
-                        fiscal_year, frozenset({program}), risk
+                in_year = rates.get((program, risk))
+                if in_year is None:
+                    in_year = rates[(program, risk)] = year_rates(
+                        schedule, fiscal_year, frozenset({program}), risk
                     )
-                cost = year_rates.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
+                cost = in_year.obligation(wage, start, end, birth)  # type: ignore[attr-defined]
                 costs[program] = costs.get(program, 0) + cost.employer
                 period_months = max(period_months, cost.months)
             months += period_months

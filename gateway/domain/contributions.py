@@ -202,6 +202,7 @@ class RateSchedule:
     _timelines: dict[str, tuple[ProgramRate, ...]] = field(init=False, repr=False, compare=False)
     _tables: dict[date, RateTable] = field(default_factory=dict, init=False, repr=False,
                                            compare=False)
+    # The integer rates of a fiscal year, built once (gateway.domain.obligations.year_rates).
     _years: dict[tuple[int, frozenset[str], int], YearRates] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
@@ -229,17 +230,6 @@ class RateSchedule:
                               _latest(self.pension_ages, day))
             self._tables[day] = table
         return table
-
-    def year_rates(self, fiscal_year: int, programs: Iterable[str], risk_class: int) -> YearRates:
-        """The integer rates of a fiscal year, built once per (year, programs, class)."""
-        chosen = programs if isinstance(programs, frozenset) else frozenset(programs)
-        key = (fiscal_year, chosen, risk_class)
-        found = self._years.get(key)
-        if found is None:
-            from gateway.domain.obligations import YearRates  # the bulk path builds on this one
-
-            found = self._years[key] = YearRates(self, fiscal_year, chosen, risk_class)
-        return found
 
 
 # --- checks -----------------------------------------------------------------------------------

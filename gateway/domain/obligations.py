@@ -158,6 +158,18 @@ class YearRates:
         return max(0, min(hi, cutoff - 1) - lo + 1)
 
 
+def year_rates(schedule: RateSchedule, fiscal_year: int, programs: Iterable[str],
+               risk_class: int) -> YearRates:
+    """The integer rates of a fiscal year, built once per (year, programs, class) and kept
+    on the schedule."""
+    chosen = programs if isinstance(programs, frozenset) else frozenset(programs)
+    key = (fiscal_year, chosen, risk_class)
+    found = schedule._years.get(key)
+    if found is None:
+        found = schedule._years[key] = YearRates(schedule, fiscal_year, chosen, risk_class)
+    return found
+
+
 def annual_obligation(wage: int, fiscal_year: int, start_date: date, end_date: date | None,
                       programs: Iterable[str], risk_class: int = 1,
                       birth_date: date | None = None, *,
@@ -165,7 +177,7 @@ def annual_obligation(wage: int, fiscal_year: int, start_date: date, end_date: d
     """A worker's contributions over the months of `fiscal_year` they are enrolled.
 
     Same numbers as summing `quote` month by month. For many enrollments, this reuses the
-    schedule's cached `YearRates`; holding `schedule.year_rates(...)` saves the lookup too.
+    schedule's cached `YearRates`; holding `year_rates(schedule, ...)` saves the lookup too.
     """
-    return schedule.year_rates(fiscal_year, programs, risk_class).obligation(
+    return year_rates(schedule, fiscal_year, programs, risk_class).obligation(
         wage, start_date, end_date, birth_date)

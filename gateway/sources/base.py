@@ -15,18 +15,18 @@ validation turns them into `EnrollmentRecord`s, so every feed gets the same code
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from gateway.config import ConfigError, resolve_secret
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
 from gateway.roster.read.headers import REQUIRED_FIELDS
 
-if TYPE_CHECKING:
-    from gateway.roster.run import RowSource
+# A source's plan for one sync; its own module, so the CSV and SOAP kits (which base.py
+# imports when a source prepares) can build one without importing base.py back.
+from gateway.sources.fetch import Fetch
 
 _MISSING: Any = object()
 
@@ -37,24 +37,6 @@ SOURCE_MESSAGES: dict[str, Message] = {
         "Row skipped by source {source}: {reason_en}.",
     ),
 }
-
-
-@dataclass
-class Fetch:
-    """One sync's plan: how to open the rows, and what the run record should say.
-
-    `cursor_after` is set by the source while it reads (e.g. the server time of the first
-    page); the gateway saves it only when the run succeeds. `nothing_new` (a reason) means
-    there is nothing to apply: no run is started.
-    """
-
-    open: Callable[[], RowSource]
-    mode: str = "snapshot"  # snapshot: the absent end | incremental: ends nobody
-    filename: str | None = None
-    sha256: str | None = None
-    cursor_after: str | None = None
-    nothing_new: tuple[str, str] | None = None  # (Bahasa Indonesia, English)
-    stats: dict[str, Any] = field(default_factory=dict)  # pages, bytes: for the summary
 
 
 class Source:

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING
 
 from gateway.domain.records import Problem, RawRow
 from gateway.roster.read.reader import RosterReader, open_roster
-from gateway.sources.base import Fetch
+from gateway.sources.fetch import Fetch
 from gateway.sources.transport import TransportFailure, make_session, with_retries
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.config import ConfigError
 from gateway.domain.records import RawRow
-from gateway.sources.base import Fetch
+from gateway.sources.fetch import Fetch
 from gateway.sources.spool import Spool, SpoolReader
 from gateway.sources.transport import TransportFailure, make_session, with_retries
 

@@ -23,7 +23,7 @@ from gateway.domain.contributions import (
     quote,
     reference_day,
 )
-from gateway.domain.obligations import annual_obligation
+from gateway.domain.obligations import annual_obligation, year_rates
 
 ALL_FOUR = {"jkk", "jkm", "jht", "jp"}
 
@@ -236,9 +236,9 @@ def test_end_before_start_is_refused(schedule):
 
 
 def test_year_rates_are_built_once_per_year_programs_and_class(schedule):
-    first = schedule.year_rates(2025, frozenset({"jkk", "jkm"}), 1)
-    assert schedule.year_rates(2025, {"jkm", "jkk"}, 1) is first
-    assert schedule.year_rates(2025, {"jkm", "jkk"}, 2) is not first
+    first = year_rates(schedule, 2025, frozenset({"jkk", "jkm"}), 1)
+    assert year_rates(schedule, 2025, {"jkm", "jkk"}, 1) is first
+    assert year_rates(schedule, 2025, {"jkm", "jkk"}, 2) is not first
 
 
 def test_a_month_without_rates_fails_only_when_enrolled(schedule):
