@@ -1,113 +1,21 @@
-"""The Flask application factory and the gateway's runtime (`app.extensions["jamsos"]`)."""
+"""The Flask application factory: the API, the dashboard and the operations endpoints under
+one app, its runtime (`gateway/runtime.py`) in `app.extensions["jamsos"]`."""
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
-from flask import Flask, current_app, redirect, request, url_for
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from flask import Flask, redirect, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from gateway.config import load_config, resolve_secret
-from gateway.security.crypto import KeyRing, KeyRingError, load_keyring
-from gateway.security.receipts import ReceiptSigner, load_signer
-from gateway.store import db, rekey
-from gateway.store.registry import Registry
-from gateway.store.rotation import check_keys
 
+# Kept for the callers that import the runtime from here (the CLI, tests, bench); the
+# blueprints import it from gateway.runtime, which does not import them back.
+from gateway.runtime import Gateway, gateway
 
-class Gateway:
-    """Everything a request or command needs, created lazily: building the app opens no
-    database and reads no key, so `--help` and a cold import stay cheap."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
-        self.key_notice: str | None = None
-        self._ready = False
-
-    @functools.cached_property
-    def engine(self) -> Engine:
-        return db.make_engine(self.config["DATABASE_URL"])
-
-    @functools.cached_property
-    def keyring(self) -> KeyRing:
-        ring, self.key_notice = load_keyring(self.config)
-        return ring
-
-    @functools.cached_property
-    def registry(self) -> Registry:
-        self.ensure_ready()
-        return Registry(self.engine, self.keyring, self.signer)
-
-    @functools.cached_property
-    def signer(self) -> ReceiptSigner:
-        return load_signer(self.config)
-
-    @functools.cached_property
-    def plugins(self) -> Any:
-        """This app's plugin manager (gateway.sources.loader.GatewayPluginManager), made on first
-        use: a fresh one per app, never a process-wide global."""
-        from gateway.sources.loader import make_plugin_manager
-
-        return make_plugin_manager()
-
-    def sources(self) -> dict[str, Any]:
-        """Every syncable source (id -> gateway.sources.loader.SourceEntry) with its settings."""
-        from gateway.sources.loader import load_source_settings, source_catalog
-
-        return source_catalog(self.plugins, load_source_settings(self.config))
-
-    @property
-    def is_sqlite(self) -> bool:
-        return make_url(self.config["DATABASE_URL"]).get_backend_name() == "sqlite"
-
-    def ensure_ready(self) -> None:
-        """Migrate (embedded SQLite) or check the schema, and check the index key."""
-        if self._ready:
-            return
-        auto = self.config.get("AUTO_MIGRATE")
-        if auto is None:
-            auto = self.is_sqlite  # zero setup for the embedded default; production migrates
-        if auto:
-            db.upgrade(self.engine)
-        else:
-            db.check_schema(self.engine)
-        self.check_keys()
-        if auto:
-            self.rekey_record_hashes()
-        else:
-            rekey.check(self.engine)
-        # A process killed mid-run leaves its run "running": show it as failed so it can be
-        # seen and retried (its transaction was rolled back by the database).
-        Registry(self.engine, self.keyring).mark_interrupted()
-        self._ready = True
-
-    def check_keys(self) -> None:
-        """Refuse keys that do not open the stored data (or index it differently)."""
-        db.check_index_key(self.engine, self.keyring.fingerprint())
-        check_keys(self.engine, self.keyring)
-
-    def rekey_record_hashes(self, progress: Any = None) -> rekey.Rekeyed:
-        """Migration 0006's data step, keys checked first; empty when there is nothing to do.
-
-        Never creates a key file (as first use otherwise does): the digests to re-key were
-        written under existing keys, and a new key would only be refused."""
-        if not rekey.pending(self.engine):
-            return rekey.Rekeyed()
-        if "keyring" not in self.__dict__:
-            try:
-                self.__dict__["keyring"], _ = load_keyring(self.config, create=False)
-            except KeyRingError as exc:
-                raise KeyRingError(
-                    f"{exc}. The schema is migrated, but its stored record digests must be "
-                    "re-keyed with the keys the data was written with (migration 0006): set "
-                    "JAMSOS_DATA_KEYS and JAMSOS_INDEX_KEY and run `jamsos db upgrade` again"
-                ) from exc
-        self.check_keys()
-        return rekey.rekey(self.engine, self.keyring, progress=progress)
+__all__ = ["Gateway", "create_app", "gateway"]
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -124,13 +32,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         os.environ.get("JAMSOS_SECRET_KEY") or settings.get("SECRET_KEY")
     )
 
-    from gateway.api import bp as api_bp
-    from gateway.metrics import bp as ops_bp
-    from gateway.web import bp as web_bp
+    # Imported here, not at the top: `jamsos --help` imports this module, and the blueprints
+    # bring the whole roster, budget and dashboard code with them.
+    from gateway import api, metrics, web
 
-    app.register_blueprint(api_bp)
-    app.register_blueprint(web_bp)
-    app.register_blueprint(ops_bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(web.bp)
+    app.register_blueprint(metrics.bp)
     app.register_error_handler(NotFound, _unrouted)
     app.register_error_handler(MethodNotAllowed, _unrouted)
 
@@ -147,11 +55,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         }
 
     return app
-
-
-def gateway() -> Gateway:
-    """The runtime of the current app (inside a request or an app context)."""
-    return current_app.extensions["jamsos"]
 
 
 def _unrouted(exc: HTTPException) -> Any:

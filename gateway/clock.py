@@ -10,7 +10,7 @@ shows times in; Indonesia keeps no daylight saving, so a fixed offset is exact.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
@@ -18,3 +18,11 @@ WIB = timezone(timedelta(hours=7), "WIB")
 def today() -> date:
     """Today's date in WIB."""
     return datetime.now(WIB).date()
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A moment with its zone: SQLite returns naive datetimes for timezone-aware columns, and
+    they were stored as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment

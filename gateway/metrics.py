@@ -17,10 +17,9 @@ from flask import Blueprint, Response, current_app
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
 
 from gateway.store import db, rekey
-from gateway.store.tables import runs
+from gateway.store.feed_health import run_totals
 
 bp = Blueprint("ops", __name__)
 
@@ -32,10 +31,8 @@ class RegistryCollector(Collector):
         self.app = app
 
     def collect(self) -> Iterator[Any]:
-        from gateway.web.health import configured_sources, load_feeds
-
         gw = self.app.extensions["jamsos"]
-        engine = gw.registry.engine
+        totals = run_totals(gw.registry.engine)
         # A gauge: a run moves from "running" to its outcome, so a status's count can fall.
         by_status = GaugeMetricFamily(
             "jamsos_runs", "Runs recorded, by current status.", labels=["status"]
@@ -43,23 +40,14 @@ class RegistryCollector(Collector):
         rows = CounterMetricFamily(
             "jamsos_rows", "Roster rows read by all runs, by outcome.", labels=["outcome"]
         )
-        with engine.connect() as conn:
-            for status, n in conn.execute(
-                select(runs.c.status, func.count()).group_by(runs.c.status)
-            ):
-                by_status.add_metric([status], n)
-            accepted, rejected = conn.execute(
-                select(func.coalesce(func.sum(runs.c.accepted), 0),
-                       func.coalesce(func.sum(runs.c.rejected), 0))
-            ).one()
-        rows.add_metric(["accepted"], accepted)
-        rows.add_metric(["rejected"], rejected)
+        for status, n in totals.by_status.items():
+            by_status.add_metric([status], n)
+        rows.add_metric(["accepted"], totals.accepted)
+        rows.add_metric(["rejected"], totals.rejected)
         yield by_status
         yield rows
 
-        stale_days = int(gw.config.get("UPLOAD_STALE_DAYS") or 92)
-        feeds = load_feeds(engine, configured_sources(gw), upload_stale_days=stale_days,
-                           with_trend=False)
+        feeds = gw.feeds(with_trend=False)
         now = datetime.now(UTC)
         staleness = GaugeMetricFamily(
             "jamsos_source_staleness_seconds",
@@ -113,8 +101,7 @@ def readyz() -> Any:
     migrates (a load balancer polls this every few seconds)."""
     engine = current_app.extensions["jamsos"].engine
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        db.ping(engine)
         current, head = db.current_revision(engine), db.head_revision()
     except Exception as exc:
         return {"status": "unavailable", "database": f"{type(exc).__name__}: {exc}"[:300]}, 503

@@ -31,7 +31,7 @@ from gateway.config import load_config
 from gateway.sources.loader import load_source_settings, make_plugin_manager, source_catalog
 
 if TYPE_CHECKING:
-    from gateway.app import Gateway
+    from gateway.runtime import Gateway
 
 # Task defaults of every Jamsos DAG (plain values: dags/ passes them to Airflow). A feed that
 # is down at 02:00 is usually back within the hour: retries after ~5, 10, 20 minutes, never
@@ -154,7 +154,7 @@ def sync_specs(overrides: Mapping[str, Any] | None = None) -> list[SyncSpec]:
 def open_gateway(overrides: Mapping[str, Any] | None = None) -> Iterator[Gateway]:
     """The gateway runtime for one task, its connections closed afterwards: a Celery worker
     lives long and must not keep a pool per task."""
-    from gateway.app import Gateway
+    from gateway.runtime import Gateway
 
     gw = Gateway(load_config(overrides))
     try:
@@ -238,7 +238,7 @@ def _sync_summary(result: Any, agency: str, trigger: str, external_id: str | Non
 
 def budget_governments(year: int, overrides: Mapping[str, Any] | None = None) -> list[str]:
     """Every regional government with enrollments or an allocation for `year`."""
-    from gateway.budget.check import governments_with_data
+    from gateway.store.budget import governments_with_data
 
     with open_gateway(overrides) as gw:
         return governments_with_data(gw.registry.engine, year)
@@ -306,21 +306,12 @@ def feed_health(
 ) -> dict[str, Any]:
     """Every source's health, and those needing attention: failing, stale or never run.
 
-    Judged as the dashboard and /metrics judge it (gateway.web.health): the last run failed
+    Judged as the dashboard and /metrics judge it (gateway.sources.health): the last run failed
     or was rejected, or no success since the schedule last expected one.
     """
-    from gateway.web.health import UPLOAD_STALE_DAYS, configured_sources, load_feeds
-
     now = now or datetime.now(UTC)
     with open_gateway(overrides) as gw:
-        stale_days = int(gw.config.get("UPLOAD_STALE_DAYS") or UPLOAD_STALE_DAYS)
-        feeds = load_feeds(
-            gw.registry.engine,
-            configured_sources(gw),
-            now=now,
-            upload_stale_days=stale_days,
-            with_trend=False,
-        )
+        feeds = gw.feeds(now=now, with_trend=False)
     counts: dict[str, int] = {}
     for f in feeds:
         counts[f.health] = counts.get(f.health, 0) + 1

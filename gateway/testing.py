@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import func, select
 
 from gateway.domain.records import RawRow, Severity
 from gateway.sources.base import CsvSource, SoapSource, Source
-from gateway.store import tables
+from gateway.store.db import count_rows
 
 TODAY = date(2025, 6, 2)
 
@@ -100,11 +99,7 @@ def sample_files(source_class: type[Source]) -> list[Path]:
 def registry_counts(registry: Any) -> dict[str, int]:
     """Rows per registry table: 'exactly as before' compares these."""
     names = ("workers", "enrollments", "enrollment_history", "budget_allocations")
-    with registry.engine.connect() as conn:
-        return {
-            n: conn.execute(select(func.count()).select_from(getattr(tables, n))).scalar_one()
-            for n in names
-        }
+    return count_rows(registry.engine, names)
 
 
 class SourceContract:

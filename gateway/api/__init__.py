@@ -17,7 +17,6 @@ from gateway import clock
 from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
-from gateway.app import gateway
 from gateway.budget.allocation import AllocationError, declare_allocation, parse_allocation
 from gateway.budget.check import RatesNotInForce, WageScenario, check_budget
 from gateway.budget.coverage import coverage, load_targets
@@ -27,6 +26,7 @@ from gateway.domain.nik import normalize_nik
 from gateway.roster.read.errors import RosterFileError
 from gateway.roster.report import ALLOCATION_NOT_RECORDED
 from gateway.roster.run import RunFailed, check_roster, stored_report, submit_roster
+from gateway.runtime import gateway
 from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
 from gateway.store.db import aware

@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, request
 
 from gateway.api.errors import api_error
-from gateway.app import gateway
+from gateway.runtime import gateway
 
 
 def _token() -> str | None:

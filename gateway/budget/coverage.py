@@ -11,13 +11,14 @@ import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, and_, func, select
+from typing import TYPE_CHECKING, Any
 
 from gateway import clock
 from gateway.domain.agencies import UnknownAgency, resolve_agency
-from gateway.store.tables import enrollments
+from gateway.store.coverage import covered_counts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class TargetsError(Exception):
@@ -92,24 +93,7 @@ def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, 
     covered today (an active enrollment whose start date has come), the latest target, and the
     percentage where a target exists. A province counts each person once, however many of its
     governments (the province itself, its regencies) enrol them."""
-    covered = and_(enrollments.c.status == "active", enrollments.c.start_date <= clock.today())
-    regional = func.substr(enrollments.c.agency, 1, 1).in_(list("0123456789"))
-    province = func.substr(enrollments.c.agency, 1, 2)
-    with engine.connect() as conn:
-        counts = dict(
-            conn.execute(
-                select(enrollments.c.agency, func.count())
-                .where(covered)
-                .group_by(enrollments.c.agency)
-            ).all()
-        )
-        provinces: dict[str, int] = dict(
-            conn.execute(
-                select(province, func.count(func.distinct(enrollments.c.worker_id)))
-                .where(and_(covered, regional))
-                .group_by(province)
-            ).all()
-        )
+    counts, provinces = covered_counts(engine, clock.today())
     # The latest numeric target, and the latest reported percentage, each on its own: a later
     # year that reports only a percentage does not hide the last numeric target.
     latest: dict[str, Target] = {}

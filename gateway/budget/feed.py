@@ -23,8 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from typing import TYPE_CHECKING
 
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.parsing import read_rupiah
@@ -32,10 +31,12 @@ from gateway.domain.records import Message, Problem, RawRow, Severity, make_prob
 from gateway.roster.prepare import batched
 from gateway.roster.read.errors import RosterFileError
 from gateway.roster.run import RosterReport, RowSource, recorded
-from gateway.store.apply import problem_row
+from gateway.store.budget import add_problems, apbd_lines, finish_run, replace_apbd_lines
 from gateway.store.db import writing
 from gateway.store.registry import Registry
-from gateway.store.tables import budget_allocations, problems, runs
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 # Permendagri 90/2019 object codes of the contributions for non-ASN workers (docs/domain.md §5).
 CONTRIBUTION_ACCOUNTS = {
@@ -201,9 +202,7 @@ def apply_budget_rows(
             registry.set_columns(conn, run_id, report.columns, report.unknown_columns)
             for chunk in batched(iter(reader), 2000):
                 found = [(raw, check_budget_row(raw, tally)) for raw in chunk]
-                stored = [problem_row(run_id, p) for _, ps in found for p in ps]
-                if stored:
-                    conn.execute(insert(problems), stored)
+                add_problems(conn, run_id, [p for _, ps in found for p in ps])
                 report.add_notices([p for _, ps in found for p in ps])
             if not tally.rows:  # a header alone: say so, as for a roster
                 refused = RosterFileError.from_catalog("no_data_rows")
@@ -220,12 +219,13 @@ def apply_budget_rows(
             changes, said = _write(conn, run_id, tally)
             notices += said
             report.add_notices(notices)
-            if notices:
-                conn.execute(insert(problems), [problem_row(run_id, p) for p in notices])
+            add_problems(conn, run_id, notices)
             applied = any(changes.values())
             report.status = "succeeded" if applied else "rejected"
             report.changes = changes
-            _finish(conn, run_id, report)
+            finish_run(conn, run_id, status=report.status, rows=report.rows,
+                       accepted=report.accepted, rejected=report.rejected,
+                       warnings=report.warnings, changes=changes)
             # Budget syncs are receipted and audited like rosters (in the same transaction).
             report.receipt = registry.seal_run(conn, run_id)
             if on_success is not None and report.status == "succeeded":
@@ -243,7 +243,6 @@ def _write(
 ) -> tuple[dict[str, int], list[Problem]]:
     """Replace the APBD lines of every (government, year) the export mentions, except those
     with a rejected line (kept as they were); the changes, and the warnings to give."""
-    t = budget_allocations
     changes = _no_changes()
     said: list[Problem] = []
     if not (tally.sums or tally.blocked or tally.blocked_governments):
@@ -256,8 +255,7 @@ def _write(
             said.append(make_problem(MESSAGES, "budget_kept", 1, None, government=government,
                                      year=year, rejected=rejected))  # fmt: skip
             continue
-        scope = and_(t.c.government == government, t.c.fiscal_year == year, t.c.source == "apbd")
-        before = dict(conn.execute(select(t.c.account_code, t.c.amount).where(scope)).all())
+        before = apbd_lines(conn, government, year)
         after = {a: v for (g, y, a), v in tally.sums.items() if (g, y) == (government, year)}
         if not after and not before:
             continue  # salary lines of a government that never budgeted contributions
@@ -272,38 +270,5 @@ def _write(
         if before and not after:
             said.append(make_problem(MESSAGES, "budget_removed", 1, None,
                                      government=government, year=year))  # fmt: skip
-        conn.execute(delete(t).where(scope))
-        if after:
-            conn.execute(
-                insert(t),
-                [
-                    {
-                        "government": government,
-                        "fiscal_year": year,
-                        "account_code": account,
-                        "amount": amount,
-                        "source": "apbd",
-                        "run_id": run_id,
-                        "received_at": now,
-                    }
-                    for account, amount in sorted(after.items())
-                ],
-            )
+        replace_apbd_lines(conn, government, year, after, run_id=run_id, received_at=now)
     return changes, said
-
-
-def _finish(conn: Connection, run_id: int, report: RosterReport) -> None:
-    c = report.changes or _no_changes()
-    conn.execute(
-        update(runs)
-        .where(runs.c.id == run_id)
-        .values(
-            status=report.status,
-            finished_at=datetime.now(UTC),
-            rows=report.rows,
-            accepted=report.accepted,
-            rejected=report.rejected,
-            warnings=report.warnings,
-            **c,
-        )
-    )

@@ -19,73 +19,30 @@ they are streamed straight from the enrollments table, as before. Only the ones 
 from __future__ import annotations
 
 import calendar
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, and_, not_, or_, select
+from gateway.store.budget import enrollments_of_year
 
-from gateway.store.db import aware
-from gateway.store.tables import enrollment_history, enrollments, workers
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # (wage, category, position, start, end) of one stretch of months; end clipped to the stretch.
 Period = tuple[int, str, str | None, date, date | None]
 # (birth date, the periods of the fiscal year) of one enrollment.
 Enrolled = tuple[date, tuple[Period, ...]]
 
-_FACTS = (
-    enrollments.c.wage,
-    enrollments.c.category,
-    enrollments.c.position,
-    enrollments.c.start_date,
-    enrollments.c.end_date,
-)
-
 
 def enrolled_periods(engine: Engine, government: str, fiscal_year: int) -> Iterator[Enrolled]:
     """The government's enrollments that were enrolled in the fiscal year, streamed."""
-    first, last = date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
-    year_began = datetime(fiscal_year, 1, 1, tzinfo=UTC)
-    changed_since = and_(
-        enrollments.c.updated_at >= year_began,
-        enrollments.c.updated_at > enrollments.c.created_at,
-    )
-    held_all_year = (
-        select(*_FACTS, workers.c.birth_date)
-        .join(workers, workers.c.id == enrollments.c.worker_id)
-        .where(
-            and_(
-                enrollments.c.agency == government,
-                enrollments.c.start_date <= last,
-                or_(enrollments.c.end_date.is_(None), enrollments.c.end_date >= first),
-                not_(changed_since),
-            )
-        )
-    )
-    h = enrollment_history.c
-    with_history = (
-        select(enrollments.c.id, *_FACTS, workers.c.birth_date, h.at, h.before)
-        .join(workers, workers.c.id == enrollments.c.worker_id)
-        .outerjoin(
-            enrollment_history,
-            and_(h.enrollment_id == enrollments.c.id, h.change != "new", h.at >= year_began),
-        )
-        .where(and_(enrollments.c.agency == government, changed_since))
-        .order_by(enrollments.c.id, h.at, h.id)
-    )
-    with engine.connect() as conn:
-        for wage, category, position, start, end, birth in conn.execution_options(
-            yield_per=5000
-        ).execute(held_all_year):
-            yield birth, ((wage, category, position, start, end),)
-        rows = conn.execution_options(yield_per=5000).execute(with_history)
-        for _, group in itertools.groupby(rows, key=lambda r: r[0]):
-            history = list(group)
-            _, wage, category, position, start, end, birth, _, _ = history[0]
-            changes = [(aware(r.at).date(), r.before) for r in history if r.at is not None]
-            found = month_periods(fiscal_year, changes, (wage, category, position, start, end))
-            if found:
-                yield birth, found
+    for birth, today, changes in enrollments_of_year(engine, government, fiscal_year):
+        if changes is None:  # unchanged since the year began: today's facts held all year
+            yield birth, (today,)
+            continue
+        found = month_periods(fiscal_year, changes, today)
+        if found:
+            yield birth, found
 
 
 def month_periods(

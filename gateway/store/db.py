@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -11,9 +11,12 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+# `aware` (naive SQLite datetimes are UTC) lives in gateway.clock; still importable from here.
+from gateway.clock import aware as aware
+from gateway.store import tables
 from gateway.store.tables import gateway_meta
 
 
@@ -31,6 +34,11 @@ def writing(engine: Engine) -> AbstractContextManager[Connection]:
     committed in between; a connection from `engine.connect()` begins a deferred, read-only
     transaction, which in WAL mode reads while a roster is being applied."""
     return engine.execution_options(**{_WRITE: True}).begin()
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether a database URL names SQLite (the embedded default, migrated automatically)."""
+    return make_url(url).get_backend_name() == "sqlite"
 
 
 def make_engine(url: str) -> Engine:
@@ -84,6 +92,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def count_rows(engine: Engine, table_names: Sequence[str]) -> dict[str, int]:
+    """{table: rows} of the named tables of the registry."""
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(tables.metadata.tables[name]))
+            .scalar_one()
+            for name in table_names
+        }
+
+
+def ping(engine: Engine) -> None:
+    """Raises unless the database answers a query."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -122,11 +146,3 @@ def check_index_key(engine: Engine, fingerprint: str) -> None:
                 "the configured JAMSOS_INDEX_KEY is not the key this database was written with "
                 f"(fingerprint {fingerprint}, database expects {stored}); refusing to start"
             )
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
+from gateway.clock import aware
 from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem, Severity
 from gateway.security.crypto import KeyRing
@@ -26,7 +27,7 @@ from gateway.security.receipts import ReceiptSigner
 from gateway.store import audit
 from gateway.store.allocations import declared_with_run
 from gateway.store.apply import RosterApply, problem_row
-from gateway.store.db import aware, writing
+from gateway.store.db import writing
 from gateway.store.tables import (
     RUN_COUNTS,
     api_keys,
@@ -426,3 +427,4 @@ class Registry:
 def _hash_token(token: str) -> str:
     # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
     return hashlib.sha256(token.encode()).hexdigest()
+

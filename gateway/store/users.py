@@ -15,8 +15,9 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from gateway.clock import aware
 from gateway.store import audit
-from gateway.store.db import aware, writing
+from gateway.store.db import writing
 from gateway.store.tables import users
 
 ROLES = ("viewer", "operator")

@@ -11,16 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, make_response, request
+from flask import make_response, request
 
-bp = Blueprint(
-    "web",
-    __name__,
-    url_prefix="/dashboard",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+from gateway.web.blueprint import bp
+
+__all__ = ["bp", "unrouted"]
 
 
 @bp.context_processor
@@ -28,8 +23,7 @@ def _helpers() -> dict[str, Any]:
     from gateway.web.auth import csrf_token, current_user
     from gateway.web.charts import sparkline
     from gateway.web.data import agency_name
-    from gateway.web.health import schedule_text
-    from gateway.web.i18n import template_helpers
+    from gateway.web.i18n import schedule_text, template_helpers
 
     return {**template_helpers(), "csrf_token": csrf_token, "user": current_user(),
             "lang_url": _lang_url, "agency_name": agency_name, "sparkline": sparkline,

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from gateway.app import gateway
+from gateway.runtime import gateway
 from gateway.security.private_files import place_once, read_complete
 from gateway.store.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
-from gateway.web import bp
+from gateway.web.blueprint import bp
 from gateway.web.i18n import tr
 
 SECRET_FILE = "secret_key"

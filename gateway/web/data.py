@@ -2,7 +2,7 @@
 on a registry of a million enrollments.
 
 * Counts of enrollments per agency and the coverage table scan the enrollments index once:
-  they are kept per process until a run starts or finishes (registry_stamp).
+  they are kept per process until a run starts or finishes (dashboard.registry_stamp).
 * A budget check streams every enrollment of a government through the contribution rules
   (about 8 s per million): it is computed on demand and kept until that government's
   registry or budget changes (its latest succeeded run, its allocation rows), which two
@@ -17,10 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, request
-from sqlalchemy import Engine, and_, func, select
 
 from gateway import clock
 from gateway.budget.check import check_budget
@@ -28,7 +27,11 @@ from gateway.budget.coverage import coverage, load_targets
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
-from gateway.store.tables import budget_allocations, enrollments, runs
+from gateway.store import dashboard
+from gateway.store.budget import allocation_years
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 COUNTS_TTL = 600.0  # a safety net: the registry stamp already tells when counts changed
 BUDGET_AUTO_SECONDS = 2.0
@@ -92,32 +95,15 @@ def agency_name(code: str) -> str:
     return f"Provinsi {name}" if agency.kind == "province" else name
 
 
-def registry_stamp(engine: Engine) -> tuple:
-    """Changes whenever a run starts or finishes: only runs change enrollments, so counts
-    made under the same stamp are still right (one pass over `runs`, a few ms at 10,000)."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(select(func.max(runs.c.id), func.max(runs.c.finished_at))).one())
-
-
 def enrollment_counts(engine: Engine) -> dict[str, dict[str, int]]:
-    """{agency: {"active": n, "ended": m}}: one pass over the (agency, status) index."""
-
-    def make() -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        query = select(enrollments.c.agency, enrollments.c.status, func.count()).group_by(
-            enrollments.c.agency, enrollments.c.status
-        )
-        with engine.connect() as conn:
-            for agency, status, n in conn.execute(query):
-                out.setdefault(agency, {"active": 0, "ended": 0})[status] = n
-        return out
-
-    return cache().get("enrollment_counts", make, ttl=COUNTS_TTL, stamp=registry_stamp(engine))
+    """{agency: {"active": n, "ended": m}}, kept while the registry stamp stays the same."""
+    return cache().get("enrollment_counts", lambda: dashboard.enrollment_counts(engine),
+                       ttl=COUNTS_TTL, stamp=dashboard.registry_stamp(engine))
 
 
 def coverage_table(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return cache().get("coverage", lambda: coverage(engine, load_targets()), ttl=COUNTS_TTL,
-                       stamp=registry_stamp(engine))
+                       stamp=dashboard.registry_stamp(engine))
 
 
 # -- budget -------------------------------------------------------------------------------------
@@ -139,34 +125,6 @@ class BudgetRow:
         return "no_budget" if not self.allocated else "unchecked"
 
 
-def _stamps(engine: Engine, year: int) -> tuple[dict[str, int], dict[str, tuple]]:
-    """Per government: its latest succeeded run, and a signature of its allocation rows."""
-    with engine.connect() as conn:
-        last_run = dict(
-            conn.execute(
-                select(runs.c.agency, func.max(runs.c.id))
-                .where(runs.c.status == "succeeded")
-                .group_by(runs.c.agency)
-            ).all()
-        )
-        alloc: dict[str, tuple] = {}
-        for gov, source, n, top, total in conn.execute(
-            select(
-                budget_allocations.c.government,
-                budget_allocations.c.source,
-                func.count(),
-                func.max(budget_allocations.c.id),
-                func.sum(budget_allocations.c.amount),
-            )
-            .where(budget_allocations.c.fiscal_year == year)
-            .group_by(budget_allocations.c.government, budget_allocations.c.source)
-            .order_by(budget_allocations.c.government, budget_allocations.c.source)
-        ):
-            # Both sources count: a new declaration changes the check's "disagreement".
-            alloc[gov] = (*alloc.get(gov, ()), (source, n, top, int(total or 0)))
-    return last_run, alloc
-
-
 def _chosen_allocation(entries: tuple) -> tuple[int | None, str | None]:
     """(total, source) of a government's allocation as the check reads it: the APBD feed
     wins over a declaration made with the roster."""
@@ -180,7 +138,7 @@ def _chosen_allocation(entries: tuple) -> tuple[int | None, str | None]:
 def budget_check_cached(engine: Engine, government: str, year: int,
                         stamp: Any = None) -> BudgetCheck:
     if stamp is None:
-        last_run, alloc = _stamps(engine, year)
+        last_run, alloc = dashboard.budget_stamps(engine, year)
         stamp = (last_run.get(government), alloc.get(government))
     return cache().get(
         ("budget", government, year),
@@ -194,7 +152,7 @@ def budget_rows(engine: Engine, year: int, *, auto_seconds: float = BUDGET_AUTO_
                 check: str | None = None) -> list[BudgetRow]:
     """Every government with workers or an allocation for `year`, with the checks known."""
     counts = enrollment_counts(engine)
-    last_run, alloc = _stamps(engine, year)
+    last_run, alloc = dashboard.budget_stamps(engine, year)
     codes = {c for c in counts if c[:1].isdigit()} | set(alloc)
     rows = []
     for code in codes:
@@ -217,37 +175,16 @@ def budget_rows(engine: Engine, year: int, *, auto_seconds: float = BUDGET_AUTO_
 
 def budget_years(engine: Engine) -> list[int]:
     """Years with an allocation, plus this year and the next (budgets are made a year ahead)."""
-    with engine.connect() as conn:
-        years = set(
-            conn.execute(select(budget_allocations.c.fiscal_year).distinct()).scalars()
-        )
     this = clock.today().year
-    return sorted(years | {this, this + 1}, reverse=True)
-
-
-def runs_of(engine: Engine, agency: str, limit: int = 10) -> list[dict[str, Any]]:
-    query = (
-        select(runs.c.id, runs.c.source, runs.c.status, runs.c.started_at, runs.c.rows,
-               runs.c.accepted, runs.c.rejected, runs.c.new, runs.c.changed, runs.c.ended)
-        .where(runs.c.agency == agency)
-        .order_by(runs.c.id.desc())
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+    return sorted(allocation_years(engine) | {this, this + 1}, reverse=True)
 
 
 def monthly_changes(engine: Engine, agency: str) -> list[tuple[str, int, int, int]]:
-    """(YYYY-MM, new, changed, ended) per month from the agency's succeeded runs: the runs
-    table already counts each run's changes, so the history table is not scanned."""
-    query = select(runs.c.started_at, runs.c.new, runs.c.changed, runs.c.ended).where(
-        and_(runs.c.agency == agency, runs.c.status == "succeeded")
-    )
+    """(YYYY-MM, new, changed, ended) per month from the agency's succeeded runs."""
     months: dict[str, list[int]] = {}
-    with engine.connect() as conn:
-        for started, new, changed, ended in conn.execute(query):
-            bucket = months.setdefault(started.strftime("%Y-%m"), [0, 0, 0])
-            bucket[0] += new
-            bucket[1] += changed
-            bucket[2] += ended
+    for started, new, changed, ended in dashboard.succeeded_changes(engine, agency):
+        bucket = months.setdefault(started.strftime("%Y-%m"), [0, 0, 0])
+        bucket[0] += new
+        bucket[1] += changed
+        bucket[2] += ended
     return [(m, *v) for m, v in sorted(months.items())]  # type: ignore[misc]

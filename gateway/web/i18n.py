@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import request, session
 
-from gateway.clock import WIB
-from gateway.store.db import aware
+from gateway.clock import WIB, aware
 
 LANGS = ("id", "en")
 # Compliance staff work on Jakarta time; a fixed offset needs no tz database.
+_WIB_HOURS = int(WIB.utcoffset(None).total_seconds() // 3600)  # type: ignore[union-attr]
 
 
 def current_lang() -> str:
@@ -83,6 +83,39 @@ def fmt_age(moment: datetime | None, now: datetime | None = None) -> str:
             n = int(seconds // size)
             return tr(f"{n} {id_unit} lalu", f"{n} {en_unit}{'s' if n > 1 else ''} ago")
     return tr("baru saja", "just now")
+
+
+_DAYS = (("Minggu", "Sunday"), ("Senin", "Monday"), ("Selasa", "Tuesday"), ("Rabu", "Wednesday"),
+         ("Kamis", "Thursday"), ("Jumat", "Friday"), ("Sabtu", "Saturday"))
+
+
+def schedule_text(schedule: str) -> tuple[str, str]:
+    """Common cron patterns in words (Bahasa Indonesia, English); others as written. The
+    scheduler reads cron in UTC; the dashboard's times are WIB (UTC+7), so both are given:
+    "harian 09:00 WIB (02:00 UTC)". A weekly or monthly day is the scheduler's (UTC) day."""
+    parts = schedule.split()
+    if len(parts) != 5 or not parts[0].isdigit():
+        return schedule, schedule
+    minute, hour, day, month, weekday = parts
+    if hour == "*" and day == month == weekday == "*":
+        return f"tiap jam, menit {minute}", f"hourly at minute {minute}"
+    if not hour.isdigit() or month != "*":
+        return schedule, schedule
+    utc = f"{int(hour):02d}:{int(minute):02d} UTC"
+    wib_hour = int(hour) + _WIB_HOURS
+    wib = f"{wib_hour % 24:02d}:{int(minute):02d} WIB"
+    if day == weekday == "*":
+        return f"harian {wib} ({utc})", f"daily {wib} ({utc})"
+    # Past 17:00 UTC the WIB time is on the next day.
+    next_id, next_en = (" keesokan harinya", " the next day") if wib_hour >= 24 else ("", "")
+    if day == "*" and weekday.isdigit() and int(weekday) <= 7:
+        name_id, name_en = _DAYS[int(weekday) % 7]
+        return (f"mingguan, {name_id} {utc} ({wib}{next_id})",
+                f"weekly, {name_en} {utc} ({wib}{next_en})")  # fmt: skip
+    if weekday == "*" and day.isdigit():
+        return (f"bulanan, tgl {day} {utc} ({wib}{next_id})",
+                f"monthly, day {day} {utc} ({wib}{next_en})")  # fmt: skip
+    return schedule, schedule
 
 
 # A roster field by its name on the page (the data keeps the canonical field ids).

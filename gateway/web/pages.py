@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
-from sqlalchemy import and_, func, select
 
 from gateway import clock
-from gateway.app import gateway
 from gateway.budget.check import RatesNotInForce
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.nik import normalize_nik
-from gateway.store.tables import enrollments, workers
-from gateway.web import bp
+from gateway.runtime import gateway
+from gateway.sources.health import health_counts
+from gateway.store import dashboard
 from gateway.web.auth import login_required
+from gateway.web.blueprint import bp
 from gateway.web.charts import AMBER, BLUE, GREEN, RED, Bar, bar_chart, column_chart
 from gateway.web.charts import progress_chart as progress
 from gateway.web.data import (
@@ -26,9 +26,7 @@ from gateway.web.data import (
     enrollment_counts,
     id_arg,
     monthly_changes,
-    runs_of,
 )
-from gateway.web.health import UPLOAD_STALE_DAYS, configured_sources, health_counts, load_feeds
 from gateway.web.i18n import fmt_int, fmt_pct, fmt_rp, tr
 from gateway.web.masking import mask_name, mask_nik
 
@@ -40,9 +38,7 @@ def _engine() -> Any:
 
 
 def _feeds() -> list[Any]:
-    gw = gateway()
-    stale_days = int(gw.config.get("UPLOAD_STALE_DAYS") or UPLOAD_STALE_DAYS)
-    return load_feeds(gw.registry.engine, configured_sources(gw), upload_stale_days=stale_days)
+    return gateway().feeds()
 
 
 def _year() -> int:
@@ -105,28 +101,7 @@ def _worker_page(code: str, status: str | None, after: int | None, before: int |
                  ) -> tuple[list[dict[str, Any]], bool, bool]:
     """One page of the agency's workers by keyset on the enrollment id; (rows, has_prev,
     has_next). Only the rows shown are decrypted, and only to be masked."""
-    cond = [enrollments.c.agency == code]
-    if status:
-        cond.append(enrollments.c.status == status)
-    query = select(
-        enrollments.c.id, enrollments.c.category, enrollments.c.position,
-        enrollments.c.work_unit, enrollments.c.wage, enrollments.c.start_date,
-        enrollments.c.end_date, enrollments.c.status, workers.c.nik_enc, workers.c.name_enc,
-        workers.c.gender,
-    ).join(workers, workers.c.id == enrollments.c.worker_id)
-    if before is not None:
-        query = query.where(and_(*cond, enrollments.c.id < before))
-        query = query.order_by(enrollments.c.id.desc())
-    else:
-        if after is not None:
-            cond.append(enrollments.c.id > after)
-        query = query.where(and_(*cond)).order_by(enrollments.c.id)
-    with _engine().connect() as conn:
-        rows = [dict(r) for r in conn.execute(query.limit(PAGE + 1)).mappings()]
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
-    if before is not None:
-        rows.reverse()
+    rows, more = dashboard.worker_page(_engine(), code, status, after, before, PAGE)
     ring = gateway().registry.keyring
     for r in rows:
         r["nik"] = mask_nik(ring.decrypt(r.pop("nik_enc"), "workers.nik"))
@@ -152,11 +127,7 @@ def agency(code: str) -> Any:
     rows, has_prev, has_next = _worker_page(
         code, None if status == "all" else status, id_arg("after"), id_arg("before"),
     )
-    with _engine().connect() as conn:
-        counts = dict(conn.execute(
-            select(enrollments.c.status, func.count())
-            .where(enrollments.c.agency == code).group_by(enrollments.c.status)
-        ).all())
+    counts = dashboard.agency_status_counts(_engine(), code)
     months = monthly_changes(_engine(), code)
     chart = column_chart(
         [(m, (new, ended)) for m, new, _changed, ended in months[-24:]],
@@ -170,7 +141,7 @@ def agency(code: str) -> Any:
     return render_template(
         "agency.html", agency=found, rows=rows, has_prev=has_prev, has_next=has_next,
         status=status, counts=counts, months=months[-24:], chart=chart,
-        runs=runs_of(_engine(), code), searched=searched,
+        runs=dashboard.runs_of(_engine(), code), searched=searched,
     )
 
 

@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, abort, render_template, request, session, stream_with_context, url_for
-from sqlalchemy import and_, func, select, tuple_
 
-from gateway.app import gateway
+from gateway.clock import aware
 from gateway.roster.report import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
-from gateway.store.db import aware
-from gateway.store.tables import problems, runs
-from gateway.web import bp
+from gateway.runtime import gateway
+from gateway.store import dashboard
 from gateway.web.auth import current_user, login_required
+from gateway.web.blueprint import bp
 from gateway.web.data import MAX_SQL_INT, cache, id_arg
 
 PAGE = 100
@@ -35,21 +34,13 @@ def _engine() -> Any:
 @bp.get("/runs")
 @login_required
 def runs_list() -> Any:
-    cond = []
     agency, source = request.args.get("agency"), request.args.get("source")
     status = request.args.get("status")
-    if agency:
-        cond.append(runs.c.agency == agency)
-    if source:
-        cond.append(runs.c.source == source)
-    if status in RUN_STATUSES:
-        cond.append(runs.c.status == status)
-    before = id_arg("before")
-    if before:
-        cond.append(runs.c.id < before)
-    query = select(runs).where(*cond).order_by(runs.c.id.desc()).limit(RUNS_PAGE + 1)
-    with _engine().connect() as conn:
-        rows = [dict(r) for r in conn.execute(query).mappings()]
+    rows = dashboard.list_runs(
+        _engine(), agency=agency, source=source,
+        status=status if status in RUN_STATUSES else None, before=id_arg("before"),
+        limit=RUNS_PAGE + 1,
+    )
     return render_template(
         "runs.html", runs=rows[:RUNS_PAGE], more=len(rows) > RUNS_PAGE, agency=agency,
         source=source, status=status, statuses=RUN_STATUSES, status_text=status_text,
@@ -65,35 +56,17 @@ def _filters() -> dict[str, str]:
     return out
 
 
-def _problem_query(run_id: int, filters: dict[str, str]) -> Any:
-    cond = [problems.c.run_id == run_id]
-    if "code" in filters:
-        cond.append(problems.c.code == filters["code"])
-    if "field" in filters:
-        # "-" stands for problems about the whole file (no field)
-        cond.append(problems.c.field.is_(None) if filters["field"] == "-"
-                    else problems.c.field == filters["field"])
-    if "severity" in filters:
-        cond.append(problems.c.severity == filters["severity"])
-    return select(
-        problems.c.id, problems.c.row, problems.c.field, problems.c.code, problems.c.severity,
-        problems.c.message_id, problems.c.message_en,
-    ).where(and_(*cond))
-
-
-def _after(query: Any, after: str | None) -> Any:
-    """Keyset: rows after (row, id), written "row.id" in the link."""
-    if after:
-        try:
-            row, pid = (int(x) for x in after.split(".", 1))
-        except ValueError:
-            abort(400)
-        if not (0 <= row <= MAX_SQL_INT and 0 <= pid <= MAX_SQL_INT):
-            abort(400)
-        # A row-value comparison: SQLite and PostgreSQL both walk the (run_id, row) index
-        # from that point, where an OR of the two cases made SQLite scan the run's problems.
-        query = query.where(tuple_(problems.c.row, problems.c.id) > tuple_(row, pid))
-    return query.order_by(problems.c.row, problems.c.id)
+def _after(after: str | None) -> tuple[int, int] | None:
+    """The keyset of a problems page: rows after (row, id), written "row.id" in the link."""
+    if not after:
+        return None
+    try:
+        row, pid = (int(x) for x in after.split(".", 1))
+    except ValueError:
+        abort(400)
+    if not (0 <= row <= MAX_SQL_INT and 0 <= pid <= MAX_SQL_INT):
+        abort(400)
+    return row, pid
 
 
 def _may_read(run: dict[str, Any]) -> bool:
@@ -103,15 +76,9 @@ def _may_read(run: dict[str, Any]) -> bool:
 
 
 def _problem_counts(run_id: int) -> list[Any]:
-    """Problems by code, field and severity: a pass over all of the run's problems (0.1 s per
-    100,000), so it is kept per process; a finished run's problems never change."""
-    with _engine().connect() as conn:
-        return list(conn.execute(
-            select(problems.c.code, problems.c.field, problems.c.severity, func.count())
-            .where(problems.c.run_id == run_id)
-            .group_by(problems.c.code, problems.c.field, problems.c.severity)
-            .order_by(func.count().desc())
-        ).all())
+    """Problems by code, field and severity: a pass over all of the run's problems, so it is
+    kept per process; a finished run's problems never change."""
+    return dashboard.problem_counts(_engine(), run_id)
 
 
 @bp.get("/runs/<int:run_id>")
@@ -124,10 +91,8 @@ def run_detail(run_id: int) -> Any:
     done = run["status"] != "running"  # a running run's problems are still coming
     by_code = cache().get(("problem_counts", run_id), lambda: _problem_counts(run_id),
                           stamp=run["status"], ttl=None if done else 5.0)
-    with _engine().connect() as conn:
-        page = [dict(r) for r in conn.execute(
-            _after(_problem_query(run_id, filters), request.args.get("after")).limit(PAGE + 1)
-        ).mappings()]
+    page = dashboard.problem_page(_engine(), run_id, filters, _after(request.args.get("after")),
+                                  PAGE + 1)
     more = len(page) > PAGE
     page = page[:PAGE]
     started, finished = aware(run["started_at"]), aware(run["finished_at"])
@@ -172,18 +137,16 @@ def problems_csv(run_id: int) -> Any:
         yield "\ufeff" + buf.getvalue()
         after = None
         while True:
-            query = _after(_problem_query(run_id, filters), after).limit(CSV_CHUNK)
-            with engine.connect() as conn:
-                chunk = conn.execute(query).all()
+            chunk = dashboard.problem_page(engine, run_id, filters, after, CSV_CHUNK)
             if not chunk:
                 return
             buf.seek(0)
             buf.truncate()
-            for _id, row, field, code, severity, msg_id, msg_en in chunk:
-                out.writerow([row, field or "", code, severity, msg_id, msg_en])
+            for p in chunk:
+                out.writerow([p["row"], p["field"] or "", p["code"], p["severity"],
+                              p["message_id"], p["message_en"]])
             yield buf.getvalue()
-            last = chunk[-1]
-            after = f"{last[1]}.{last[0]}"
+            after = (chunk[-1]["row"], chunk[-1]["id"])
 
     name = f"masalah_run_{run_id}.csv"
     return Response(

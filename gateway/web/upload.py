@@ -19,13 +19,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway import clock
 from gateway.api import _declared_allocation, _spooled_upload
-from gateway.app import gateway
 from gateway.budget.allocation import AllocationError, declare_allocation
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.roster import report as report_text
 from gateway.roster.read.errors import RosterFileError
 from gateway.roster.run import RosterReport, RunFailed, check_roster, submit_roster
-from gateway.web import bp
+from gateway.runtime import gateway
+from gateway.web.blueprint import bp
 from gateway.web.i18n import tr
 
 REMEMBERED_RUNS = 20

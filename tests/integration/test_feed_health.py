@@ -6,10 +6,15 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 
+from gateway.sources.health import judge_feeds
+from gateway.store.feed_health import read_feed_runs
 from gateway.store.tables import runs
-from gateway.web.health import load_feeds
 
 SOURCE = {"agency": "15.05", "id": "roster-qa", "schedule": None, "title": "Roster QA"}
+
+
+def load_feeds(engine, sources):
+    return judge_feeds(read_feed_runs(engine), sources)
 
 
 def finished(gw, agency: str, status: str) -> int:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from gateway.sources.health import Feed, _judge, latest_due
 from gateway.web.charts import Bar, bar_chart, sparkline
-from gateway.web.health import Feed, _judge, latest_due, schedule_text
+from gateway.web.i18n import schedule_text
 from gateway.web.masking import mask_name
 
 
