@@ -76,7 +76,7 @@ def progress_bar(file: Path, *, enabled: bool = True) -> Iterator[Progress | Non
 def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
     """The report a clerk reads: totals, column mapping, then problems by row.
 
-    The words come from report_text, shared with the dashboard's upload page."""
+    The words come from gateway/roster/report.py, shared with the dashboard's upload page."""
     echo = click.echo
     run = f" (run {report.run_id})" if report.run_id is not None else ""
     echo(click.style(status_text(report.status).both + run, bold=True))

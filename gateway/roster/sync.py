@@ -133,7 +133,7 @@ class GuardedReader:
 def make_row_check(
     pm: GatewayPluginManager, source: Source, reader_notices: list[Problem]
 ) -> RowCheck:
-    """The plugins' `validate_record` hooks as the pipeline's per-row check.
+    """The plugins' `validate_record` hooks as the roster run's per-row check.
 
     Each plugin is called on its own: if the source's own plugin raises, the run fails (its
     rules are part of this feed); if another plugin raises, its check is switched off for

@@ -68,7 +68,7 @@ def _iso(value: object) -> object:
 
 
 class RowOutcome(Protocol):
-    """A validated row: a RowResult, or the pipeline's PreparedRow (record already sealed)."""
+    """A validated row: a RowResult, or the roster run's PreparedRow (record already sealed)."""
 
     row: int
     record: EnrollmentRecord | Sealed | None

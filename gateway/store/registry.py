@@ -1,6 +1,6 @@
 """The registry: run bookkeeping, reads, worker lookup and API keys over one engine.
 
-Only the pipeline writes enrollments (through `RosterApply`); everything here is bookkeeping
+Only the roster run writes enrollments (through `RosterApply`); everything here is bookkeeping
 around it and the read side the API, CLI and dashboard use.
 """
 

@@ -1,7 +1,7 @@
 """Reading a CSV roster in byte-range chunks gives exactly the rows the ordinary reader gives.
 
-The contract of feeds/csv_chunks.py: for any CSV roster, `chunk_rows` over every chunk that
-`plan_chunks` plans yields `list(reader)` (same values, same spreadsheet row numbers) and
+The contract of gateway/roster/read/chunks.py: for any CSV roster, `chunk_rows` over every chunk
+that `plan_chunks` plans yields `list(reader)` (same values, same spreadsheet row numbers) and
 collects the same totals rows, whatever the chunk size.
 """
 

@@ -138,7 +138,7 @@ class RosterFileError(Exception):
         self.unknown_columns: list[str] | None = None
 
     def __reduce__(self) -> tuple:
-        # Found in a worker process that reads part of the file (csv_chunks.py), it must cross
+        # Found in a worker process that reads part of the file (chunks.py), it must cross
         # back to the writer as itself: the default pickling would call __init__ with one
         # argument and turn a bad file into a broken pool.
         return (type(self), (self.code, self.message_id, self.message_en))

@@ -91,7 +91,7 @@ class RosterReader:
         self.encoding = source.encoding  # None for XLSX
         self.delimiter = source.delimiter  # None for XLSX
         self.total_bytes = source.total_bytes  # None when the stream's size is unknown
-        self.path: str | None = None  # the file, when opened from a path (csv_chunks.py)
+        self.path: str | None = None  # the file, when opened from a path (chunks.py)
         self.errors = source.errors
         self.hint_line = source.hint_line
         self.skipped_totals: list[int] = []
