@@ -13,8 +13,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from gateway import Problem, RawRow, RowResult, SoapSource, hookimpl
-from gateway.domain.records import Message, Severity, make_problem
+from gateway import (
+    Message,
+    Problem,
+    RawRow,
+    RowResult,
+    Severity,
+    SoapSource,
+    hookimpl,
+    make_problem,
+)
 
 __version__ = "0.1.0"
 

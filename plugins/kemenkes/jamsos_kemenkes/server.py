@@ -29,8 +29,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from gateway.domain.nik import make_nik
-from gateway.domain.records import Gender
+from gateway import Gender, make_nik
 
 NS = "urn:id:go:kemkes:simpeg:ppnpn:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

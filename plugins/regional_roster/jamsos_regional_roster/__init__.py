@@ -40,8 +40,7 @@ def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]]:
     """Kota Pangkalpinang's BKPSDM drops its roster into a folder."""
     from pathlib import Path
 
-    from gateway.demo.rosters import generate_roster, write_csv
-    from gateway.domain.records import Category
+    from gateway import Category, generate_roster, write_csv
 
     drop = Path(instance_path) / "demo" / "drop_19.71"
     drop.mkdir(parents=True, exist_ok=True)
