@@ -26,6 +26,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check gateway tests bench plugins dags
+	$(BIN)/lint-imports --no-cache --no-logo  # the layer contracts of pyproject.toml
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Airflow 3 standalone (scheduler, DAG processor, API server and UI on http://127.0.0.1:8080)
