@@ -7,13 +7,10 @@ around it and the read side the API, CLI and dashboard use.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,13 +21,13 @@ from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
-from gateway.store import audit
+from gateway.store import apikeys, audit
 from gateway.store.allocations import declared_with_run
+from gateway.store.apikeys import ApiKey
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.db import writing
 from gateway.store.tables import (
     RUN_COUNTS,
-    api_keys,
     enrollment_history,
     enrollments,
     problems,
@@ -40,20 +37,11 @@ from gateway.store.tables import (
     workers,
 )
 
-API_KEY_PREFIX = "jgw_"
 # Sixteen digits standing alone: a NIK, kept only as its region and last four digits.
 _NIK_LIKE = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{4})(?!\d)")
 # Rejected runs looked past when recognising a file sent again (find_applied_run): a clerk
 # retrying between broken uploads, not a history to scan.
 REPLAY_LOOKBACK = 50
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    id: int
-    prefix: str
-    agency: str
-    label: str | None
 
 
 class Registry:
@@ -385,46 +373,11 @@ class Registry:
             rows = conn.execute(select(runs).where(runs.c.id.in_(latest))).mappings()
             return {r["source"]: dict(r) for r in rows}
 
-    # -- API keys ------------------------------------------------------------------------
+    # -- API keys (gateway/store/apikeys.py) ---------------------------------------------
     def create_api_key(self, agency: str, label: str | None = None) -> str:
         """Create a key scoped to `agency`; the token is returned once and stored hashed."""
-        prefix = secrets.token_hex(4)
-        token = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-        with writing(self.engine) as conn:
-            audit.append(conn, actor="cli", action="api_key_created", subject=f"agency:{agency}",
-                         details={"prefix": prefix, "label": label})
-            conn.execute(
-                insert(api_keys).values(
-                    prefix=prefix,
-                    key_hash=_hash_token(token),
-                    agency=agency,
-                    label=label,
-                    created_at=datetime.now(UTC),
-                )
-            )
-        return token
+        return apikeys.create(self.engine, agency, label)
 
     def authenticate(self, token: str) -> ApiKey | None:
-        parts = token.split("_", 2)
-        if len(parts) != 3 or f"{parts[0]}_" != API_KEY_PREFIX:
-            return None
-        with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(api_keys).where(
-                        and_(api_keys.c.prefix == parts[1], api_keys.c.revoked_at.is_(None))
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        # Constant-time comparison of the hashes: the prefix lookup already narrowed it to one.
-        if row is None or not secrets.compare_digest(row["key_hash"], _hash_token(token)):
-            return None
-        return ApiKey(row["id"], row["prefix"], row["agency"], row["label"])
-
-
-def _hash_token(token: str) -> str:
-    # Tokens carry 256 bits of randomness: a fast hash is enough, no password stretching needed.
-    return hashlib.sha256(token.encode()).hexdigest()
-
+        """The live key a token belongs to, or None."""
+        return apikeys.authenticate(self.engine, token)
