@@ -55,17 +55,18 @@ def main() -> None:
     from gateway.app import create_app
     from gateway.domain.agencies import resolve_agency
     from gateway.domain.validation import validate_row
-    from gateway.roster.dedupe import DuplicateTracker
-    from gateway.roster.parallel import _mark_duplicates, _pack, _unpack, rare_collections
+    from gateway.roster.dedupe import DuplicateTracker, mark_duplicates
+    from gateway.roster.parallel import _pack, _unpack, rare_collections
     from gateway.roster.prepare import (
         PreparedBatch,
         PreparedRow,
-        _blind_index,
-        digest_key,
+        nik_index_of,
         row_digest,
+        row_digest_key,
     )
     from gateway.roster.read.chunks import chunk_rows, plan_chunks
     from gateway.roster.read.reader import open_roster
+    from gateway.roster.report import RosterReport
     from gateway.store.bulk import writer_for
     from gateway.store.sealed import seal_many
 
@@ -94,27 +95,27 @@ def main() -> None:
 
     with rare_collections():
         spent["read"], raws = best(args.repeat, read)
-        dkey = digest_key(ring)
+        dkey = row_digest_key(ring)
         spent["row digest"], digests = best(
             args.repeat, lambda: [row_digest(r, dkey, category) for r in raws]
         )
-        spent["blind index"], keys = best(
-            args.repeat, lambda: [_blind_index(ring, r) for r in raws]
+        spent["blind index"], indexes = best(
+            args.repeat, lambda: [nik_index_of(ring, r) for r in raws]
         )
         spent["validate"], results = best(
             args.repeat,
             lambda: [validate_row(r, today=TODAY, default_category=category) for r in raws],
         )
         accepted = [
-            (res.record, key, digest)
-            for res, key, digest in zip(results, keys, digests, strict=True)
+            (res.record, index, digest)
+            for res, index, digest in zip(results, indexes, digests, strict=True)
             if res.record is not None
         ]
         spent["seal"], sealed = best(args.repeat, lambda: seal_many(ring, accepted))
 
         rows = [
-            PreparedRow(res.row, s, res.problems, key)
-            for res, s, key in zip(results, sealed, keys, strict=True)
+            PreparedRow(res.row, s, res.problems, index)
+            for res, s, index in zip(results, sealed, indexes, strict=True)
         ]
         batches = [PreparedBatch(rows[i : i + BATCH]) for i in range(0, n, BATCH)]
 
@@ -123,7 +124,7 @@ def main() -> None:
                 writer = writer_for(conn.connection.driver_connection, "sqlite")
                 found = []
                 for b in batches:
-                    found.append(writer.lookup(AGENCY, [p.key for p in b.rows]))
+                    found.append(writer.lookup(AGENCY, [p.nik_index for p in b.rows]))
                 return found
 
         spent["lookup (worker)"], _ = best(args.repeat, lambda: lookup_all(registry("lookup")))
@@ -144,7 +145,7 @@ def main() -> None:
             started = time.process_time()
             with DuplicateTracker() as seen:
                 for b in fresh:
-                    _mark_duplicates(b, seen)
+                    mark_duplicates(b, seen)
             dedupe_times.append(time.process_time() - started)
         spent["duplicates (writer)"] = min(dedupe_times)
 
@@ -155,14 +156,16 @@ def main() -> None:
             fresh = [_unpack(pickle.loads(p)) for p in packed]
             gc.collect()
             started = time.process_time()
+            report = RosterReport()  # the writer counts the rows once, for report and run
             with reg.applying(run_id, AGENCY, TODAY) as apply:
                 for b in fresh:
                     apply.add_batch(b.rows, b.kept, b.known_ids, b.found)
+                    report.add(b.rows)
                 inserted = time.process_time()
                 apply.end_absent()
-                apply.finish("succeeded")
+                apply.finish("succeeded", report.row_counts())
             write_times.append((inserted - started, time.process_time() - inserted))
-            assert apply.counts.new == len(sealed), apply.counts
+            assert apply.changes.new == len(sealed), apply.changes
             reg.engine.dispose()
         spent["inserts (writer)"] = min(t for t, _ in write_times)
         spent["end, commit (writer)"] = min(c for _, c in write_times)

@@ -29,8 +29,7 @@ from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.parsing import read_rupiah
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
 from gateway.roster.prepare import batched
-from gateway.roster.read.errors import RosterFileError
-from gateway.roster.run import RosterReport, RowSource, recorded
+from gateway.roster.run import RosterReport, RowReader, recorded, require_data_rows
 from gateway.store.budget import add_problems, apbd_lines, finish_run, replace_apbd_lines
 from gateway.store.db import writing
 from gateway.store.registry import Registry
@@ -188,7 +187,7 @@ def check_budget_row(raw: RawRow, tally: BudgetTally) -> list[Problem]:
 def apply_budget_rows(
     registry: Registry,
     run_id: int,
-    open_rows: Callable[[], RowSource],
+    open_rows: Callable[[], RowReader],
     *,
     on_success: Callable[[Connection], None] | None = None,
 ) -> RosterReport:
@@ -204,10 +203,7 @@ def apply_budget_rows(
                 found = [(raw, check_budget_row(raw, tally)) for raw in chunk]
                 add_problems(conn, run_id, [p for _, ps in found for p in ps])
                 report.add_notices([p for _, ps in found for p in ps])
-            if not tally.rows:  # a header alone: say so, as for a roster
-                refused = RosterFileError.from_catalog("no_data_rows")
-                refused.notices = reader.notices()
-                raise refused
+            require_data_rows(tally.rows, reader.notices())  # a header alone: as for a roster
             notices = reader.notices()
             if not (tally.sums or tally.blocked or tally.blocked_governments):
                 notices.append(make_problem(MESSAGES, "no_contribution_lines", 1, None))

@@ -3,23 +3,56 @@
 A set of every NIK in a ten-million-row roster would not fit the memory budget, so seen NIKs
 are kept in a dict only up to `_MEMORY_KEYS` of them (a regional roster never gets further),
 then in sorted arrays (12 bytes a key) up to `_RUN_KEYS`, and beyond that in a private
-temporary SQLite database (on disk, deleted on close). Only a keyed digest is stored, never
-the NIK: the key is random per roster and never kept.
+temporary SQLite database (on disk, deleted on close). Only the first 64 bits of the NIK's
+blind index are stored (`prepare.index_prefix`), never the NIK; a check takes blind indexes
+under a throwaway index key.
+
+This is the one place in-file duplicates are found, for a check and for a run alike, whether
+rows were prepared in this process or in worker processes (`mark_duplicates`).
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
-import secrets
 import sqlite3
 from array import array
 from collections.abc import Sequence
 
+from gateway.domain.validation import duplicate_problem
+from gateway.roster.prepare import PreparedBatch, PreparedRow, index_prefix
 
-def key_of(blind_index: str) -> int:
-    """The duplicate key of a NIK's blind index (already a keyed digest): its first 64 bits."""
-    return int(blind_index[:16], 16) - (1 << 63)
+
+def mark_duplicates(batch: PreparedBatch, seen: DuplicateTracker) -> PreparedBatch:
+    """Reject a NIK's second and later occurrences (in row order, across batches) and list
+    in `batch.kept` the blind indexes of rejected rows that still name a worker."""
+    items = [(p.row, index_prefix(p.nik_index)) for p in batch.rows if p.nik_index is not None]
+    if batch.known_rows:
+        items += zip(batch.known_rows, batch.known_prefixes, strict=True)
+        items.sort()
+    repeats = seen.check_keys(items)
+    if repeats and batch.known_rows:  # a known row sent twice: its second time is rejected
+        known = list(zip(batch.known_rows, batch.known_ids, batch.known_prefixes, strict=True))
+        batch.known_rows, batch.known_ids = array("q"), array("q")
+        batch.known_prefixes = array("q")
+        for row, enrollment, prefix in known:
+            if row in repeats:
+                batch.rows.append(PreparedRow(row, None, [], None))
+            else:
+                batch.known_rows.append(row)
+                batch.known_ids.append(enrollment)
+                batch.known_prefixes.append(prefix)
+        batch.rows.sort(key=_row_of)
+    for p in batch.rows:
+        if p.row in repeats:
+            p.problems.append(duplicate_problem(p.row, repeats[p.row]))
+            p.record = None
+        elif p.record is None and p.nik_index is not None:
+            batch.kept.append(p.nik_index)
+    return batch
+
+
+def _row_of(p: PreparedRow) -> int:
+    return p.row
 
 
 _BLOOM_BITS = 1 << 26  # 8 MiB: 1.5 % false hits (a lookup each) at a million NIKs, 14 % at ten
@@ -38,26 +71,15 @@ _RUN_KEYS = 1 << 20
 class DuplicateTracker:
     """Seen keys live in memory (a dict, then sorted arrays), then in a temporary SQLite
     table (exact, on disk), behind an 8 MiB Bloom filter: a key the filter has never seen
-    is new without asking any of them, which is nearly every key of a roster.
-
-    `check_batch` takes NIKs (and digests them under a key of its own); `check_keys` takes
-    keys already digested, such as `key_of` a blind index."""
+    is new without asking any of them, which is nearly every key of a roster. Keys are
+    digests already (`prepare.index_prefix` of a blind index)."""
 
     def __init__(self) -> None:
-        self._key = secrets.token_bytes(16)
         self._bloom = bytearray(_BLOOM_BITS // 8)
         self._recent: dict[int, int] = {}  # key -> first row, the latest keys
         self._runs: list[tuple[array, array]] = []  # (sorted keys, their rows), older keys
         self._run_keys = 0
         self._db: sqlite3.Connection | None = None  # opened when the runs are full
-
-    def _digest(self, nik: str) -> int:
-        raw = hashlib.blake2b(nik.encode(), key=self._key, digest_size=8).digest()
-        return int.from_bytes(raw, "big", signed=True)
-
-    def check_batch(self, items: Sequence[tuple[int, str]]) -> dict[int, int]:
-        """Record (row, nik) pairs in order; return {row: first_row} for repeats."""
-        return self.check_keys([(row, self._digest(nik)) for row, nik in items])
 
     def check_keys(self, items: Sequence[tuple[int, int]]) -> dict[int, int]:
         """Record (row, key) pairs in row order; return {row: first_row} for repeats."""

@@ -3,10 +3,11 @@
 A row costs more to prepare (read, validate, encrypt: `prepare.py`) than to write, so on a
 large roster worker processes prepare while the calling process de-duplicates and writes, in
 file order, with a bounded number of chunks in flight: memory stays flat and both cores work.
-For a CSV file the workers read their own byte ranges (`feeds/csv_chunks.py`); the writing
+For a CSV file the workers read their own byte ranges (`read/chunks.py`); the writing
 process prepares a chunk itself whenever it would otherwise wait.
 
-In-file duplicates are found here, in row order, on the blind index of the NIK each row names.
+In-file duplicates are found in the calling process, in row order, on the blind index of the
+NIK each row names (`dedupe.mark_duplicates`), on whichever path the rows were prepared.
 Agency-specific row checks (`check_row`, a plugin hook) are closures that cannot be sent to
 another process: with one, rows are prepared in this process.
 """
@@ -17,25 +18,19 @@ import functools
 import gc
 import multiprocessing
 import os
-import sqlite3
 import threading
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import quote
 
 from gateway.domain.records import Category, RawRow
-from gateway.domain.validation import duplicate_problem
-from gateway.roster.dedupe import DuplicateTracker, key_of
+from gateway.roster.dedupe import DuplicateTracker, mark_duplicates
 from gateway.roster.prepare import (
-    Lookup,
     PreparedBatch,
     PreparedRow,
-    Probe,
     RowCheck,
     batched,
     prepare_batch,
@@ -43,8 +38,8 @@ from gateway.roster.prepare import (
 )
 from gateway.roster.read.chunks import CsvChunk
 from gateway.security.crypto import KeyRing
-from gateway.store.bulk import writer_for
 from gateway.store.sealed import Sealed
+from gateway.store.worker_reads import Probe, WorkerDatabase
 
 # Below this many bytes of input, starting worker processes (~0.15 s) costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
@@ -60,7 +55,7 @@ WORKERS_ENV = "JAMSOS_PREPARE_WORKERS"
 
 @dataclass
 class ChunkedRead:
-    """A CSV file the workers read themselves, chunk by chunk (feeds/csv_chunks.py): what
+    """A CSV file the workers read themselves, chunk by chunk (read/chunks.py): what
     the reader of the whole file would otherwise tell its caller."""
 
     chunks: Iterator[CsvChunk]
@@ -107,18 +102,19 @@ def prepared_batches(
     batch_size: int,
     check_row: RowCheck | None = None,
     parallel: bool = False,
+    seal: bool = True,
     probe: Probe | None = None,
     chunked: ChunkedRead | None = None,
-    database: Database | None = None,
+    database: WorkerDatabase | None = None,
 ) -> Iterator[PreparedBatch]:
     """Prepared rows in batches, in file order. A second occurrence of a NIK is rejected as
     a duplicate; `kept` lists the blind indexes of rejected rows that still name a worker.
 
     `probe` looks enrollments up in this process; worker processes use `database` for that
     (their own read-only connection). With `chunked` the workers read the file themselves
-    (`rows` is not read).
+    (`rows` is not read). Without `seal` (a check) rows are only validated, in this process.
     """
-    workers = worker_count() if parallel and check_row is None else 0
+    workers = worker_count() if parallel and seal and check_row is None else 0
     with DuplicateTracker() as seen, rare_collections():
         if workers >= 1:
             with _Pool(ring, today, default_category, workers, database) as pool:
@@ -130,86 +126,20 @@ def prepared_batches(
                     for prepared, skipped, end in pool.map_chunks(chunked.chunks, local):
                         chunked.skipped_totals.extend(skipped)
                         chunked.bytes_done = end
-                        yield _mark_duplicates(prepared, seen)
+                        yield mark_duplicates(prepared, seen)
                 else:
                     for prepared in pool.map(batched(rows, batch_size)):
-                        yield _mark_duplicates(prepared, seen)
+                        yield mark_duplicates(prepared, seen)
         else:
             for batch in batched(rows, batch_size):
                 prepared = prepare_batch(
                     batch, ring, today=today, default_category=default_category,
-                    check_row=check_row, probe=probe,
+                    check_row=check_row, probe=probe, seal=seal,
                 )  # fmt: skip
-                yield _mark_duplicates(prepared, seen)
-
-
-def _mark_duplicates(batch: PreparedBatch, seen: DuplicateTracker) -> PreparedBatch:
-    items = [(p.row, key_of(p.key)) for p in batch.rows if p.key is not None]
-    if batch.known_rows:
-        items += zip(batch.known_rows, batch.known_keys, strict=True)
-        items.sort()
-    repeats = seen.check_keys(items)
-    if repeats and batch.known_rows:  # a known row sent twice: its second time is rejected
-        known = list(zip(batch.known_rows, batch.known_ids, batch.known_keys, strict=True))
-        batch.known_rows, batch.known_ids, batch.known_keys = array("q"), array("q"), array("q")
-        for row, enrollment, key in known:
-            if row in repeats:
-                batch.rows.append(PreparedRow(row, None, [], None))
-            else:
-                batch.known_rows.append(row)
-                batch.known_ids.append(enrollment)
-                batch.known_keys.append(key)
-        batch.rows.sort(key=_row_of)
-    for p in batch.rows:
-        if p.row in repeats:
-            p.problems.append(duplicate_problem(p.row, repeats[p.row]))
-            p.record = None
-        elif p.record is None and p.key is not None:
-            batch.kept.append(p.key)
-    return batch
-
-
-def _row_of(p: PreparedRow) -> int:
-    return p.row
+                yield mark_duplicates(prepared, seen)
 
 
 # -- the worker pool ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Database:
-    """Where worker processes look row digests up: a SQLite file (read-only) or PostgreSQL."""
-
-    dialect: str
-    target: str  # the SQLite file's path, or a libpq connection string
-    agency: str
-
-    @classmethod
-    def of(cls, url: object, agency: str) -> Database | None:
-        from sqlalchemy.engine import URL
-
-        assert isinstance(url, URL)
-        if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                return None  # private to the process that opened it
-            return cls("sqlite", url.database, agency)
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return cls("postgresql", conninfo, agency)
-
-    def connect(self) -> tuple[Probe, Lookup]:
-        if self.dialect == "sqlite":
-            conn = sqlite3.connect(f"file:{quote(self.target)}?mode=ro", uri=True)
-        else:
-            import psycopg
-
-            conn = psycopg.connect(self.target, autocommit=True)
-        reader = writer_for(conn, self.dialect)
-        # Both read what was committed before this run: the run's own writes are invisible
-        # here, and only a NIK's second occurrence (a duplicate, rejected) could need them.
-        return (
-            lambda digests: reader.known_digests(self.agency, digests),
-            lambda indexes: reader.lookup(self.agency, indexes),
-        )
-
-
 _state: dict = {}
 
 
@@ -219,7 +149,7 @@ def _init_worker(
     index_key: bytes,
     today: date,
     category: str | None,
-    database: Database | None,
+    database: WorkerDatabase | None,
 ) -> None:
     gc.freeze()  # what the worker imported is never garbage: keep it out of every collection
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
@@ -250,18 +180,20 @@ def _work_chunk(chunk: CsvChunk) -> tuple[tuple, list[int], int]:
 # Back from a worker as plain tuples and arrays: unpickling a NamedTuple or a dataclass calls
 # Python code per row, which cost the writing process more than its inserts.
 def _pack(batch: PreparedBatch) -> tuple:
-    rows = [(p.row, tuple(p.record) if p.record else None, p.problems, p.key) for p in batch.rows]
-    return rows, batch.known_rows, batch.known_ids, batch.known_keys, batch.found
+    rows = [
+        (p.row, tuple(p.record) if p.record else None, p.problems, p.nik_index) for p in batch.rows
+    ]
+    return rows, batch.known_rows, batch.known_ids, batch.known_prefixes, batch.found
 
 
 def _unpack(packed: tuple) -> PreparedBatch:
-    rows, known_rows, known_ids, known_keys, found = packed
+    rows, known_rows, known_ids, known_prefixes, found = packed
     make = Sealed._make
     prepared = [
-        PreparedRow(row, make(record) if record else None, problems, key)
-        for row, record, problems, key in rows
+        PreparedRow(row, make(record) if record else None, problems, nik_index)
+        for row, record, problems, nik_index in rows
     ]
-    return PreparedBatch(prepared, known_rows, known_ids, known_keys, found=found)
+    return PreparedBatch(prepared, known_rows, known_ids, known_prefixes, found=found)
 
 
 class _Pool:
@@ -271,7 +203,7 @@ class _Pool:
         today: date,
         category: Category | None,
         workers: int,
-        database: Database | None,
+        database: WorkerDatabase | None,
     ) -> None:
         # forkserver: no fork of a process that may hold threads (gunicorn, a DAG runner);
         # the workers fork from a small server that has imported only this module.

@@ -1,6 +1,8 @@
-"""Preparing roster rows for the registry: validated, de-duplicated keys, sealed (encrypted,
-indexed, digested), or known unchanged. One batch at a time, in whichever process runs it: the
-worker pool that runs it for a large roster is `prepare_pool.py`.
+"""Preparing roster rows for the registry: validated, keyed by the blind index of their NIK,
+sealed (encrypted, indexed, digested), or known unchanged. One batch at a time, in whichever
+process runs it: the worker pool that runs it for a large roster is `parallel.py`. A check
+(`run.check_roster`) prepares the same way without sealing (`seal=False`): nothing is
+encrypted, digested or looked up.
 
 Preparing a new row (reading, validating, sealing: two AES-GCM fields, the blind index,
 digests, the history snapshot) costs more CPU than writing it, which is why a large roster is
@@ -16,6 +18,11 @@ changed: the rules that depend on the day (a birth date or start date "in the fu
 ever turn a problem into no problem, the NIK's century is settled by the row's own birth date,
 and a plugin's agency-specific check turns the shortcut off. Changing what validation accepts
 means bumping `ROW_RULES`, which retires every stored digest.
+
+Names: `nik_text` is the NIK a raw row names (text, normalised); `nik_index` its blind index
+(HMAC under the index key, as `workers.nik_index` stores it); `index_prefix` the first 64 bits
+of a blind index (what in-file duplicates are found on, `dedupe.py`); `row_digest` the keyed
+digest of a row's cells, under `row_digest_key`.
 """
 
 from __future__ import annotations
@@ -29,17 +36,14 @@ from datetime import date
 from gateway.domain.nik import normalize_nik
 from gateway.domain.records import Category, EnrollmentRecord, Problem, RawRow, RowResult
 from gateway.domain.validation import _present, validate_row
-from gateway.roster.dedupe import key_of
 from gateway.roster.read.chunks import CsvChunk, chunk_rows
 from gateway.security.crypto import KeyRing
 from gateway.store.sealed import Sealed, seal_many
+from gateway.store.worker_reads import Lookup, Probe
 
+# Adds problems to a row's result (and clears its record on an error): agency-specific rules
+# (the plugins' `validate_record` hook).
 RowCheck = Callable[[RawRow, RowResult], None]
-# {row digest: enrollment id} of the agency's active enrollments last sent as these clean rows.
-Probe = Callable[[list[str]], dict[str, int]]
-# (nik_index, worker id, *the agency's enrollment or NULLs) of these blind indexes' workers
-# (`BulkWriter.lookup`): done by a worker process, it spares the writing process the query.
-Lookup = Callable[[list[str]], list[tuple]]
 # What validation accepts as a clean row, by version: bump to retire every stored row digest.
 # 2: wages under Rp 10,000 rejected; 3: direction controls out of names, inner whitespace of
 # positions and work units collapsed.
@@ -48,16 +52,18 @@ ROW_RULES = "3"
 
 @dataclass(slots=True)
 class PreparedRow:
-    """A validated row; `record` is sealed and ready to write (None: rejected).
+    """A validated row; `record` is sealed and ready to write (None: rejected; a check's rows
+    keep the EnrollmentRecord, unsealed).
 
-    Quacks like a RowResult for the report and the store. `key` is the blind index of the NIK
-    the row names when that NIK is well-formed (also for a rejected row: its worker is kept).
+    Quacks like a RowResult for the report and the store. `nik_index` is the blind index of
+    the NIK the row names when that NIK is well-formed (also for a rejected row: its worker
+    is kept).
     """
 
     row: int
-    record: Sealed | None
+    record: Sealed | EnrollmentRecord | None
     problems: list[Problem]
-    key: str | None
+    nik_index: str | None
 
 
 @dataclass(slots=True)
@@ -69,14 +75,14 @@ class PreparedBatch:
     rows: list[PreparedRow] = field(default_factory=list)
     known_rows: array = field(default_factory=lambda: array("q"))  # spreadsheet rows
     known_ids: array = field(default_factory=lambda: array("q"))  # their enrollments
-    known_keys: array = field(default_factory=lambda: array("q"))  # dedupe.key_of(index)
+    known_prefixes: array = field(default_factory=lambda: array("q"))  # index_prefix(...)
     kept: list[str] = field(default_factory=list)  # blind indexes of rejected rows: kept
     # {nik_index: lookup row} of the sealed rows' workers already in the registry (`Lookup`);
     # None: not looked up here (the writer looks them up)
     found: dict[str, tuple] | None = None
 
 
-def nik_key(raw: RawRow) -> str | None:
+def nik_text(raw: RawRow) -> str | None:
     """The NIK a row names, if it looks like one: used for in-file duplicates and for
     keeping (not ending) a worker whose row was rejected for another reason."""
     value = raw.values.get("nik")
@@ -88,7 +94,19 @@ def nik_key(raw: RawRow) -> str | None:
     return nik if len(nik) == 16 and nik.isdigit() else None
 
 
-def digest_key(ring: KeyRing) -> bytes:
+def nik_index_of(ring: KeyRing, raw: RawRow) -> str | None:
+    """The blind index of the NIK a row names, if it names one."""
+    nik = nik_text(raw)
+    return ring.blind_index(nik) if nik is not None else None
+
+
+def index_prefix(nik_index: str) -> int:
+    """The first 64 bits of a blind index (already a keyed digest), as a signed int: what
+    in-file duplicates are found on (`dedupe.DuplicateTracker`)."""
+    return int(nik_index[:16], 16) - (1 << 63)
+
+
+def row_digest_key(ring: KeyRing) -> bytes:
     """The key of row digests, derived from the index key (not stored anywhere)."""
     return hashlib.blake2b(b"jamsos-row-digest", key=ring.index_key[:64]).digest()
 
@@ -112,34 +130,40 @@ def prepare_batch(
     check_row: RowCheck | None = None,
     probe: Probe | None = None,
     lookup: Lookup | None = None,
+    seal: bool = True,
 ) -> PreparedBatch:
-    keys = [_blind_index(ring, raw) for raw in batch]
+    """Validate one batch; with `seal`, also seal its accepted rows and (with `probe`) set
+    aside the rows the registry holds unchanged. Without `seal` (a check) the accepted rows
+    keep their EnrollmentRecord and nothing is digested or looked up."""
+    indexes = [nik_index_of(ring, raw) for raw in batch]
     digests: list[str | None] = [None] * len(batch)
     known: dict[str, int] = {}
-    if check_row is None:  # a plugin's own check may say something new about any row
-        dkey = digest_key(ring)
+    if seal and check_row is None:  # a plugin's own check may say something new about any row
+        dkey = row_digest_key(ring)
         digests = [row_digest(raw, dkey, default_category) for raw in batch]
         if probe is not None:
             known = probe(digests)  # type: ignore[arg-type]
     out = PreparedBatch()
     accepted: list[tuple[EnrollmentRecord, str | None, str | None]] = []
-    for raw, key, digest in zip(batch, keys, digests, strict=True):
-        if known and digest in known and key is not None:
+    for raw, index, digest in zip(batch, indexes, digests, strict=True):
+        if known and digest in known and index is not None:
             out.known_rows.append(raw.row)
             out.known_ids.append(known[digest])  # type: ignore[index]
-            out.known_keys.append(key_of(key))
+            out.known_prefixes.append(index_prefix(index))
             continue
         res = validate_row(raw, today=today, default_category=default_category)
         if check_row is not None:
             check_row(raw, res)
         rec = res.record
-        if rec is not None:
+        if rec is not None and seal:
             # Only a clean row's digest is kept: a row with a warning must be warned about
             # again, and without its own birth date the NIK's century depends on the day.
             clean = not res.problems and _present(raw.values.get("birth_date")) is not None
-            # `key` is the blind index of this very NIK: both are the row's NIK text, normalised.
-            accepted.append((rec, key, digest if clean else None))
-        out.rows.append(PreparedRow(raw.row, rec, res.problems, key))  # type: ignore[arg-type]
+            # `index` is the blind index of this very NIK: both are the row's NIK text.
+            accepted.append((rec, index, digest if clean else None))
+        out.rows.append(PreparedRow(raw.row, rec, res.problems, index))
+    if not seal:
+        return out
     sealed = seal_many(ring, accepted)
     records = iter(sealed)
     for p in out.rows:
@@ -148,11 +172,6 @@ def prepare_batch(
     if lookup is not None:
         out.found = {r[0]: r for r in lookup([s.nik_index for s in sealed])} if sealed else {}
     return out
-
-
-def _blind_index(ring: KeyRing, raw: RawRow) -> str | None:
-    nik = nik_key(raw)
-    return ring.blind_index(nik) if nik is not None else None
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
@@ -177,7 +196,7 @@ def prepare_chunk(
         whole.rows += prepared.rows
         whole.known_rows += prepared.known_rows
         whole.known_ids += prepared.known_ids
-        whole.known_keys += prepared.known_keys
+        whole.known_prefixes += prepared.known_prefixes
         if prepared.found is not None:
             if whole.found is None:
                 whole.found = {}

@@ -1,5 +1,6 @@
-"""The words of a roster report, shared by the CLI (cli_report.py) and the dashboard's upload
-page, so a clerk reads the same sentences whichever way the roster went in.
+"""A roster's report: its counts (`RosterReport`, the one count of a run's rows, which the
+run records and its receipt signs) and its words, shared by the CLI (`cli/output.py`) and the
+dashboard's upload page, so a clerk reads the same sentences whichever way the roster went in.
 
 Each text is a pair (Bahasa Indonesia, English): the CLI prints both joined by " / ", the
 dashboard shows the language the user chose.
@@ -7,7 +8,110 @@ dashboard shows the language the user chose.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from gateway.domain.records import Problem, RowResult, Severity
+
+if TYPE_CHECKING:
+    from gateway.roster.prepare import PreparedRow
+
+# A report keeps at most this many problems in memory; the registry keeps all of them.
+REPORT_PROBLEM_LIMIT = 10_000
+
+
+@dataclass
+class RosterReport:
+    """What happened to a roster: the machine report of the CLI and the API. Its rows,
+    accepted, rejected and warnings are the run's one count of them (`RosterApply.finish`
+    records them on the run)."""
+
+    rows: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    warnings: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    problems_total: int = 0
+    run_id: int | None = None
+    status: str = "checked"  # checked | succeeded | rejected | failed
+    replayed: bool = False  # the same input was applied before: this is that run's report
+    changes: dict[str, int] | None = None  # new / changed / unchanged / ended, when applied
+    error: str | None = None
+    receipt: dict[str, Any] | None = None  # signed, when the run applied
+
+    def add(self, results: Sequence[RowResult | PreparedRow]) -> None:
+        for res in results:
+            self.rows += 1
+            if res.record is None:
+                self.rejected += 1
+            else:
+                self.accepted += 1
+            for p in res.problems:
+                self.problems_total += 1
+                if p.severity is Severity.WARNING:
+                    self.warnings += 1
+                if len(self.problems) < REPORT_PROBLEM_LIMIT:
+                    self.problems.append(p.as_dict())
+
+    def add_unchanged(self, count: int) -> None:
+        """Rows known unchanged without being validated (clean the last time: no problems)."""
+        self.rows += count
+        self.accepted += count
+
+    def add_notices(self, notices: list[Problem]) -> None:
+        """File-level warnings (unknown columns, skipped totals rows): not rows themselves.
+        Given at the end of a file, they are put in row order among the rows' problems, as
+        the run's stored problems are listed (an unknown column is on row 1)."""
+        for p in notices:
+            self.problems_total += 1
+            if p.severity is Severity.WARNING:
+                self.warnings += 1
+            if len(self.problems) < REPORT_PROBLEM_LIMIT:
+                self.problems.append(p.as_dict())
+        if notices:
+            self.problems.sort(key=_row_of)
+
+    def reject_file(self, problem: Problem) -> None:
+        # First, as the run's stored problems list it (by row; a file problem is on row 1).
+        self.problems.insert(0, problem.as_dict())
+        self.problems_total += 1
+        self.status = "rejected"
+
+    def row_counts(self) -> dict[str, int]:
+        """rows / accepted / rejected / warnings, as the run records them."""
+        return {
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            **self.row_counts(),
+            "columns": self.columns,
+            "unknown_columns": self.unknown_columns,
+            "problems": self.problems,
+        }
+        if self.problems_total > len(self.problems):
+            out["problems_total"] = self.problems_total
+            out["problems_truncated"] = True
+        if self.run_id is not None:
+            out.update(run_id=self.run_id, status=self.status, replayed=self.replayed)
+            if self.changes is not None:
+                out["changes"] = self.changes
+            if self.error:
+                out["error"] = self.error
+            if self.receipt is not None:
+                out["receipt"] = self.receipt
+        return out
+
+
+def _row_of(problem: dict[str, Any]) -> int:
+    return problem["row"]
 
 
 class Text(NamedTuple):

@@ -1,126 +1,70 @@
 """One way through: roster file -> raw rows -> validation -> registry -> report.
 
-`check_roster` runs the first half (nothing is written); `submit_roster` runs all of it inside
-one registry transaction and records the run, whatever happens.
+`check_roster` and `submit_roster` run the same loop (`_run_rows`): read, validate, find
+in-file duplicates, count. A submit also encrypts and writes each batch, inside one registry
+transaction, and records the run whatever happens; a check encrypts, writes and looks up
+nothing, so it reports what a submit of the same file would on an empty registry.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from gateway.domain.agencies import Agency
-from gateway.domain.records import Category, Problem, RawRow, RowResult, Severity
-from gateway.domain.validation import duplicate_problem, validate_row
-from gateway.roster.dedupe import DuplicateTracker
-from gateway.roster.parallel import PARALLEL_MIN_BYTES, ChunkedRead, Database, prepared_batches
-from gateway.roster.prepare import PreparedRow, batched, nik_key
+from gateway.domain.records import Problem, RawRow
+from gateway.roster.parallel import PARALLEL_MIN_BYTES, ChunkedRead, prepared_batches
+from gateway.roster.prepare import RowCheck
 from gateway.roster.read.chunks import plan_chunks
 from gateway.roster.read.reader import RosterFileError, RosterReader, open_roster
+from gateway.roster.report import REPORT_PROBLEM_LIMIT, RosterReport
+from gateway.security.crypto import generate_keyring
+from gateway.store.apply import RosterApply, changes_of
 from gateway.store.registry import Registry
-from gateway.store.tables import RUN_CHANGES
 
-# A report keeps at most this many problems in memory; the registry keeps all of them.
-REPORT_PROBLEM_LIMIT = 10_000
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+__all__ = [
+    "Progress",
+    "RosterReport",
+    "RowCheck",
+    "RowReader",
+    "RunFailed",
+    "apply_rows",
+    "check_roster",
+    "recorded",
+    "require_data_rows",
+    "stored_report",
+    "submit_roster",
+]
 
 Progress = Callable[[int, float | None], None]  # rows done, fraction of the input read
-# Adds problems to a row's result (and clears its record on an error): agency-specific rules.
-RowCheck = Callable[[RawRow, RowResult], None]
 
 
-@dataclass
-class RosterReport:
-    """What happened to a roster: the machine report of the CLI and the API."""
+class RowReader(Protocol):
+    """What the loop reads: a RosterReader, or a plugin source's equivalent."""
 
-    rows: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    warnings: int = 0
-    columns: dict[str, str] = field(default_factory=dict)
-    unknown_columns: list[str] = field(default_factory=list)
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    problems_total: int = 0
-    run_id: int | None = None
-    status: str = "checked"  # checked | succeeded | rejected | failed
-    replayed: bool = False  # the same input was applied before: this is that run's report
-    changes: dict[str, int] | None = None  # new / changed / unchanged / ended, when applied
-    error: str | None = None
-    receipt: dict[str, Any] | None = None  # signed, when the run applied
+    columns: dict[str, str]
+    unknown_columns: list[str]
 
-    def add(self, results: Sequence[RowResult | PreparedRow]) -> None:
-        for res in results:
-            self.rows += 1
-            if res.record is None:
-                self.rejected += 1
-            else:
-                self.accepted += 1
-            for p in res.problems:
-                self.problems_total += 1
-                if p.severity is Severity.WARNING:
-                    self.warnings += 1
-                if len(self.problems) < REPORT_PROBLEM_LIMIT:
-                    self.problems.append(p.as_dict())
+    def __iter__(self) -> Iterator[RawRow]: ...
 
-    def add_unchanged(self, count: int) -> None:
-        """Rows known unchanged without being validated (clean the last time: no problems)."""
-        self.rows += count
-        self.accepted += count
+    @property
+    def progress(self) -> float | None: ...
 
-    def add_notices(self, notices: list[Problem]) -> None:
-        """File-level warnings (unknown columns, skipped totals rows): not rows themselves.
-        Given at the end of a file, they are put in row order among the rows' problems, as
-        the run's stored problems are listed (an unknown column is on row 1)."""
-        for p in notices:
-            self.problems_total += 1
-            if p.severity is Severity.WARNING:
-                self.warnings += 1
-            if len(self.problems) < REPORT_PROBLEM_LIMIT:
-                self.problems.append(p.as_dict())
-        if notices:
-            self.problems.sort(key=_row_of)
+    def notices(self) -> list[Problem]: ...
 
-    def reject_file(self, problem: Problem) -> None:
-        # First, as the run's stored problems list it (by row; a file problem is on row 1).
-        self.problems.insert(0, problem.as_dict())
-        self.problems_total += 1
-        self.status = "rejected"
+    def __enter__(self) -> RowReader: ...
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "rows": self.rows,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "warnings": self.warnings,
-            "columns": self.columns,
-            "unknown_columns": self.unknown_columns,
-            "problems": self.problems,
-        }
-        if self.problems_total > len(self.problems):
-            out["problems_total"] = self.problems_total
-            out["problems_truncated"] = True
-        if self.run_id is not None:
-            out.update(run_id=self.run_id, status=self.status, replayed=self.replayed)
-            if self.changes is not None:
-                out["changes"] = self.changes
-            if self.error:
-                out["error"] = self.error
-            if self.receipt is not None:
-                out["receipt"] = self.receipt
-        return out
+    def __exit__(self, *exc: object) -> None: ...
 
 
-def _row_of(problem: dict[str, Any]) -> int:
-    return problem["row"]
-
-
-class _Replay(Exception):
-    """Found under the agency's lock: the same file was applied while this run waited."""
+class _AppliedMeanwhile(Exception):
+    """Found under the agency's lock: the same input was applied while this run waited."""
 
     def __init__(self, earlier: dict) -> None:
         self.earlier = earlier
@@ -143,34 +87,74 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def validated_batches(
-    rows: Iterator[RawRow],
+def require_data_rows(
+    rows: int,
+    notices: list[Problem],
+    columns: dict[str, str] | None = None,
+    unknown_columns: list[str] | None = None,
+) -> None:
+    """Refuse a snapshot with no data row. A header alone (or a source that sent nothing) is
+    not a statement that the agency has no workers (or a government no budget): rejected
+    with a reason, rather than with no problem, keeping the warnings about the file."""
+    if rows:
+        return
+    refused = RosterFileError.from_catalog("no_data_rows")
+    refused.notices = notices
+    refused.columns, refused.unknown_columns = columns, unknown_columns
+    raise refused
+
+
+def _run_rows(
+    reader: RowReader,
+    report: RosterReport,
     *,
+    agency: Agency,
     today: date,
-    default_category: Category | None,
+    mode: str,
     batch_size: int,
-    check_row: RowCheck | None = None,
-) -> Iterator[tuple[list[RowResult], list[str]]]:
-    """Validate rows in batches; yields (results, NIKs of rejected-but-identifiable rows)."""
-    with DuplicateTracker() as seen:
-        for batch in batched(rows, batch_size):
-            results = [
-                validate_row(r, today=today, default_category=default_category) for r in batch
-            ]
-            keyed = [(r.row, nik) for r in batch if (nik := nik_key(r)) is not None]
-            niks = dict(keyed)
-            if check_row is not None:
-                for raw, res in zip(batch, results, strict=True):
-                    check_row(raw, res)
-            repeats = seen.check_batch(keyed)
-            kept: list[str] = []
-            for res in results:
-                if res.row in repeats:
-                    res.problems.append(duplicate_problem(res.row, repeats[res.row]))
-                    res.record = None
-                elif res.record is None and res.row in niks:
-                    kept.append(niks[res.row])
-            yield results, kept
+    progress: Progress | None,
+    check_row: RowCheck | None,
+    apply: RosterApply | None,
+) -> list[Problem]:
+    """The one loop over a roster's rows, for a check and a run alike: validate (with the
+    agency's `check_row`), reject a NIK's repeats, count into `report`. With `apply`, each
+    batch is also sealed and written, rows the registry holds unchanged skipped. Without it
+    (a check) nothing is encrypted, written or looked up, and NIKs are indexed under a
+    throwaway key. Returns the file's notices, counted; a snapshot with no row is refused."""
+    report.columns = dict(reader.columns)
+    report.unknown_columns = list(reader.unknown_columns)
+    # Validation and encryption run in worker processes on a large input, which read a
+    # large CSV file themselves (parallel.py, read/chunks.py).
+    size = getattr(reader, "total_bytes", None) or 0
+    parallel = apply is not None and size >= PARALLEL_MIN_BYTES and check_row is None
+    chunked = None
+    if parallel and isinstance(reader, RosterReader):
+        chunks = plan_chunks(reader)
+        chunked = ChunkedRead(chunks, size, reader.skipped_totals) if chunks else None
+    for batch in prepared_batches(
+        iter(reader),
+        apply.keyring if apply is not None else generate_keyring(),
+        today=today,
+        default_category=agency.default_category,
+        batch_size=batch_size,
+        check_row=check_row,
+        parallel=parallel,
+        seal=apply is not None,
+        probe=apply.known_digests if apply is not None else None,
+        chunked=chunked,
+        database=apply.worker_database() if apply is not None and parallel else None,
+    ):
+        if apply is not None:
+            apply.add_batch(batch.rows, batch.kept, batch.known_ids, batch.found)
+        report.add(batch.rows)
+        report.add_unchanged(len(batch.known_ids))
+        if progress:
+            progress(report.rows, chunked.progress if chunked else reader.progress)
+    notices = reader.notices()
+    if mode == "snapshot":
+        require_data_rows(report.rows, notices, report.columns, report.unknown_columns)
+    report.add_notices(notices)
+    return notices
 
 
 def check_roster(
@@ -183,27 +167,21 @@ def check_roster(
     filename: str | None = None,
     check_row: RowCheck | None = None,
 ) -> RosterReport:
-    """Validate a roster without writing anything (`check_row`: as for `apply_rows`)."""
+    """Validate a roster without writing anything (`check_row`: as for `apply_rows`): the
+    counts and problems a submit of it would report on an empty registry."""
     report = RosterReport()
     try:
         with open_roster(source, filename=filename) as reader:
-            report.columns = dict(reader.columns)
-            report.unknown_columns = list(reader.unknown_columns)
-            for results, _ in validated_batches(
-                iter(reader),
-                today=today,
-                default_category=agency.default_category,
-                batch_size=batch_size,
-                check_row=check_row,
-            ):
-                report.add(results)
-                if progress:
-                    progress(report.rows, reader.progress)
-            report.add_notices(reader.notices())
-            if not report.rows:  # a header alone: say so, rather than "no problems"
-                raise RosterFileError.from_catalog("no_data_rows")
+            _run_rows(reader, report, agency=agency, today=today, mode="snapshot",
+                      batch_size=batch_size, progress=progress, check_row=check_row,
+                      apply=None)  # fmt: skip
     except RosterFileError as exc:
-        report.reject_file(exc.as_problem())
+        # As a run refused as a whole reports it (`recorded`): no row counted, the reason
+        # first, then the warnings found before it; the header, when it was read.
+        refused = RosterReport(columns=report.columns, unknown_columns=report.unknown_columns)
+        refused.add_notices(exc.notices)
+        refused.reject_file(exc.as_problem())
+        return refused
     return report
 
 
@@ -257,28 +235,10 @@ def submit_roster(
     )
 
 
-class RowSource(Protocol):
-    """What the pipeline reads: a RosterReader, or a plugin source's equivalent."""
-
-    columns: dict[str, str]
-    unknown_columns: list[str]
-
-    def __iter__(self) -> Iterator[RawRow]: ...
-
-    @property
-    def progress(self) -> float | None: ...
-
-    def notices(self) -> list[Problem]: ...
-
-    def __enter__(self) -> RowSource: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
-
 def apply_rows(
     registry: Registry,
     run_id: int,
-    open_rows: Callable[[], RowSource],
+    open_rows: Callable[[], RowReader],
     *,
     agency: Agency,
     today: date,
@@ -307,65 +267,29 @@ def apply_rows(
         with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
             earlier = replay_of(apply.conn) if replay_of is not None else None
             if earlier is not None:
-                raise _Replay(earlier)
-            report.columns = dict(reader.columns)
-            report.unknown_columns = list(reader.unknown_columns)
-            registry.set_columns(apply.conn, run_id, report.columns, report.unknown_columns)
-            # Validation and encryption run in worker processes on a large input, which read
-            # a large CSV file themselves (prepare_pool.py, feeds/csv_chunks.py).
-            size = getattr(reader, "total_bytes", None) or 0
-            parallel = size >= PARALLEL_MIN_BYTES and check_row is None
-            chunks = plan_chunks(reader) if parallel and isinstance(reader, RosterReader) else None
-            chunked = ChunkedRead(chunks, size, reader.skipped_totals) if chunks else None
-            for batch in prepared_batches(
-                iter(reader),
-                registry.keyring,
-                today=today,
-                default_category=agency.default_category,
-                batch_size=batch_size,
-                check_row=check_row,
-                parallel=parallel,
-                probe=apply.known_digests,
-                chunked=chunked,
-                database=Database.of(registry.engine.url, agency.code) if parallel else None,
-            ):
-                apply.add_batch(batch.rows, batch.kept, batch.known_ids, batch.found)
-                report.add(batch.rows)
-                report.add_unchanged(len(batch.known_ids))
-                if progress:
-                    progress(report.rows, chunked.progress if chunked else reader.progress)
-            notices = reader.notices()
-            if mode == "snapshot" and not apply.counts.rows:
-                # A header alone (or a source that sent nothing) is not a statement that the
-                # agency has no workers: rejected with a reason, rather than with no problem.
-                refused = RosterFileError.from_catalog("no_data_rows")
-                refused.notices = notices
-                refused.columns, refused.unknown_columns = report.columns, report.unknown_columns
-                raise refused
+                raise _AppliedMeanwhile(earlier)
+            registry.set_columns(apply.conn, run_id, dict(reader.columns),
+                                 list(reader.unknown_columns))  # fmt: skip
+            notices = _run_rows(reader, report, agency=agency, today=today, mode=mode,
+                                batch_size=batch_size, progress=progress,
+                                check_row=check_row, apply=apply)  # fmt: skip
             apply.add_notices(notices)
-            report.add_notices(notices)
             # A roster with no acceptable row is a wrong or broken file, not a statement
             # that the agency has no workers: it ends nobody.
             # An incremental feed with nothing changed since its cursor is a success.
-            if apply.counts.accepted or (mode == "incremental" and not apply.counts.rows):
+            if report.accepted or (mode == "incremental" and not report.rows):
                 if mode == "snapshot":
                     apply.end_absent()
                 report.status = "succeeded"
             else:
                 report.status = "rejected"
-            apply.finish(report.status)
+            apply.finish(report.status, report.row_counts())
             # Before the seal: what on_success records (a declared allocation) is stated on
             # the run's receipt.
             if on_success is not None and report.status == "succeeded":
                 on_success(apply.conn)
             report.receipt = registry.seal_run(apply.conn, run_id)
-            c = apply.counts
-            report.changes = {
-                "new": c.new,
-                "changed": c.changed,
-                "unchanged": c.unchanged,
-                "ended": c.ended,
-            }
+            report.changes = apply.changes.as_dict()
 
     return recorded(registry, run_id, work)
 
@@ -377,7 +301,7 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     report = RosterReport(run_id=run_id)
     try:
         work(report)
-    except _Replay as replay:  # rolled back before it wrote anything
+    except _AppliedMeanwhile as replay:  # rolled back before it wrote anything
         registry.discard_run(run_id)
         return stored_report(registry, replay.earlier, replayed=True)
     except RosterFileError as exc:
@@ -415,7 +339,7 @@ def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterRep
         status=run["status"],
         replayed=replayed,
         error=run["error"],
-        changes={k: run[k] for k in RUN_CHANGES},
+        changes=changes_of(run),
         receipt=registry.receipt(run["id"]),
     )
     return report

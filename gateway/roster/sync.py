@@ -30,7 +30,7 @@ from gateway.budget.feed import apply_budget_rows
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Message, Problem, RawRow, RowResult, Severity, make_problem
 from gateway.roster.read.reader import RosterFileError
-from gateway.roster.run import Progress, RosterReport, RowCheck, RowSource, RunFailed, apply_rows
+from gateway.roster.run import Progress, RosterReport, RowCheck, RowReader, RunFailed, apply_rows
 from gateway.sources.base import Fetch, Source
 from gateway.sources.loader import GatewayPluginManager
 from gateway.sources.transport import describe_error
@@ -87,7 +87,7 @@ class GuardedReader:
         self._source = source
         self._fetch = fetch
         self._extra = extra  # warnings raised while checking rows (make_row_check)
-        self._reader: RowSource | None = None
+        self._reader: RowReader | None = None
         self.columns: dict[str, str] = {}
         self.unknown_columns: list[str] = []
 

@@ -8,7 +8,7 @@ go to a temporary file, not to memory, so memory stays flat for any roster size;
 is sealed with AES-GCM under a key that exists only in this process for this run, so the
 NIKs and names in the spool are never readable on disk (docs/design.md §1, PII at rest).
 
-`SpoolReader` satisfies `gateway.roster.run.RowSource`: entering it runs the fetch (raising
+`SpoolReader` satisfies `gateway.roster.run.RowReader`: entering it runs the fetch (raising
 whatever the fetch raised), iterating it replays the rows.
 """
 

@@ -5,19 +5,23 @@ see `sealed.py`). Each batch is written as it comes (memory stays flat); the who
 one transaction, so it lands completely or not at all. After the last batch, enrollments of the
 agency that the roster did not name are ended, never deleted, and every change is written to
 `enrollment_history`. The row-by-row writes go through `bulk.py` (DB-API, COPY on PostgreSQL).
+
+Rows are counted once, by the run's report (`roster.run.RosterReport`): `finish` writes those
+counts on the run, so the report and the signed receipt say the same. What the apply itself
+counts is what it changed (`ApplyChanges`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
 from sqlalchemy import Connection, and_, select, update
 
-from gateway.domain.records import EnrollmentRecord, Problem, Severity
+from gateway.domain.records import EnrollmentRecord, Problem
 from gateway.security.crypto import KeyRing
 from gateway.store.bulk import (
     HISTORY_COLUMNS,
@@ -27,28 +31,36 @@ from gateway.store.bulk import (
     writer_for,
 )
 from gateway.store.sealed import Sealed, seal
-from gateway.store.tables import RUN_COUNTS, enrollments, runs, workers
+from gateway.store.tables import RUN_CHANGES, RUN_COUNTS, enrollments, runs, workers
+from gateway.store.worker_reads import WorkerDatabase
 
 __all__ = [
     "TRACKED",
-    "ApplyCounts",
+    "ApplyChanges",
     "RosterApply",
+    "changes_of",
     "problem_row",
 ]
 
 
 @dataclass
-class ApplyCounts:
-    rows: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    warnings: int = 0
+class ApplyChanges:
+    """What an apply changed in the registry (its rows are counted by the run's report)."""
+
     new: int = 0
     changed: int = 0
     unchanged: int = 0
     ended: int = 0
     kept: int = 0  # rejected rows of already-enrolled workers: left as they were, not ended
-    extra: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        """As a run records them and its report gives them: new / changed / unchanged / ended."""
+        return {name: getattr(self, name) for name in RUN_CHANGES}
+
+
+def changes_of(run: Mapping[str, object]) -> dict[str, int]:
+    """The changes a recorded run made, as its report gives them."""
+    return {name: run[name] for name in RUN_CHANGES}  # type: ignore[misc]
 
 
 def problem_row(run_id: int, p: Problem) -> dict:
@@ -87,7 +99,7 @@ class RosterApply:
         self.agency = agency
         self.today = today
         self.now = datetime.now(UTC)
-        self.counts = ApplyCounts()
+        self.changes = ApplyChanges()
         # The driver's own connection: same transaction, none of Core's per-row overhead.
         self.writer = writer_for(conn.connection.driver_connection, conn.dialect.name)
         self.writer.lock_agency(agency)
@@ -106,30 +118,22 @@ class RosterApply:
         exactly as the registry holds them (prepare.py): accepted, unchanged, only marked.
         `found`: the accepted rows' workers already in the registry, as `BulkWriter.lookup`
         gives them, when a worker process looked them up (else they are looked up here)."""
-        c = self.counts
         good: list[Sealed] = []
         problem_rows: list[tuple] = []
+        run_id, keyring = self.run_id, self.keyring
         for res in results:
-            c.rows += 1
             record = res.record
             if record is not None:
-                c.accepted += 1
-                good.append(record if isinstance(record, Sealed) else seal(self.keyring, record))
-            else:
-                c.rejected += 1
+                good.append(record if isinstance(record, Sealed) else seal(keyring, record))
             for p in res.problems:
-                if p.severity is Severity.WARNING:
-                    c.warnings += 1
-                problem_rows.append(_problem_tuple(self.run_id, p))
+                problem_rows.append(_problem_tuple(run_id, p))
         if problem_rows:
             self.writer.insert("problems", PROBLEM_COLUMNS, problem_rows)
         if good:
             self._apply_records(good, found)
         if known:
             self.writer.remember_known(known)
-            c.rows += len(known)
-            c.accepted += len(known)
-            c.unchanged += len(known)
+            self.changes.unchanged += len(known)
         kept = list(kept_indexes)
         if kept:
             self._mark_kept(kept)
@@ -139,18 +143,20 @@ class RosterApply:
         these clean rows (see prepare.py), in this transaction."""
         return self.writer.known_digests(self.agency, digests)
 
+    def worker_database(self) -> WorkerDatabase | None:
+        """Where worker processes preparing this run's rows read the registry (what was
+        committed before it), or None when they cannot (an in-memory SQLite)."""
+        return WorkerDatabase.of(self.conn.engine.url, self.agency)
+
     def add_notices(self, notices: Sequence[Problem]) -> None:
-        """File-level warnings: stored with the run's problems, counted as warnings."""
-        for p in notices:
-            if p.severity is Severity.WARNING:
-                self.counts.warnings += 1
+        """File-level warnings: stored with the run's problems."""
         if notices:
             self.writer.insert(
                 "problems", PROBLEM_COLUMNS, [_problem_tuple(self.run_id, p) for p in notices]
             )
 
     def _apply_records(self, records: list[Sealed], found: dict[str, tuple] | None) -> None:
-        writer, c, run, now = self.writer, self.counts, self.run_id, self._now
+        writer, c, run, now = self.writer, self.changes, self.run_id, self._now
         # (nik_index, worker_id, enrollment id, status, record_hash, *facts) per known worker
         if found is None:
             found = {r[0]: r for r in writer.lookup(self.agency, [s.nik_index for s in records])}
@@ -229,7 +235,7 @@ class RosterApply:
         self.writer.update_enrollments(params)
         self.writer.rename_workers(renamed)
         self.writer.insert("enrollment_history", HISTORY_COLUMNS, history)
-        self.counts.changed += len(updates)
+        self.changes.changed += len(updates)
 
     def _mark_kept(self, indexes: list[str]) -> None:
         """A rejected row still names its worker: keep (do not end) their enrollment."""
@@ -246,24 +252,26 @@ class RosterApply:
             )
             .values(seen_run_id=self.run_id)
         )
-        self.counts.kept += result.rowcount or 0
+        self.changes.kept += result.rowcount or 0
 
     # -- the end of the snapshot -----------------------------------------------------------
     def end_absent(self) -> None:
         """End the agency's active enrollments this roster did not name (history first)."""
-        self.counts.ended += self.writer.end_absent(
+        self.changes.ended += self.writer.end_absent(
             self.agency, self.run_id, self.today.isoformat(), self._now
         )
 
-    def finish(self, status: str) -> None:
-        c = self.counts
+    def finish(self, status: str, counted: Mapping[str, int]) -> None:
+        """Record the run's outcome: `counted` is the report's rows / accepted / rejected /
+        warnings (the one count of them), beside what this apply changed."""
+        counts = {**counted, **self.changes.as_dict()}
         self.conn.execute(
             update(runs)
             .where(runs.c.id == self.run_id)
             .values(
                 status=status,
                 finished_at=datetime.now(UTC),
-                **{name: getattr(c, name) for name in RUN_COUNTS},
+                **{name: counts[name] for name in RUN_COUNTS},
             )
         )
 

@@ -37,11 +37,11 @@ def _submit(gw, path):
 def _workers_only(monkeypatch) -> None:
     """Only the worker processes prepare (the writer takes no chunk itself), in small chunks:
     what they computed (sealed rows, lookups of existing workers) is what gets written."""
-    from gateway.roster import parallel as prepare_pool
+    from gateway.roster import parallel
 
-    real_map = prepare_pool._Pool.map_chunks
+    real_map = parallel._Pool.map_chunks
     monkeypatch.setattr(
-        prepare_pool._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
+        parallel._Pool, "map_chunks", lambda self, chunks, local=None: real_map(self, chunks)
     )
     monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 1_000)
 

@@ -8,7 +8,6 @@ import stat
 import pytest
 
 from gateway.config import ConfigError, load_config
-from gateway.roster.dedupe import DuplicateTracker
 from gateway.security.crypto import (
     KeyRingError,
     generate_keyring,
@@ -162,8 +161,3 @@ def test_config_errors_name_the_setting(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE"):
         load_config({"CONFIG_FILE": None, "INDEX_KEY": "$env:NOT_SET_ANYWHERE"})
 
-
-def test_duplicate_tracker_spans_batches_and_names_the_first_row():
-    with DuplicateTracker() as seen:
-        assert seen.check_batch([(2, "a"), (3, "b"), (4, "a")]) == {4: 2}
-        assert seen.check_batch([(5, "c"), (6, "b")]) == {6: 3}

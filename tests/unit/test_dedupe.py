@@ -7,7 +7,8 @@ import random
 import pytest
 
 from gateway.roster import dedupe
-from gateway.roster.dedupe import DuplicateTracker, key_of
+from gateway.roster.dedupe import DuplicateTracker
+from gateway.roster.prepare import index_prefix
 
 
 @pytest.mark.parametrize("bloom_bits", [8, 1 << 26])  # 8 bits: nearly every key a false hit
@@ -37,7 +38,7 @@ def test_repeats_name_their_first_row_across_batches(
         else:
             first[nik] = row
     found: dict[int, int] = {}
-    keys = [(row, key_of(nik)) for row, nik in rows]  # as the pool checks blind indexes
+    keys = [(row, index_prefix(nik)) for row, nik in rows]  # as rows' blind indexes are checked
     with DuplicateTracker() as seen:
         for start in range(0, len(keys), 97):
             found.update(seen.check_keys(keys[start : start + 97]))
@@ -49,7 +50,20 @@ def test_repeats_name_their_first_row_across_batches(
 
 def test_keyed_items_use_the_blind_index_bits():
     index = "ff" * 32
-    assert key_of(index) == (1 << 63) - 1
+    assert index_prefix(index) == (1 << 63) - 1
     with DuplicateTracker() as seen:
-        assert seen.check_keys([(2, key_of(index)), (3, 5)]) == {}
-        assert seen.check_keys([(9, 5), (10, key_of(index)), (11, 5)]) == {9: 3, 10: 2, 11: 3}
+        assert seen.check_keys([(2, index_prefix(index)), (3, 5)]) == {}
+        assert seen.check_keys([(9, 5), (10, index_prefix(index)), (11, 5)]) == {
+            9: 3,
+            10: 2,
+            11: 3,
+        }
+
+
+def test_duplicate_tracker_spans_batches_and_names_the_first_row():
+    # Was tests/unit/test_crypto_config.py's, on NIK texts the tracker digested itself; keys
+    # are now always the blind indexes' prefixes.
+    a, b, c = (index_prefix(ch * 64) for ch in "abc")
+    with DuplicateTracker() as seen:
+        assert seen.check_keys([(2, a), (3, b), (4, a)]) == {4: 2}
+        assert seen.check_keys([(5, c), (6, b)]) == {6: 3}

@@ -36,7 +36,7 @@ NO_NUMBERS: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
-class RowSource:
+class FileRows:
     """Rows of one file plus what a progress bar and the caller want to know about it."""
 
     rows: Iterator[Cells]
@@ -83,7 +83,7 @@ def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 
-class _Replay(io.RawIOBase):
+class _SampleThenRest(io.RawIOBase):
     """Replays the sample already read, then the rest of the stream; counts bytes."""
 
     def __init__(self, prefix: bytes, stream: IO[bytes]) -> None:
@@ -145,13 +145,13 @@ def sniff_delimiter(text: str) -> tuple[str, bool]:
     return (best if counts[best] else ","), False
 
 
-def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> RowSource:
+def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> FileRows:
     """Rows of a CSV whose first `sample` bytes were already read from `stream`."""
     complete = len(sample) < SAMPLE_BYTES
     encoding, errors = detect_encoding(sample, complete)
     sample_text = codecs.getincrementaldecoder(encoding)("replace").decode(sample, complete)
     delimiter, hint_line = sniff_delimiter(sample_text)
-    replay = _Replay(sample, stream)
+    replay = _SampleThenRest(sample, stream)
     text = io.TextIOWrapper(
         io.BufferedReader(replay, buffer_size=SAMPLE_BYTES),
         encoding=encoding,
@@ -159,7 +159,7 @@ def csv_source(stream: IO[bytes], sample: bytes, total: int | None) -> RowSource
         newline="",  # the csv module handles CRLF and line breaks inside quotes itself
     )
     shown = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
-    return RowSource(
+    return FileRows(
         rows=_csv_rows(closed_records(text, delimiter), hint_line, shown),
         format="csv",
         encoding=encoding,
@@ -248,7 +248,7 @@ def xlsx_source(
     *,
     key_field: str = "nik",
     aliases: Mapping[str, Iterable[str]] | None = None,
-) -> RowSource:
+) -> FileRows:
     """Rows of the roster's worksheet of an XLSX (`_roster_sheet`: the one naming
     `key_field`, by the built-in and `aliases` spellings); `start` is None when `stream`
     cannot seek."""
@@ -286,7 +286,7 @@ def xlsx_source(
     declared_rows = sheet.max_row
     # The declared dimension can be wrong; trusting it would silently drop rows beyond it.
     sheet.reset_dimensions()
-    return RowSource(
+    return FileRows(
         rows=_xlsx_rows(sheet),
         format="xlsx",
         total_bytes=total,

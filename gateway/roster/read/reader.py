@@ -48,7 +48,7 @@ from gateway.roster.read.formats import (
     NO_NUMBERS,
     SAMPLE_BYTES,
     Cells,
-    RowSource,
+    FileRows,
     cell_text,
     csv_source,
     xlsx_source,
@@ -82,7 +82,7 @@ class RosterReader:
 
     def __init__(
         self,
-        source: RowSource,
+        source: FileRows,
         *,
         aliases: Mapping[str, Iterable[str]] | None = None,
         required: Iterable[str] = REQUIRED_FIELDS,
