@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.store.tables import RUN_CHANGES, RUN_COUNTS
+from gateway.store.runs import RUN_CHANGES, RUN_COUNTS
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
@@ -87,7 +87,11 @@ REPORT = _closed(
         "replayed": {"type": "boolean"},
         "changes": {"type": "object", "properties": {k: _INT for k in RUN_CHANGES}},
         "error": {"type": ["string", "null"]},
-        "receipt": {"type": "object", "description": "Ed25519-signed receipt of the run"},
+        "receipt": {
+            "type": "object",
+            "description": "Ed25519-signed receipt of the run; version 2 also states the "
+            "declared_allocation recorded with it",
+        },
         "declared_allocation": {
             "type": ["object", "null"],
             "description": "The allocation sent with the roster (fiscal_year and an amount "

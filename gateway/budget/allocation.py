@@ -29,12 +29,14 @@ API_FIELDS: FieldNames = {"year": ("fiscal_year", "fiscal_year"),
 
 
 class AllocationError(ValueError):
-    """A declared allocation that cannot be read; `str()` gives both languages (the CLI)."""
+    """A declared allocation that cannot be read; `str()` gives both languages (the CLI).
+    `field`: the one at fault, "year" or "allocation" (None: neither, e.g. a ministry)."""
 
-    def __init__(self, message_id: str, message_en: str) -> None:
+    def __init__(self, message_id: str, message_en: str, field: str | None = None) -> None:
         super().__init__(f"{message_id} / {message_en}")
         self.message_id = message_id
         self.message_en = message_en
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -64,11 +66,13 @@ def read_declaration(
         raise AllocationError(
             f"{year_id} diisi tanpa {alloc_id}: tulis mis. jkk=24.000.000,jkm=30.000.000",
             f"{year_en} was sent without {alloc_en}: write e.g. jkk=24.000.000,jkm=30.000.000",
+            "allocation",
         )
     if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
         raise AllocationError(
             f"{alloc_id} perlu {year_id}, tahun anggaran 2000-2100 (mis. 2025)",
             f"{alloc_en} needs {year_en}, a fiscal year from 2000 to 2100 (e.g. 2025)",
+            "year",
         )
     if agency.kind == "ministry":
         raise AllocationError(
@@ -95,11 +99,13 @@ def parse_allocation(text: str) -> dict[str, int]:
                 f"{programs}: {part.strip()!r}",
                 f"allocation must be written program=AMOUNT with a program among "
                 f"{programs}: {part.strip()!r}",
+                "allocation",
             )
         if program in out:  # two amounts for one line: which one was meant?
             raise AllocationError(
                 f"alokasi {program} ditulis lebih dari sekali",
                 f"the {program} allocation is given more than once",
+                "allocation",
             )
         try:
             out[program] = parse_money(amount)
@@ -108,6 +114,7 @@ def parse_allocation(text: str) -> dict[str, int]:
             raise AllocationError(
                 f"alokasi {program}: {reason.id.format(**exc.params)}",
                 f"the {program} allocation: {reason.en.format(**exc.params)}",
+                "allocation",
             ) from exc
     return out
 

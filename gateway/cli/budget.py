@@ -1,4 +1,5 @@
-"""`jamsos budget check` and `jamsos coverage`."""
+"""`jamsos budget check`: each regional government's allocation against what its enrolled
+workers cost in a fiscal year, with what-if scenarios and an export."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from gateway.app import gateway
 from gateway.budget.check import RatesNotInForce, WageScenario, check_budget, governments_with_data
-from gateway.budget.coverage import TargetsError, coverage, load_targets
 from gateway.budget.export import export
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
+from gateway.runtime import gateway
 
 STATUS_TEXT = {
     "sufficient": "CUKUP / sufficient",
@@ -206,46 +206,3 @@ def budget_check(
         if export_path is not None:
             click.echo(f"Ditulis ke / written to {export_path}")
     sys.exit(0 if all(c.status == "sufficient" for c, _ in results) else 1)
-
-
-@click.command("coverage")
-@click.option(
-    "--targets",
-    "targets_file",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Targets file (default: config/targets.toml).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_appcontext
-def coverage_command(targets_file: str | None, as_json: bool) -> None:
-    """Enrolled workers against targets per province, regency/city and agency."""
-    try:
-        targets = load_targets(targets_file)
-    except TargetsError as exc:
-        raise click.BadParameter(str(exc), param_hint="--targets") from exc
-    result = coverage(gateway().registry.engine, targets)
-    if as_json:
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
-        return
-    titles = {
-        "provinces": "Provinsi / Provinces",
-        "regencies": "Kabupaten/Kota / Regencies",
-        "agencies": "Kementerian / Ministries",
-    }
-    for kind, rows in result.items():
-        if not rows:
-            continue
-        click.echo(click.style(titles[kind], bold=True))
-        for r in rows:
-            target = f"{r['target']:,}".replace(",", ".") if r["target"] else "-"
-            pct = f"{r['percent']:.3f} %" if r["percent"] is not None else ""
-            reported = (
-                f"  (dilaporkan / reported {r['reported_percent']} %)"
-                if r["reported_percent"] is not None
-                else ""
-            )
-            click.echo(
-                f"  {r['code']:<9} {r['name'][:38]:<38} {r['enrolled']:>9}  "
-                f"target {target:>11} {pct}{reported}"
-            )

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from gateway.app import gateway
+from gateway.runtime import gateway
 from gateway.store.users import ROLES, UserError, create_user, list_users, set_disabled, unlock
 
 

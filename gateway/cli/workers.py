@@ -1,4 +1,5 @@
-"""`jamsos runs` and `jamsos workers find`: what was applied, and to whom."""
+"""`jamsos workers find NIK`: a worker in the registry, masked, with their enrollments and
+what each run changed."""
 
 from __future__ import annotations
 
@@ -8,54 +9,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from gateway.app import gateway
-from gateway.domain.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.domain.nik import normalize_nik
-
-
-def agency_of(code: str) -> Agency:
-    """An --agency option's agency, or a usage error naming the option."""
-    try:
-        return resolve_agency(code)
-    except UnknownAgency as exc:
-        raise click.BadParameter(str(exc), param_hint="--agency") from exc
-
-
-@click.command("runs")
-@click.option("--agency", "agency_code", default=None, help="Only this agency's runs.")
-@click.option(
-    "--limit",
-    default=20,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="How many runs, newest first.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@with_appcontext
-def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:
-    """List recent runs (submissions and syncs)."""
-    from gateway.api import run_json
-
-    code = agency_of(agency_code).code if agency_code else None
-    runs = [run_json(r) for r in gateway().registry.list_runs(agency=code, limit=limit)]
-    if as_json:
-        click.echo(json.dumps(runs, indent=2))
-        return
-    if not runs:
-        click.echo("Belum ada run. / No runs yet.")
-        return
-    click.echo(
-        f"{'ID':>5}  {'AGENCY':<10} {'STATUS':<10} {'ROWS':>8} {'OK':>8} {'REJ':>6} "
-        f"{'NEW':>6} {'CHG':>6} {'END':>6}  {'STARTED':<19}  ERROR"
-    )
-    for r in runs:
-        # Why a run failed (or was refused as a file) is what an operator reads this for.
-        why = f"  {r['error'][:70]}" if r.get("error") else ""
-        click.echo(
-            f"{r['id']:>5}  {r['agency']:<10} {r['status']:<10} {r['rows']:>8} {r['accepted']:>8} "
-            f"{r['rejected']:>6} {r['new']:>6} {r['changed']:>6} {r['ended']:>6}  "
-            f"{(r['started_at'] or '')[:19]}{why}"
-        )
+from gateway.runtime import gateway
 
 
 @click.group()

@@ -131,15 +131,17 @@ class GuardedReader:
 
 
 def make_row_check(
-    pm: GatewayPluginManager, source: Source, reader_notices: list[Problem]
+    pm: GatewayPluginManager, source: Source, reader_notices: list[Problem],
+    *, only: str | None = None,
 ) -> RowCheck:
     """The plugins' `validate_record` hooks as the roster run's per-row check.
 
     Each plugin is called on its own: if the source's own plugin raises, the run fails (its
     rules are part of this feed); if another plugin raises, its check is switched off for
     this run with a warning, so one broken plugin cannot stop every agency's sync.
+    `only`: that plugin's hook alone (an upload of the agency it feeds, roster/intake.py).
     """
-    impls = list(pm.hook.validate_record.get_hookimpls())
+    impls = [i for i in pm.hook.validate_record.get_hookimpls() if only in (None, i.plugin_name)]
     disabled: set[str] = set()
 
     def check(raw: RawRow, result: RowResult) -> None:

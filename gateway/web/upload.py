@@ -1,7 +1,8 @@
 """The roster upload page for regional submitters.
 
 A submitter signs with the agency's API key (a form field), not a staff login: the key decides
-the agency, as in the JSON API. The report is printed with the CLI's words
+the agency, as in the JSON API, and the roster goes through the same intake
+(gateway/roster/intake.py). The report is printed with the CLI's words
 (gateway/roster/report.py). The runs a browser session submitted are remembered in its session
 so that it may download their problems, and nothing else.
 """
@@ -17,21 +18,20 @@ from typing import Any
 from flask import render_template, request, session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway import clock
-from gateway.api import _declared_allocation, _spooled_upload
-from gateway.budget.allocation import AllocationError, declare_allocation
+from gateway.budget.allocation import AllocationError, FieldNames, read_declaration
 from gateway.domain.agencies import UnknownAgency, resolve_agency
+from gateway.roster import intake
 from gateway.roster import report as report_text
 from gateway.roster.read.errors import RosterFileError
-from gateway.roster.run import RosterReport, RunFailed, check_roster, submit_roster
+from gateway.roster.run import RosterReport
 from gateway.runtime import gateway
 from gateway.web.blueprint import bp
 from gateway.web.i18n import tr
 
 REMEMBERED_RUNS = 20
 # The allocation fields by the labels the form shows them with (the API's are field names).
-FORM_ALLOCATION_FIELDS = {"year": ("Tahun anggaran", "Fiscal year"),
-                          "allocation": ("Alokasi", "Allocation")}  # fmt: skip
+FORM_ALLOCATION_FIELDS: FieldNames = {"year": ("Tahun anggaran", "Fiscal year"),
+                                      "allocation": ("Alokasi", "Allocation")}  # fmt: skip
 SHOWN_PROBLEMS = 200  # as many as the CLI prints; the rest are in the CSV
 
 
@@ -81,41 +81,37 @@ def upload() -> Any:
     except UnknownAgency:
         return _form(tr("Instansi kunci ini tidak dikenal.", "This key's agency is unknown."),
                      403)
-    path, filename, missing = _spooled_upload()
-    if missing is not None or path is None:
-        return _form(tr("Lampirkan berkas roster (CSV atau XLSX).",
-                        "Attach the roster file (CSV or XLSX)."), 400)
     mode = "check" if request.form.get("action") == "check" else "submit"
     declared: dict[str, Any] | None = None
     try:
-        try:  # a check refuses what the submit would refuse
-            amounts = _declared_allocation(agency, FORM_ALLOCATION_FIELDS)
-        except AllocationError as exc:
-            # The section stays open with what was typed, to be corrected.
-            return _form(tr(exc.message_id, exc.message_en), 400, allocation_form=request.form)
-        config = gateway().config
-        if mode == "check":
-            report = check_roster(path, agency=agency, today=clock.today(), filename=filename,
-                                  batch_size=config["BATCH_SIZE"])
-        else:
-            try:
-                report = submit_roster(gateway().registry, path, agency=agency,
-                                       today=clock.today(), trigger="web", filename=filename,
-                                       batch_size=config["BATCH_SIZE"])
-            except RunFailed as exc:
-                report = exc.report
-            if report.run_id is not None:
-                remembered = [r for r in session.get("submitted_runs", []) if r != report.run_id]
-                session["submitted_runs"] = [*remembered, report.run_id][-REMEMBERED_RUNS:]
-            if amounts and report.status == "succeeded":
-                year = int(request.form["fiscal_year"])
-                declare_allocation(gateway().registry.engine, agency.code, year, amounts,
-                                   report.run_id)
-                declared = {"fiscal_year": year, "amounts": amounts}
-            elif amounts:
-                declared = {"not_recorded": True}
-    finally:
-        path.unlink(missing_ok=True)
+        with intake.spooled(request.files.get("file")) as (path, filename):
+            # A check refuses what the submit would refuse.
+            declaration = read_declaration(request.form.get("fiscal_year"),
+                                           request.form.get("allocation"), agency=agency,
+                                           names=FORM_ALLOCATION_FIELDS)  # fmt: skip
+            if mode == "check":
+                report = intake.check(gateway(), path, agency=agency, filename=filename)
+            else:
+                submitted = intake.submit(gateway(), path, agency=agency, trigger="web",
+                                          filename=filename, declaration=declaration)
+                report = submitted.report
+                if report.run_id is not None:
+                    remembered = [r for r in session.get("submitted_runs", [])
+                                  if r != report.run_id]  # fmt: skip
+                    session["submitted_runs"] = [*remembered, report.run_id][-REMEMBERED_RUNS:]
+                if declaration is not None and submitted.recorded:
+                    declared = {"fiscal_year": declaration.fiscal_year,
+                                "amounts": declaration.amounts,
+                                # a replay answers with the earlier run's receipt
+                                "on_receipt": not report.replayed}  # fmt: skip
+                elif declaration is not None:
+                    declared = {"not_recorded": True}
+    except intake.UploadMissing:
+        return _form(tr("Lampirkan berkas roster (CSV atau XLSX).",
+                        "Attach the roster file (CSV or XLSX)."), 400)
+    except AllocationError as exc:
+        # The section stays open with what was typed, to be corrected.
+        return _form(tr(exc.message_id, exc.message_en), 400, allocation_form=request.form)
     codes: dict[str, int] = {}
     for p in report.problems:
         codes[p["code"]] = codes.get(p["code"], 0) + 1
