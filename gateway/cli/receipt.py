@@ -10,7 +10,13 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.runtime import gateway
-from gateway.security.receipts import ReceiptError, load_public, load_signer, verify
+from gateway.security.receipts import (
+    ALLOCATION_FIELD,
+    ReceiptError,
+    load_public,
+    load_signer,
+    verify,
+)
 
 
 @click.group()
@@ -44,6 +50,12 @@ def receipt_verify(file: click.File, public_key: str | None) -> None:
         click.echo(click.style("ASLI / GENUINE", fg="green", bold=True)
                    + f": run {data['run_id']}, {data['agency']}, {data['accepted']} diterima / "
                      f"accepted, sha256 {data['input_sha256']}")
+        declared = data.get(ALLOCATION_FIELD)
+        if declared:  # a version-2 receipt: the allocation declared with the roster
+            amounts = {k: v for k, v in declared.items() if k != "fiscal_year"}
+            click.echo(f"  Alokasi {declared['fiscal_year']} dicatat / allocation recorded: "
+                       + ", ".join(f"{p} Rp {a:,}".replace(",", ".")
+                                   for p, a in amounts.items()))  # fmt: skip
         sys.exit(0)
     click.echo(click.style("TIDAK ASLI / NOT GENUINE", fg="red", bold=True)
                + f": {verdict.reason_id} / {verdict.reason_en}")

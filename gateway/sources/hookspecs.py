@@ -43,7 +43,9 @@ def validate_record(source: Source, raw: RawRow, result: RowResult) -> list[Prob
 
     Called for every row of every sync, after the shared rules (NIK, dates, money, ...):
     `result.record` is the EnrollmentRecord, or None when the row is already rejected. Check
-    `source.agency` and return nothing for sources you do not know. A returned problem of
+    `source.agency` and return nothing for sources you do not know. Also called for every row
+    uploaded for an agency one of this plugin's sources feeds (API, dashboard, `jamsos
+    roster`), with `source.id` "upload" (gateway/roster/intake.py). A returned problem of
     severity error rejects the row; a warning keeps it. Never raise for bad data: an
     exception fails a run of the plugin's own sources (and is disabled with a warning on the
     runs of other plugins' sources).

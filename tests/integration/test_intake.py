@@ -65,6 +65,7 @@ def test_the_receipt_states_the_allocation_recorded_with_the_run(app, client, gw
     with app.app_context():
         checked = CliRunner().invoke(main, ["receipt", "verify", str(saved)])
     assert checked.exit_code == 0 and "GENUINE" in checked.output
+    assert "allocation recorded: jkk Rp 9.000.000, jkm Rp 1.500.000" in checked.output
 
 
 def test_a_receipt_without_an_allocation_is_version_1_as_before(gw, tmp_path):
