@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from gateway.budget.check import RatesNotInForce, WageScenario, check_budget, governments_with_data
 from gateway.budget.export import export
 from gateway.budget.rates import load_packages, load_schedule
+from gateway.cli.output import rupiah
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
 from gateway.runtime import gateway
@@ -23,10 +24,6 @@ STATUS_TEXT = {
     "shortfall": "KURANG / shortfall",
     "no_budget": "TIDAK ADA ANGGARAN / no budget",
 }
-
-
-def rupiah(amount: int | None) -> str:
-    return "-" if amount is None else "Rp " + f"{amount:,}".replace(",", ".")
 
 
 def _scenario(raise_percent: str | None, minimum_wage: int | None) -> WageScenario | None:

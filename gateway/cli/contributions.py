@@ -1,6 +1,6 @@
 """`jamsos contributions`: what BPJS Ketenagakerjaan contributions cost, from config/rates.
 
-gateway/cli/__init__.py registers the group (`main.add_command(contributions)`). It needs no app
+gateway/cli/__init__.py registers the group with the others. It needs no app
 context, database or keys: only the rate tables (`--rates-dir`, else see gateway/budget/rates.py).
 """
 
@@ -23,6 +23,7 @@ from gateway.budget.rates import (
     load_schedule,
     resolve_rates_dir,
 )
+from gateway.cli.output import rupiah
 from gateway.domain.contributions import (
     PROGRAMS,
     ContributionError,
@@ -35,11 +36,6 @@ from gateway.domain.records import Category
 
 MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
              "September", "Oktober", "November", "Desember")
-
-
-def rupiah(amount: int) -> str:
-    """Rp with dots between thousands, the way Indonesian documents write it: Rp 312.000."""
-    return f"Rp {amount:,}".replace(",", ".")
 
 
 def percent(rate: Decimal) -> str:

@@ -1,4 +1,5 @@
-"""Human-readable roster reports and the progress bar of the CLI."""
+"""What the CLI's command groups print alike: a roster's report, a progress bar or running
+count, an amount of Rupiah, a recorded allocation."""
 
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ from gateway.roster.run import Progress, RosterReport
 
 # Files smaller than this finish before a bar would be worth drawing.
 PROGRESS_MIN_BYTES = 2 * 1024 * 1024
+
+
+def rupiah(amount: int | None) -> str:
+    """Rp with dots between thousands, the way Indonesian documents write it: Rp 312.000
+    ("-" for no amount)."""
+    return "-" if amount is None else f"Rp {amount:,}".replace(",", ".")
+
+
+def allocation_line(fiscal_year: int, amounts: dict[str, int]) -> str:
+    """The line saying a declared allocation was recorded (a submit, a receipt)."""
+    listed = ", ".join(f"{program} {rupiah(amount)}" for program, amount in amounts.items())
+    return f"  Alokasi {fiscal_year} dicatat / allocation recorded: {listed}"
 
 
 def running_count(text: Callable[[int], str], *, every: float = 10.0) -> Callable[[int], None]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from gateway.cli.output import allocation_line
 from gateway.runtime import gateway
 from gateway.security.receipts import (
     ALLOCATION_FIELD,
@@ -53,9 +54,7 @@ def receipt_verify(file: click.File, public_key: str | None) -> None:
         declared = data.get(ALLOCATION_FIELD)
         if declared:  # a version-2 receipt: the allocation declared with the roster
             amounts = {k: v for k, v in declared.items() if k != "fiscal_year"}
-            click.echo(f"  Alokasi {declared['fiscal_year']} dicatat / allocation recorded: "
-                       + ", ".join(f"{p} Rp {a:,}".replace(",", ".")
-                                   for p, a in amounts.items()))  # fmt: skip
+            click.echo(allocation_line(declared["fiscal_year"], amounts))
         sys.exit(0)
     click.echo(click.style("TIDAK ASLI / NOT GENUINE", fg="red", bold=True)
                + f": {verdict.reason_id} / {verdict.reason_en}")

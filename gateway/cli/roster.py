@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from gateway.budget.allocation import AllocationError, FieldNames, read_declaration
 from gateway.cli.options import agency_of
-from gateway.cli.output import print_report, progress_bar
+from gateway.cli.output import allocation_line, print_report, progress_bar
 from gateway.domain.agencies import Agency
 from gateway.domain.records import Category
 from gateway.roster import intake
@@ -95,10 +95,8 @@ def roster_submit(
         click.echo(json.dumps(submitted.as_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
-        if declaration is not None and submitted.recorded:
-            click.echo(f"  Alokasi {declaration.fiscal_year} dicatat / allocation recorded: "
-                       + ", ".join(f"{p} Rp {a:,}".replace(",", ".")
-                                   for p, a in declaration.amounts.items()))  # fmt: skip
+        if declaration is not None and submitted.allocation_recorded:
+            click.echo(allocation_line(declaration.fiscal_year, declaration.amounts))
         elif declaration is not None:
             click.echo(f"  {ALLOCATION_NOT_RECORDED.both}")
     sys.exit(0 if report.status == "succeeded" else 1)

@@ -9,6 +9,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from gateway.cli.output import rupiah
 from gateway.domain.nik import normalize_nik
 from gateway.runtime import gateway
 
@@ -43,7 +44,7 @@ def workers_find(nik: str, as_json: bool) -> None:
         end = f" s.d. {e['end_date']}" if e["end_date"] else ""
         click.echo(
             f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
-            f"Rp {e['wage']:,} sejak {e['start_date']}{end}".replace(",", ".")
+            f"{rupiah(e['wage'])} sejak {e['start_date']}{end}"
         )
         for h in e["history"]:
             click.echo(f"    {h['at'][:10]}  run {h['run_id']:<6} {_change_text(h)}")
@@ -73,5 +74,5 @@ def _change_text(h: dict) -> str:
 
 def _fact(value: object) -> str:
     if isinstance(value, int):
-        return f"Rp {value:,}".replace(",", ".")
+        return rupiah(value)
     return "-" if value is None else str(value)

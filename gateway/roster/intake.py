@@ -136,7 +136,7 @@ class Submitted:
     report: RosterReport
     declaration: Declaration | None = None
     # The declaration is in the registry (and, but for a replay, on the run's receipt).
-    recorded: bool = False
+    allocation_recorded: bool = False
 
     @property
     def status(self) -> str:
@@ -146,7 +146,7 @@ class Submitted:
         """The machine report (API and `--json`): the run's, and `declared_allocation` as
         recorded, or null with an `allocation_note` saying why it was not."""
         out = self.report.as_dict()
-        if self.declaration is not None and self.recorded:
+        if self.declaration is not None and self.allocation_recorded:
             out["declared_allocation"] = self.declaration.as_dict()
         elif self.declaration is not None:
             out["declared_allocation"] = None
@@ -173,26 +173,26 @@ def submit(
     """Apply a roster as the agency's snapshot, recording `declaration` with it. A run that
     failed is answered like any other (`status` "failed"): it is recorded and safe to retry."""
     registry = runtime.registry
-    recorded = False
+    written = False  # set inside the run's transaction; it counts only if that commits
 
-    def record(conn: Connection, run_id: int) -> None:
-        nonlocal recorded
+    def record_allocation(conn: Connection, run_id: int) -> None:
+        nonlocal written
         if declaration is not None:
             record_declared(conn, agency.code, declaration.fiscal_year, declaration.amounts,
                             run_id)  # fmt: skip
-            recorded = True
+            written = True
 
     try:
         report = submit_roster(
             registry, path, agency=agency, today=clock.today(), trigger=trigger,
             filename=filename, batch_size=runtime.config["BATCH_SIZE"], progress=progress,
-            on_success=record, check_row=agency_rules(runtime, agency),
+            on_success=record_allocation, check_row=agency_rules(runtime, agency),
         )  # fmt: skip
     except RunFailed as exc:
         # Rolled back with the run, allocation and all.
-        return Submitted(exc.report, declaration, recorded=False)
+        return Submitted(exc.report, declaration, allocation_recorded=False)
     if declaration is not None and report.replayed and report.status == "succeeded":
         declare_allocation(registry.engine, agency.code, declaration.fiscal_year,
                            declaration.amounts, report.run_id)  # fmt: skip
-        recorded = True
-    return Submitted(report, declaration, recorded=recorded and report.status == "succeeded")
+        written = True
+    return Submitted(report, declaration, allocation_recorded=written)

@@ -99,7 +99,7 @@ def upload() -> Any:
                     remembered = [r for r in session.get("submitted_runs", [])
                                   if r != report.run_id]  # fmt: skip
                     session["submitted_runs"] = [*remembered, report.run_id][-REMEMBERED_RUNS:]
-                if declaration is not None and submitted.recorded:
+                if declaration is not None and submitted.allocation_recorded:
                     declared = {"fiscal_year": declaration.fiscal_year,
                                 "amounts": declaration.amounts,
                                 # a replay answers with the earlier run's receipt
