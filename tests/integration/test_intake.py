@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from gateway import CsvSource, hookimpl
+from gateway import CsvSource, clock, hookimpl
 from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Message, Severity, make_problem
@@ -72,7 +72,7 @@ def test_a_receipt_without_an_allocation_is_version_1_as_before(gw, tmp_path):
     """Receipts given out before version 2 existed keep verifying: one without an allocation
     is still exactly those fields, signed over exactly those bytes."""
     report = submit_roster(gw.registry, write_roster(tmp_path / "r.csv", [worker_row(0)]),
-                           agency=MUARO_JAMBI, today=gw_today(), trigger="test")  # fmt: skip
+                           agency=MUARO_JAMBI, today=clock.today(), trigger="test")  # fmt: skip
     receipt = report.receipt
     assert receipt["version"] == 1 and set(receipt) == {*FIELDS, "signature"}
     old = {k: receipt[k] for k in FIELDS}  # as the version-1 code signed it
@@ -234,7 +234,21 @@ def test_a_kemendes_upload_is_not_refused_for_its_feeds_own_columns(client, gw, 
     assert response.status_code == 201 and response.json["problems"] == []
 
 
-def gw_today():
-    from gateway import clock
+def test_an_upload_is_spooled_to_a_file_that_is_gone_afterwards(tmp_path):
+    from io import BytesIO
 
-    return clock.today()
+    from werkzeug.datastructures import FileStorage
+
+    upload = FileStorage(BytesIO(b"NIK;Nama\n"), filename="roster 2025.CSV")
+    with intake.spooled(upload) as (path, filename):
+        assert path.read_bytes() == b"NIK;Nama\n" and path.suffix == ".CSV"
+        assert filename == "roster 2025.CSV"
+    assert not path.exists()
+    with pytest.raises(RuntimeError), intake.spooled(
+        FileStorage(BytesIO(b"x"), filename="r.csv")
+    ) as (path, _):
+        raise RuntimeError("the run broke")
+    assert not path.exists()  # deleted whatever happens inside
+    for missing in (None, FileStorage(BytesIO(b""), filename="")):
+        with pytest.raises(intake.UploadMissing), intake.spooled(missing):
+            pass
