@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway.budget.allocation import AllocationError, FieldNames, read_declaration
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.roster import intake
-from gateway.roster import report as report_text
+from gateway.roster import report as roster_report
 from gateway.roster.read.errors import RosterFileError
 from gateway.roster.run import RosterReport
 from gateway.runtime import gateway
@@ -36,7 +36,7 @@ SHOWN_PROBLEMS = 200  # as many as the CLI prints; the rest are in the CSV
 
 
 def _form(error: str | None = None, status: int = 200, **context: Any) -> Any:
-    return render_template("upload.html", error=error, rt=report_text,
+    return render_template("upload.html", error=error, rt=roster_report,
                            shown_problems=SHOWN_PROBLEMS, **context), status
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Problem, RawRow, RowResult, Severity
 from gateway.roster import prepare
-from gateway.roster import run as pipeline
 from gateway.roster.run import check_roster, submit_roster
 from gateway.store.tables import runs
 from tests.helpers.roster import HEADER, worker_row, write_roster
@@ -29,7 +28,7 @@ def backend(request) -> str:
 @pytest.fixture(params=["serial", "pool"])
 def lane(request, monkeypatch) -> str:
     if request.param == "pool":  # the submit prepares in a worker process, in small chunks
-        monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr("gateway.roster.run.PARALLEL_MIN_BYTES", 0)
         monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")
         monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 300)
     return request.param

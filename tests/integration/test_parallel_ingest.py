@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from gateway.domain.agencies import resolve_agency
-from gateway.roster import run as pipeline
 from gateway.roster.run import submit_roster
 from tests.helpers.roster import worker_row, write_roster
 
@@ -50,7 +49,7 @@ def _workers_only(monkeypatch) -> None:
     ("workers", "workers_only"), [("0", False), ("1", False), ("2", False), ("1", True)]
 )
 def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers, workers_only):
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)  # every roster takes the pool
+    monkeypatch.setattr("gateway.roster.run.PARALLEL_MIN_BYTES", 0)  # every roster takes the pool
     monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", workers)
     if workers_only:
         _workers_only(monkeypatch)
@@ -76,7 +75,7 @@ def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
 ):
     # Only the worker prepares, so the error must come back across processes.
     _workers_only(monkeypatch)
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("gateway.roster.run.PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr("gateway.roster.read.chunks.CHUNK_BYTES", 20_000)
     monkeypatch.setenv("JAMSOS_PREPARE_WORKERS", "1")
     # Non-ASCII UTF-8 in the first 64 KiB makes the reader strict; the file is ~90 KiB.
