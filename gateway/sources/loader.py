@@ -40,7 +40,12 @@ class GatewayPluginManager(pluggy.PluginManager):
         self.versions: dict[str, str | None] = {}
 
     def report(self, name: str, error: str) -> None:
-        self.load_errors.setdefault(name, []).append(error)
+        # The source catalog is read again for every upload and sync (roster/intake.py): a
+        # misconfigured source would otherwise add its error again each time, without end,
+        # in a long-running server.
+        errors = self.load_errors.setdefault(name, [])
+        if error not in errors:
+            errors.append(error)
 
 
 def _error(exc: BaseException) -> str:

@@ -76,6 +76,18 @@ def test_register_sources_errors_cost_only_that_plugin(tmp_path):
     assert len(pm.load_errors["bad-class"]) == 2
 
 
+def test_a_misconfigured_source_is_reported_once_however_often_the_catalog_is_read():
+    # Every upload reads the catalog again (roster/intake.py): in a server that runs for
+    # months, the list of errors must not grow with each upload.
+    pm = make_plugin_manager(load_entry_points=False, plugins={"good": sources_plugin()})
+    settings = {"typo-source": {"type": "no-such-source"}}
+    for _ in range(5):
+        assert "typo-source" not in source_catalog(pm, settings)
+    assert pm.load_errors["config"] == [
+        "sources.typo-source: type 'no-such-source' is not a registered source"
+    ]
+
+
 def test_hook_validate_record(gw, tmp_path):
     def validate_record(source, raw: RawRow, result: RowResult) -> list[Problem]:
         if source.agency == "15.05" and raw.row == 2:
