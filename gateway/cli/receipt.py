@@ -13,9 +13,11 @@ from gateway.cli.output import allocation_line
 from gateway.runtime import gateway
 from gateway.security.receipts import (
     ALLOCATION_FIELD,
+    MAX_RECEIPT_BYTES,
     ReceiptError,
     load_public,
     load_signer,
+    parse_receipt,
     verify,
 )
 
@@ -35,9 +37,11 @@ def receipt() -> None:
 def receipt_verify(file: click.File, public_key: str | None) -> None:
     """Check a receipt offline: exit 0 when genuine, 1 when not."""
     try:
-        data = json.load(file)  # type: ignore[arg-type]
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(f"bukan JSON / not JSON: {exc}") from exc
+        # Strictly: a duplicated key or a 5,000-digit number is refused in words (json.load
+        # kept the last duplicate, and crashed with a traceback on the number).
+        data = parse_receipt(file.read(MAX_RECEIPT_BYTES + 1))  # type: ignore[attr-defined]
+    except ReceiptError as exc:
+        raise click.ClickException(str(exc)) from exc
     # A report saved whole is fine too: take its "receipt".
     if isinstance(data, dict) and "receipt" in data and "signature" not in data:
         data = data["receipt"]
@@ -65,7 +69,7 @@ def _pem_of(saved: bytes) -> bytes:
     """The PEM in a saved /api/v1/receipt-key answer (JSON), or the file itself."""
     try:
         answer = json.loads(saved)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # not JSON, not UTF-8, or a number too long to read: the PEM itself
         return saved
     if isinstance(answer, dict) and isinstance(answer.get("public_key_pem"), str):
         return answer["public_key_pem"].encode()

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,63 @@ ALLOCATION_FIELD = "declared_allocation"
 ALLOCATION_VERSION = 2
 
 
+# Counts and the fiscal year are far below this; a number longer than it is no receipt's
+# (Python refuses to read an integer of more than 4,300 digits at all, with a ValueError).
+MAX_NUMBER_DIGITS = 20
+# A receipt is a few hundred bytes; a report saved whole with it is a few kilobytes.
+MAX_RECEIPT_BYTES = 1 << 20
+
+
 class ReceiptError(Exception):
     """A receipt could not be read, or the signing key could not be loaded."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys, but another reader (a spreadsheet import,
+    # a JavaScript verifier) may show the first: one signed document, two meanings.
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ReceiptError(f"kunci JSON ganda / duplicated JSON key: {key!r}"[:120])
+        seen[key] = value
+    return seen
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise ReceiptError(
+            f"angka terlalu panjang ({len(text)} digit) / number too long ({len(text)} digits)"
+        )
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    if len(text) > 2 * MAX_NUMBER_DIGITS:
+        raise ReceiptError(f"angka terlalu panjang / number too long ({len(text)} characters)")
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise ReceiptError(f"angka di luar jangkauan / number out of range: {text}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ReceiptError(f"bukan angka JSON / not a JSON number: {name}")
+
+
+def parse_receipt(text: str | bytes) -> Any:
+    """A receipt file's JSON, read strictly: a duplicated key, a number of more than
+    MAX_NUMBER_DIGITS digits, NaN/Infinity or more than MAX_RECEIPT_BYTES raise ReceiptError
+    (in words, never a traceback); anything else that is not JSON raises ReceiptError too."""
+    if len(text) > MAX_RECEIPT_BYTES:
+        raise ReceiptError(f"terlalu besar untuk tanda terima / too large for a receipt "
+                           f"({len(text)} bytes)")
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_bounded_int,
+                          parse_float=_bounded_float, parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise ReceiptError("JSON terlalu dalam / JSON nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ReceiptError(f"bukan JSON / not JSON: {exc}"[:300]) from exc
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
@@ -172,6 +228,10 @@ def verify(receipt: dict[str, Any], public: Ed25519PublicKey) -> Verdict:
     if set(fields) != stated:
         return Verdict(False, "kolom tanda terima tidak lengkap atau berlebih",
                        "the receipt's fields are missing or extra")
+    if not _plain_values(fields):
+        return Verdict(False, "isi tanda terima tidak wajar (angka terlalu besar atau jenis "
+                       "salah)", "the receipt's values are malformed (a number out of range "
+                       "or a wrong type)")
     if fields["key_id"] != key_id(public):
         return Verdict(False, "ditandatangani dengan kunci lain",
                        "signed with another key")
@@ -181,6 +241,18 @@ def verify(receipt: dict[str, Any], public: Ed25519PublicKey) -> Verdict:
         return Verdict(False, "tanda tangan tidak cocok: isi tanda terima telah diubah",
                        "the signature does not match: the receipt was altered")
     return Verdict(True, "asli", "genuine")
+
+
+def _plain_values(fields: dict[str, Any]) -> bool:
+    """Each count a non-negative integer of bounded size (a receipt handed in as a dict, not
+    read by parse_receipt, is held to the same bound), the key id text."""
+    limit = 10**MAX_NUMBER_DIGITS
+    for name in ("version", "run_id", "rows", "accepted", "rejected", "new", "changed",
+                 "unchanged", "ended"):
+        value = fields.get(name)
+        if type(value) is not int or not 0 <= value < limit:
+            return False
+    return isinstance(fields.get("key_id"), str)
 
 
 def load_public(pem: str | bytes) -> Ed25519PublicKey:
