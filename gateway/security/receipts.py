@@ -151,6 +151,22 @@ class ReceiptSigner:
         return {**fields, "signature": base64.b64encode(signature).decode("ascii")}
 
 
+def sign_document(signer: ReceiptSigner, body: bytes) -> str:
+    """A detached Ed25519 signature (base64) of `body` by the receipt key: audit checkpoints
+    (store/audit.py) are signed with the key that signs receipts, which the database never
+    holds, so whoever can write the database still cannot sign."""
+    return base64.b64encode(signer.private.sign(body)).decode("ascii")
+
+
+def document_genuine(public: Ed25519PublicKey, body: bytes, signature: str) -> bool:
+    """Whether `signature` (base64) is `public`'s key's signature of exactly `body`."""
+    try:
+        public.verify(base64.b64decode(signature, validate=True), body)
+    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+        return False
+    return True
+
+
 def load_signer(config: dict[str, Any], *, create: bool = True) -> ReceiptSigner:
     """The signing key from JAMSOS_RECEIPT_KEY (PEM text or $file:), else the instance file,
     created on first use (mode 0600) like the data key file, unless `create` is false (a

@@ -1,22 +1,39 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, hash-chained audit log, and its signed checkpoints.
 
 Each entry's hash covers its own content and the previous entry's hash, so editing,
 deleting or reordering any entry breaks the chain from that entry on, and `verify` names the
-first bad one. (Truncating the newest entries leaves a shorter valid chain: publish or note
-the head hash that `jamsos audit verify` prints to detect that too.)
+first bad one. A hash chain alone does not stop whoever can write the database from editing an
+entry and recomputing every later hash, or from truncating the newest entries: checkpoints do
+(`checkpoint`, written after every applied run and by `jamsos audit checkpoint`). Each signs,
+with the receipt key, which lives outside the database, the chain's head (seq, hash) and
+digests of the registry (runs by status and a digest of every finished run; history rows),
+so `verify_all` finds a rewritten or truncated chain, and a run deleted or edited, too.
+Exported checkpoints (`jamsos audit export-checkpoints`) kept elsewhere also survive their
+rows being deleted from the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
-from gateway.store.tables import audit_log
+from gateway.security.receipts import ReceiptSigner, document_genuine, key_id, sign_document
+from gateway.store.tables import (
+    RUN_COUNTS,
+    audit_checkpoints,
+    audit_log,
+    enrollment_history,
+    enrollments,
+    runs,
+)
 
 GENESIS = "0" * 64
 
@@ -61,26 +78,10 @@ class ChainVerdict:
 
 
 def verify(engine: Engine) -> ChainVerdict:
-    """Walk the chain in order; report the first entry that was edited, removed or moved."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    with engine.connect() as conn:
-        rows = conn.execution_options(yield_per=10_000).execute(
-            select(audit_log).order_by(audit_log.c.seq)
-        )
-        for row in rows:
-            count += 1
-            if row.seq != expected_seq:
-                return ChainVerdict(False, count, prev, row.seq,
-                                    f"entry {expected_seq} is missing (next is {row.seq})")
-            if row.prev_hash != prev:
-                return ChainVerdict(False, count, prev, row.seq,
-                                    "does not follow the entry before it (removed or reordered)")
-            digest = _digest(row.prev_hash, row.seq, row.at, row.actor, row.action, row.subject,
-                             row.details)
-            if digest != row.hash:
-                return ChainVerdict(False, count, prev, row.seq, "its content was changed")
-            prev, expected_seq = row.hash, expected_seq + 1
-    return ChainVerdict(True, count, prev)
+    """Walk the chain in order; report the first entry that was edited, removed or moved.
+    (A chain rewritten with every later hash recomputed walks fine: `verify_all` checks it
+    against the signed checkpoints.)"""
+    return _walk(engine, set())[0]
 
 
 def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
@@ -92,3 +93,256 @@ def recent(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
 def count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+
+
+# -- signed checkpoints ------------------------------------------------------------------------
+
+CHECKPOINT_VERSION = 1
+# A run in any other status (running, or one still waiting) may still change: it is listed as
+# open in a checkpoint and left out of its digest.
+FINAL = ("succeeded", "rejected", "failed")
+# The audit actions that record a run's end, and the run status each one states.
+_RUN_ACTIONS = {"run_applied": None, "run_rejected": "rejected", "run_failed": "failed",
+                "run_interrupted": "failed"}
+_RUN_FIELDS = ("agency", "source", "input_sha256", "status", *RUN_COUNTS)
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _runs_state(conn: Connection, max_id: int | None = None,
+                open_ids: frozenset[int] = frozenset()) -> dict[str, Any]:
+    """The finished runs up to `max_id` (all when None) but the `open_ids`: their count by
+    status and a digest of what each states; and the ids of runs not finished yet."""
+    query = select(runs.c.id, *(runs.c[f] for f in _RUN_FIELDS)).order_by(runs.c.id)
+    if max_id is not None:
+        query = query.where(runs.c.id <= max_id)
+    digest, final, still_open, top = hashlib.sha256(), dict.fromkeys(FINAL, 0), [], 0
+    # yield_per on the statement: on the connection it would stay set (an apply's own).
+    for row in conn.execute(query.execution_options(yield_per=10_000)):
+        top = row.id
+        if row.status not in FINAL:
+            still_open.append(row.id)
+            continue
+        if row.id in open_ids:
+            continue
+        final[row.status] += 1
+        digest.update(json.dumps([row.id, *row[1:]], default=str).encode() + b"\n")
+    return {"max_id": top if max_id is None else max_id, "open": still_open,
+            "final": final, "digest": digest.hexdigest()}
+
+
+def _history_state(conn: Connection, max_id: int | None, *, full: bool) -> dict[str, Any]:
+    """History rows (append-only) up to `max_id`: their count, and with `full` a digest of
+    each row but its timestamp (seconds per million rows: explicit checkpoints only)."""
+    if max_id is None:
+        max_id = conn.execute(select(func.max(enrollment_history.c.id))).scalar() or 0
+    rows = conn.execute(select(func.count()).select_from(enrollment_history)
+                        .where(enrollment_history.c.id <= max_id)).scalar_one()
+    state: dict[str, Any] = {"max_id": max_id, "rows": rows, "digest": None}
+    if full:
+        h = enrollment_history
+        digest = hashlib.sha256()
+        query = (select(h.c.id, h.c.enrollment_id, h.c.run_id, h.c.change, h.c.before, h.c.after)
+                 .where(h.c.id <= max_id).order_by(h.c.id))
+        for row in conn.execute(query.execution_options(yield_per=10_000)):
+            digest.update(json.dumps(list(row), sort_keys=True, default=str).encode() + b"\n")
+        state["digest"] = digest.hexdigest()
+    return state
+
+
+def checkpoint(conn: Connection, signer: ReceiptSigner, *, full: bool = False) -> dict[str, Any]:
+    """Sign and store a checkpoint inside the caller's transaction (after a run: in the run's
+    own). `full` adds the history digest, which reads every history row."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))  # the chain's writer lock
+    head = conn.execute(
+        select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    last = conn.execute(
+        select(audit_checkpoints.c.id, audit_checkpoints.c.signature)
+        .order_by(audit_checkpoints.c.id.desc()).limit(1)
+    ).first()
+    number = last[0] + 1 if last else 1
+    active = conn.execute(
+        select(enrollments.c.status, func.count()).group_by(enrollments.c.status)
+    ).all()
+    body = {
+        "version": CHECKPOINT_VERSION,
+        "id": number,
+        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        # Each checkpoint names the one before: one removed from the middle shows.
+        "previous": hashlib.sha256(last[1].encode()).hexdigest() if last else GENESIS,
+        "chain": {"seq": head[0] if head else 0, "hash": head[1] if head else GENESIS},
+        "runs": _runs_state(conn),
+        "enrollments": {status: n for status, n in active},
+        "history": _history_state(conn, None, full=full),
+        "key_id": signer.key_id,
+    }
+    text_body = _canonical(body)
+    row = {"id": number, "at": body["at"], "seq": body["chain"]["seq"], "body": text_body,
+           "key_id": signer.key_id, "signature": sign_document(signer, text_body.encode())}
+    conn.execute(insert(audit_checkpoints).values(**row))
+    return row
+
+
+def export_checkpoints(engine: Engine) -> list[dict[str, Any]]:
+    """Every stored checkpoint, oldest first, as `jamsos audit export-checkpoints` writes them
+    (one JSON object per line) and `verify_all` reads them back."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id))
+        return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True)
+class AuditVerdict:
+    """The chain, its checkpoints and the registry's runs, checked together."""
+
+    chain: ChainVerdict
+    checkpoints: int = 0  # checkpoints whose signature was checked
+    last_checkpoint: int | None = None  # id of the newest one checked
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+
+def _walk(engine: Engine, wanted: set[int]) -> tuple[ChainVerdict, dict[int, str], dict]:
+    """The chain walked once: its verdict, the hash at each `wanted` seq, and the last entry
+    about each run's end (run id -> (action, details))."""
+    prev, expected_seq, count, hashes, ends = GENESIS, 1, 0, {}, {}
+    with engine.connect() as conn:
+        rows = conn.execution_options(yield_per=10_000).execute(
+            select(audit_log).order_by(audit_log.c.seq)
+        )
+        for row in rows:
+            count += 1
+            if row.seq != expected_seq:
+                return (ChainVerdict(False, count, prev, row.seq,
+                                     f"entry {expected_seq} is missing (next is {row.seq})"),
+                        hashes, ends)
+            if row.prev_hash != prev:
+                return (ChainVerdict(False, count, prev, row.seq,
+                                     "does not follow the entry before it (removed or "
+                                     "reordered)"), hashes, ends)
+            digest = _digest(row.prev_hash, row.seq, row.at, row.actor, row.action, row.subject,
+                             row.details)
+            if digest != row.hash:
+                return (ChainVerdict(False, count, prev, row.seq, "its content was changed"),
+                        hashes, ends)
+            if row.seq in wanted:
+                hashes[row.seq] = row.hash
+            if row.action in _RUN_ACTIONS and row.subject.startswith("run:"):
+                with contextlib.suppress(ValueError):
+                    ends[int(row.subject[4:])] = (row.action, json.loads(row.details))
+            prev, expected_seq = row.hash, expected_seq + 1
+    return ChainVerdict(True, count, prev), hashes, ends
+
+
+def _checked_checkpoints(
+    stored: Sequence[dict[str, Any]], exported: Sequence[dict[str, Any]],
+    publics: Sequence[Ed25519PublicKey], problems: list[str], notes: list[str],
+) -> list[dict[str, Any]]:
+    """The bodies of the checkpoints whose signature holds, oldest first; what is wrong with
+    the others (and with the stored ones against an exported copy) goes to `problems`."""
+    by_id = {int(r["id"]): r for r in stored}
+    for r in exported:
+        mine = by_id.get(int(r["id"]))
+        if mine is None:
+            problems.append(f"checkpoint {r['id']} (exported) is missing from the database")
+            by_id[int(r["id"])] = r
+        elif (mine["body"], mine["signature"]) != (r["body"], r["signature"]):
+            problems.append(f"checkpoint {r['id']} in the database differs from its exported "
+                            "copy")
+            by_id[int(r["id"])] = r  # the copy kept outside is the one to trust
+    keys = {key_id(p): p for p in publics}
+    if by_id and not keys:
+        notes.append("checkpoints not checked: no receipt key (pass --public-key)")
+        return []
+    good, previous = [], None
+    for number in sorted(by_id):
+        r = by_id[number]
+        public = keys.get(r["key_id"])
+        if public is None:
+            problems.append(f"checkpoint {number} is signed with an unknown key {r['key_id']}")
+            continue
+        if not document_genuine(public, r["body"].encode(), r["signature"]):
+            problems.append(f"checkpoint {number}: signature does not match (altered)")
+            continue
+        body = json.loads(r["body"])
+        if previous is not None and number == previous[0] + 1 and body["previous"] != (
+                hashlib.sha256(previous[1].encode()).hexdigest()):
+            problems.append(f"checkpoint {number} does not follow checkpoint {previous[0]}")
+        elif previous is not None and number != previous[0] + 1:
+            problems.append(f"checkpoints {previous[0] + 1}..{number - 1} are missing")
+        previous = (number, r["signature"])
+        good.append(body)
+    return good
+
+
+def _runs_against_chain(conn: Connection, ends: dict, since: int | None,
+                        problems: list[str]) -> None:
+    """Each run the chain records the end of is in the registry as recorded; a finished run
+    after the first checkpoint (`since`, its last run id) has an entry."""
+    found = {row.id: row for row in conn.execute(
+        select(runs.c.id, *(runs.c[f] for f in _RUN_FIELDS)))}
+    for run_id, (action, details) in sorted(ends.items()):
+        row = found.get(run_id)
+        if row is None:
+            problems.append(f"run {run_id} is in the audit log but not in the registry "
+                            "(deleted)")
+            continue
+        status = _RUN_ACTIONS[action] or details.get("status")
+        stated = {f: details[f] for f in _RUN_FIELDS if f in details and action == "run_applied"}
+        stated["status"] = status
+        changed = [f for f, v in stated.items() if getattr(row, f) != v]
+        if changed:
+            problems.append(f"run {run_id} differs from its audit entry ({', '.join(changed)})")
+    if since is not None:
+        for run_id, row in sorted(found.items()):
+            if run_id > since and row.status in FINAL and run_id not in ends:
+                problems.append(f"run {run_id} finished without an audit entry (inserted)")
+
+
+def verify_all(engine: Engine, publics: Sequence[Ed25519PublicKey] = (),
+               exported: Sequence[dict[str, Any]] = ()) -> AuditVerdict:
+    """The chain (`verify`), every checkpoint's signature and link (also against `exported`
+    copies), the chain against the checkpoints' heads, the finished runs and history rows
+    against the newest checkpoint, and every run against its audit entry."""
+    problems: list[str] = []
+    notes: list[str] = []
+    good = _checked_checkpoints(export_checkpoints(engine), exported, publics, problems, notes)
+    chain, hashes, ends = _walk(engine, {b["chain"]["seq"] for b in good})
+    for body in good:
+        seq, signed = body["chain"]["seq"], body["chain"]["hash"]
+        if seq > chain.entries and chain.ok:
+            problems.append(f"the chain ends at entry {chain.entries}, checkpoint {body['id']} "
+                            f"signed entry {seq} (truncated)")
+        elif seq in hashes and hashes[seq] != signed:
+            problems.append(f"entry {seq} is not the one checkpoint {body['id']} signed (the "
+                            "chain was rewritten)")
+    with engine.connect() as conn:
+        if good:
+            last = good[-1]
+            signed_runs = last["runs"]
+            now = _runs_state(conn, signed_runs["max_id"], frozenset(signed_runs["open"]))
+            if (now["final"], now["digest"]) != (signed_runs["final"], signed_runs["digest"]):
+                problems.append(
+                    f"runs up to {signed_runs['max_id']} differ from checkpoint {last['id']} "
+                    f"(deleted or edited): signed {signed_runs['final']}, now {now['final']}")
+            full = next((b for b in reversed(good) if b["history"]["digest"]), None)
+            for body in {id(b): b for b in (last, full) if b}.values():
+                signed_history = body["history"]
+                now_history = _history_state(conn, signed_history["max_id"],
+                                             full=bool(signed_history["digest"]))
+                if now_history != signed_history:
+                    problems.append(
+                        f"history rows up to {signed_history['max_id']} differ from checkpoint "
+                        f"{body['id']} (deleted or edited): signed {signed_history['rows']}, "
+                        f"now {now_history['rows']}")
+        _runs_against_chain(conn, ends, good[0]["runs"]["max_id"] if good else None, problems)
+    return AuditVerdict(chain, len(good), good[-1]["id"] if good else None, tuple(problems),
+                        tuple(notes))

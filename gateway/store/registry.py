@@ -74,6 +74,10 @@ class Registry:
             audit.append(conn, actor=actor, action="enrollments_ended",
                          subject=f"agency:{run['agency']}",
                          details={"run_id": run_id, "ended": run["ended"]})
+        if self.signer is not None:
+            # The chain's head and the runs' digest, signed with every run: a chain rewritten
+            # or a run deleted afterwards no longer matches it (store/audit.py).
+            audit.checkpoint(conn, self.signer)
         return receipt
 
     def receipt(self, run_id: int) -> dict | None:

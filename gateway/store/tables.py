@@ -120,6 +120,9 @@ runs = Table(
     Column("cursor_before", Text),
     Column("cursor_after", Text),
     Column("external_id", Text),  # e.g. the Airflow dag_id/run_id that started it
+    # The process running it, "host|boot id|pid|process start" (migration 0011): a run whose
+    # process is gone is failed as interrupted at once, not after hours (Registry.sweep_runs).
+    Column("owner", String(200)),
     Column("error", Text),
     Index("ix_runs_agency_status", "agency", "status"),
     Index("ix_runs_started_at", "started_at"),
@@ -213,6 +216,20 @@ receipts = Table(
     metadata,
     Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),
     Column("receipt", Text, nullable=False),
+)
+
+# Signed checkpoints of the audit chain and the registry (migration 0011, store/audit.py): the
+# chain's head and the runs' digest, signed with the receipt key, which the database never
+# holds. `body` keeps exactly the bytes signed.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("seq", Integer, nullable=False),  # the chain entry it covers (its head then)
+    Column("body", Text, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", Text, nullable=False),
 )
 
 # -- dashboard (migration 0004) -----------------------------------------------------------------
