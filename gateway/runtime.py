@@ -8,12 +8,15 @@ It lives below the Flask factory (`gateway/app.py`) so that the blueprints (`api
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
 from gateway.security.crypto import KeyRing, KeyRingError, load_keyring
+from gateway.security.private_files import private_folder
 from gateway.security.receipts import ReceiptSigner, load_signer
 from gateway.store import db, rekey
 from gateway.store.registry import Registry
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
     from gateway.sources.health import Feed
 
+log = logging.getLogger(__name__)
 
 class Gateway:
     """Everything a request or command needs, created lazily: building the app opens no
@@ -36,6 +40,12 @@ class Gateway:
 
     @functools.cached_property
     def engine(self) -> Engine:
+        # The instance folder holds the SQLite database, the key files and the upload spool:
+        # owner-only (0700), also when an older release or a umask made it wider.
+        instance = Path(self.config["INSTANCE_PATH"])
+        if private_folder(instance):
+            log.warning("Made the instance folder owner-only (0700), it was open to others / "
+                        "folder instance dibuat hanya untuk pemiliknya: %s", instance)
         return db.make_engine(self.config["DATABASE_URL"])
 
     @functools.cached_property

@@ -1,5 +1,7 @@
 """Secret files the gateway makes for itself on a new instance (the data key file, the receipt
-signing key, the dashboard's session key), safe when several processes start at once.
+signing key, the dashboard's session key), safe when several processes start at once; and the
+private modes of the instance folder and the SQLite database (`private_folder`,
+`private_file`), which hold birth dates, wages and positions in clear.
 
 Each is written whole under a private name, then hard-linked into place: a link never replaces
 a file, so one process's file wins and the others read it, complete. An O_EXCL create of the
@@ -17,6 +19,44 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def private_folder(path: Path) -> bool:
+    """Make `path` (and missing parents) owner-only (0700); narrow an existing folder that
+    group or others can enter or read. True when an existing folder was narrowed."""
+    if not path.exists():
+        path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        os.chmod(path, FOLDER_MODE)  # mkdir's mode passes through the umask only narrower
+        return False
+    return _narrow(path, FOLDER_MODE)
+
+
+def private_file(path: Path, *, create: bool = False) -> bool:
+    """Make `path` owner-only (0600): created empty with that mode when missing and `create`
+    (an empty file is a new SQLite database; SQLite gives its -wal and -shm files the
+    database file's mode), narrowed when it exists wider. True when it was narrowed."""
+    if not path.exists():
+        if create:
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            except FileExistsError:  # another process made it first: check its mode
+                return _narrow(path, FILE_MODE)
+        return False
+    return _narrow(path, FILE_MODE)
+
+
+def _narrow(path: Path, mode: int) -> bool:
+    try:
+        current = path.stat().st_mode & 0o777
+    except FileNotFoundError:  # a -wal or -shm removed meanwhile (the last connection closed)
+        return False
+    if current & 0o077 == 0:
+        return False
+    os.chmod(path, current & mode)
+    return True
+
 
 def write_private(path: Path, data: bytes) -> None:
     """Create `path` (never replacing one) readable by its owner only, written and synced;
@@ -31,7 +71,8 @@ def write_private(path: Path, data: bytes) -> None:
 def place_once(path: Path, data: bytes) -> bool:
     """Create `path` holding `data` (mode 0600) unless it exists; False when another
     process's file was there first (read it with `read_complete`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        private_folder(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     write_private(tmp, data)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from importlib.resources import files
@@ -16,8 +17,11 @@ from sqlalchemy.engine import make_url
 
 # `aware` (naive SQLite datetimes are UTC) lives in gateway.clock; still importable from here.
 from gateway.clock import aware as aware
+from gateway.security.private_files import private_file, private_folder
 from gateway.store import tables
 from gateway.store.tables import gateway_meta
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -45,8 +49,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file gets its folder, WAL and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not \
+                parsed.database.startswith("file:"):
+            _private_database(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -76,6 +81,20 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
     return create_engine(url, pool_pre_ping=True)
+
+
+def _private_database(path: Path) -> None:
+    """The SQLite file and its -wal and -shm owner-only (0600), whatever the umask: they hold
+    birth dates, wages and positions in clear. A new folder for it is made 0700; a file made
+    wider before (0644 by default) is narrowed, and said so."""
+    if not path.parent.exists():
+        private_folder(path.parent)
+    narrowed = [p.name for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm")))
+                if private_file(p, create=p == path)]
+    if narrowed:
+        log.warning("Made the database owner-only (0600), it was readable by others / "
+                    "basis data dibuat hanya untuk pemiliknya: %s in %s",
+                    ", ".join(narrowed), path.parent)
 
 
 def _alembic_config() -> AlembicConfig:

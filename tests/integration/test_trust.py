@@ -268,3 +268,57 @@ def test_a_receipt_key_being_written_by_another_process_is_waited_for(tmp_path):
     timer.join()
     assert signer.key_id == load_signer({"INSTANCE_PATH": str(instance)}).key_id
     assert not list(instance.glob(".receipt-key.pem.*"))  # no private copy left behind
+
+
+# -- private files (issue 16, finding 10) ------------------------------------------------------
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_and_the_instance_folder_are_created_private(tmp_path):
+    """jamsos.db was created 0644 (birth dates, wages, positions in clear), its -wal and -shm
+    too, the instance folder 0755: readable by every local user."""
+    import os
+
+    old_umask = os.umask(0o022)  # the common default, which made them world-readable
+    try:
+        app = create_app({"INSTANCE_PATH": str(tmp_path / "inst"), "CONFIG_FILE": None})
+        with app.app_context():
+            gw = app.extensions["jamsos"]
+            submit(gw, write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)]))
+            instance = tmp_path / "inst"
+            db_file = instance / "jamsos.db"
+            with gw.engine.connect():  # an open connection keeps -wal and -shm in place
+                assert _mode(instance) == 0o700
+                assert _mode(db_file) == 0o600
+                for suffix in ("-wal", "-shm"):
+                    assert _mode(db_file.with_name(db_file.name + suffix)) == 0o600, suffix
+                assert _mode(instance / "keys.json") == 0o600
+                assert _mode(instance / "receipt-key.pem") == 0o600
+            gw.engine.dispose()
+    finally:
+        os.umask(old_umask)
+
+
+def test_an_existing_wider_instance_is_narrowed_at_start_and_said(tmp_path, caplog):
+    import logging
+
+    instance = tmp_path / "inst"
+    first = create_app({"INSTANCE_PATH": str(instance), "CONFIG_FILE": None})
+    with first.app_context():
+        first.extensions["jamsos"].registry  # noqa: B018 - creates the database
+        first.extensions["jamsos"].engine.dispose()
+    db_file = instance / "jamsos.db"
+    db_file.chmod(0o644)  # as an older release made them
+    instance.chmod(0o755)
+    caplog.set_level(logging.WARNING)
+    again = create_app({"INSTANCE_PATH": str(instance), "CONFIG_FILE": None})
+    with again.app_context():
+        again.extensions["jamsos"].registry  # noqa: B018 - start-up
+        again.extensions["jamsos"].engine.dispose()
+    assert _mode(db_file) == 0o600 and _mode(instance) == 0o700
+    said = caplog.text
+    assert "instance folder owner-only (0700)" in said and "database owner-only (0600)" in said
+    assert "jamsos.db" in said
