@@ -1,9 +1,13 @@
 """Staff users of the compliance dashboard: scrypt-hashed passwords and lock-out.
 
-Agencies never log in here (they hold API keys); these are the people of docs/design.md §5's
-"compliance viewer" and "operator" roles. A password is stored only as werkzeug's scrypt hash
-(salted, memory-hard). After MAX_FAILURES consecutive wrong passwords the account is locked for
-LOCKOUT, whatever is typed next, so guessing a password online takes years.
+Agencies submit with API keys; these are the people of docs/design.md §7's "compliance
+viewer" and "operator" roles, and the "regional viewer" bound to one agency (`agency`: a
+ministry code or a government's region code; None is the national view). A bound user reads
+that agency only: a province's user reads the province government's own roster, not its
+regencies' (each regency is a government, with its own roster and budget). A password is
+stored only as werkzeug's scrypt hash (salted, memory-hard). After MAX_FAILURES consecutive
+wrong passwords the account is locked for LOCKOUT, whatever is typed next, so guessing a
+password online takes years.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.clock import aware
+from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.store import audit
 from gateway.store.db import writing
 from gateway.store.tables import users
@@ -40,10 +45,16 @@ class User:
     role: str
     display_name: str | None
     sessions_since: datetime | None = None  # sessions begun before this are over (logout)
+    agency: str | None = None  # the one agency it may read; None: national (every agency)
 
     @property
     def label(self) -> str:
         return self.display_name or self.username
+
+    def may_read(self, agency: str) -> bool:
+        """Whether the user may see `agency`'s data: every agency nationally, else only its
+        own (the code exactly: a province's user does not read its regencies)."""
+        return self.agency is None or agency == self.agency
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,24 @@ def hash_password(password: str) -> str:
 
 def _user(row: dict) -> User:
     return User(row["id"], row["username"], row["role"], row["display_name"],
-                aware(row.get("sessions_since")))  # fmt: skip
+                aware(row.get("sessions_since")), row.get("agency"))  # fmt: skip
+
+
+def scope_code(agency: str | None, *, role: str = "viewer") -> str | None:
+    """The agency code a user is bound to, as the gateway writes it ("1505" is 15.05,
+    "KEMENKES" kemenkes), or None for the national view. An operator manages keys and syncs
+    of every agency (docs/design.md §7), so it is never bound to one."""
+    if agency is None or not agency.strip():
+        return None
+    if role == "operator":
+        raise UserError(
+            "operator bekerja secara nasional, tidak terikat satu instansi / an operator works "
+            "nationally and is not bound to one agency"
+        )
+    try:
+        return resolve_agency(agency).code
+    except UnknownAgency as exc:
+        raise UserError(f"{exc.message_id} / {exc}") from exc
 
 
 def end_sessions(engine: Engine, user_id: int) -> None:
@@ -78,6 +106,7 @@ def create_user(
     *,
     role: str = "viewer",
     display_name: str | None = None,
+    agency: str | None = None,
 ) -> User:
     username = username.strip().lower()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -91,6 +120,7 @@ def create_user(
             f"kata sandi minimal {MIN_PASSWORD_LENGTH} karakter, tidak hanya spasi / a password "
             f"needs at least {MIN_PASSWORD_LENGTH} characters, not only spaces"
         )
+    agency = scope_code(agency, role=role)
     try:
         with writing(engine) as conn:
             user_id = conn.execute(
@@ -101,6 +131,7 @@ def create_user(
                     role=role,
                     display_name=display_name,
                     created_at=datetime.now(UTC),
+                    agency=agency,
                 )
                 .returning(users.c.id)
             ).scalar_one()
@@ -109,13 +140,28 @@ def create_user(
                 actor="cli",
                 action="user_created",
                 subject=f"user:{username}",
-                details={"role": role},
+                details={"role": role, "agency": agency or "national"},
             )
     except IntegrityError as exc:
         raise UserError(
             f"pengguna {username!r} sudah ada / user {username!r} already exists"
         ) from exc
-    return User(user_id, username, role, display_name)
+    return User(user_id, username, role, display_name, agency=agency)
+
+
+def set_agency(engine: Engine, username: str, agency: str | None) -> User | None:
+    """Bind a user to one agency, or (None) give it the national view; effective at its next
+    request, since every request reads the user again. None when there is no such user."""
+    name = username.strip().lower()
+    with writing(engine) as conn:
+        row = conn.execute(select(users).where(users.c.username == name)).mappings().first()
+        if row is None:
+            return None
+        code = scope_code(agency, role=row["role"])
+        conn.execute(update(users).where(users.c.id == row["id"]).values(agency=code))
+        audit.append(conn, actor="cli", action="user_scope_changed", subject=f"user:{name}",
+                     details={"from": row["agency"] or "national", "to": code or "national"})
+    return _user({**row, "agency": code})
 
 
 def get_user(engine: Engine, user_id: int) -> User | None:
@@ -135,6 +181,7 @@ def list_users(engine: Engine) -> list[dict]:
             users.c.username,
             users.c.role,
             users.c.display_name,
+            users.c.agency,
             users.c.locked_until,
             users.c.last_login_at,
             users.c.disabled_at,

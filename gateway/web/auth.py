@@ -5,6 +5,10 @@ CSRF token; nothing secret about the data. Every POST of the blueprint must carr
 session's token (a hidden form field), compared in constant time: SameSite alone does not
 cover older browsers or a same-site attacker. A hand-written token is twenty lines; Flask-WTF
 would bring WTForms for forms this small.
+
+A user may be bound to one agency (docs/design.md §7, store/users.py): every page asks
+`may_read` / `readable_or_404` here, and whatever lies outside the user's scope answers 404,
+as if it did not exist, so a bound user cannot learn which other agencies' runs exist.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.runtime import gateway
 from gateway.security.private_files import place_once, read_complete
 from gateway.store.users import LOCKOUT, MAX_FAILURES, User, authenticate, end_sessions, get_user
@@ -113,6 +118,69 @@ def _load_user() -> None:
 
 def current_user() -> User | None:
     return getattr(g, "user", None)
+
+
+def scope() -> str | None:
+    """The agency the logged-in user is bound to; None for the national view (or nobody)."""
+    user = current_user()
+    return user.agency if user is not None else None
+
+
+def may_read(agency: str) -> bool:
+    """Whether the logged-in user may see `agency`'s pages, runs and figures."""
+    user = current_user()
+    return user is not None and user.may_read(agency)
+
+
+def readable_or_404(agency: str) -> None:
+    """Not found, rather than forbidden, outside the user's scope: a 403 would confirm to a
+    user bound to one agency that another agency's run or page exists."""
+    if not may_read(agency):
+        abort(404)
+
+
+def national_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For a page that compares agencies (nothing in it belongs to one): logged in, and not
+    bound to one agency; a bound user gets 404."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        if user.agency is not None:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _code(agency: str) -> str:
+    try:
+        return resolve_agency(agency).code
+    except UnknownAgency:
+        return agency
+
+
+@bp.before_request
+def _upload_only_for_own_agency() -> Any:
+    """A logged-in user bound to an agency uploads only for that agency, whatever API key it
+    types: the key decides the agency (web/upload.py), the login narrows it. Checked before
+    the upload view runs, so the intake never sees a refused roster."""
+    user = current_user()
+    if request.endpoint != "web.upload" or request.method != "POST" or user is None:
+        return None
+    if user.agency is None:
+        return None
+    token = request.form.get("api_key", "").strip()
+    key = gateway().registry.authenticate(token) if token else None
+    if key is None or _code(key.agency) == user.agency:
+        return None  # the upload view answers a missing or invalid key itself
+    message = tr(
+        f"Akun Anda hanya untuk instansi {user.agency}; kunci API ini milik instansi lain.",
+        f"Your account is for agency {user.agency} only; this API key is another agency's.",
+    )
+    return render_template("error.html", code=403, message=message), 403
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -29,6 +29,7 @@ from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
 from gateway.store import dashboard
 from gateway.store.budget import allocation_years
+from gateway.store.coverage import covered_counts
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -101,9 +102,42 @@ def enrollment_counts(engine: Engine) -> dict[str, dict[str, int]]:
                        ttl=COUNTS_TTL, stamp=dashboard.registry_stamp(engine))
 
 
-def coverage_table(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    return cache().get("coverage", lambda: coverage(engine, load_targets()), ttl=COUNTS_TTL,
-                       stamp=dashboard.registry_stamp(engine))
+def coverage_table(engine: Engine, agency: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The coverage table: national, or (`agency`) only the row of a user's agency."""
+    table = cache().get("coverage", lambda: coverage(engine, load_targets()), ttl=COUNTS_TTL,
+                        stamp=dashboard.registry_stamp(engine))
+    return table if agency is None else _own_coverage(engine, table, agency)
+
+
+def _own_coverage(engine: Engine, table: dict[str, list[dict[str, Any]]], agency: str
+                  ) -> dict[str, list[dict[str, Any]]]:
+    """One row, the agency's own. A province's row in the national table counts its
+    regencies' workers too, which its user does not read (store/users.py): it gets the
+    province government's own roster, without the province-wide target it cannot be
+    compared with."""
+    kind = ("agencies" if not agency[:1].isdigit() else
+            "regencies" if "." in agency else "provinces")  # fmt: skip
+    out: dict[str, list[dict[str, Any]]] = {"provinces": [], "regencies": [], "agencies": []}
+    row = next((r for r in table[kind] if r["code"] == agency), None)
+    if row is None or kind == "provinces":
+        enrolled = 0
+        if kind == "provinces":
+            own = cache().get("covered_counts",
+                              lambda: covered_counts(engine, clock.today())[0],
+                              ttl=COUNTS_TTL, stamp=dashboard.registry_stamp(engine))
+            enrolled = own.get(agency, 0)
+        row = {"code": agency, "name": _plain_name(agency), "enrolled": enrolled,
+               "target": None, "target_year": None, "percent": None, "gap": None,
+               "reported_percent": None, "source": None}
+    out[kind] = [row]
+    return out
+
+
+def _plain_name(code: str) -> str:
+    try:
+        return resolve_agency(code).name
+    except UnknownAgency:
+        return code
 
 
 # -- budget -------------------------------------------------------------------------------------
@@ -149,11 +183,14 @@ def budget_check_cached(engine: Engine, government: str, year: int,
 
 
 def budget_rows(engine: Engine, year: int, *, auto_seconds: float = BUDGET_AUTO_SECONDS,
-                check: str | None = None) -> list[BudgetRow]:
-    """Every government with workers or an allocation for `year`, with the checks known."""
+                check: str | None = None, agency: str | None = None) -> list[BudgetRow]:
+    """Every government with workers or an allocation for `year`, with the checks known;
+    with `agency`, only that government (a user bound to it: nothing else is computed)."""
     counts = enrollment_counts(engine)
     last_run, alloc = dashboard.budget_stamps(engine, year)
     codes = {c for c in counts if c[:1].isdigit()} | set(alloc)
+    if agency is not None:
+        codes &= {agency}
     rows = []
     for code in codes:
         stamp = (last_run.get(code), alloc.get(code))

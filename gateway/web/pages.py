@@ -1,4 +1,9 @@
-"""Overview, agency, budget and coverage pages (staff only)."""
+"""Overview, agency, budget and coverage pages (staff only).
+
+Each page reads what the logged-in user may read (web/auth.py): every agency for compliance
+staff, one agency for a user bound to it, whose overview shows its own figures instead of
+the national ones and for whom another agency's page does not exist (404).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from gateway.domain.nik import normalize_nik
 from gateway.runtime import gateway
 from gateway.sources.health import health_counts
 from gateway.store import dashboard
-from gateway.web.auth import login_required
+from gateway.web.auth import login_required, may_read, readable_or_404, scope
 from gateway.web.blueprint import bp
 from gateway.web.charts import AMBER, BLUE, GREEN, RED, Bar, bar_chart, column_chart
 from gateway.web.charts import progress_chart as progress
@@ -38,7 +43,7 @@ def _engine() -> Any:
 
 
 def _feeds() -> list[Any]:
-    return gateway().feeds()
+    return [f for f in gateway().feeds() if may_read(f.agency)]
 
 
 def _year() -> int:
@@ -46,14 +51,26 @@ def _year() -> int:
     return year if year and 2000 <= year <= 2100 else clock.today().year
 
 
-def coverage_chart(rows: list[dict[str, Any]]) -> Any:
+def coverage_chart(rows: list[dict[str, Any]], title: str | None = None) -> Any:
     targeted = [r for r in rows if r["target"]]
     return progress(
         [(display_name(r["name"]), r["enrolled"] / r["target"],
           f"{fmt_pct(r['percent'])} · {tr('kurang', 'gap')} {fmt_int(r['gap'])}")
          for r in targeted],
-        title=tr("Terdaftar terhadap target per provinsi", "Enrolled against target by province"),
+        title=title or tr("Terdaftar terhadap target per provinsi",
+                          "Enrolled against target by province"),
     )
+
+
+def _target_title() -> str | None:
+    """A bound user's chart holds its own agency, not the provinces."""
+    return tr("Terdaftar terhadap target", "Enrolled against target") if scope() else None
+
+
+def _coverage_rows(agency: str | None) -> list[dict[str, Any]]:
+    """The provinces nationally; a bound user's own single row, whatever its kind."""
+    table = coverage_table(_engine(), agency)
+    return table["provinces"] if agency is None else [r for rows in table.values() for r in rows]
 
 
 @bp.get("/")
@@ -62,8 +79,8 @@ def overview() -> Any:
     feeds = _feeds()
     year = clock.today().year
     # The overview computes budget checks for at most 0.3 s: the budget page does the rest.
-    budget = budget_rows(_engine(), year, auto_seconds=0.3)
-    provinces = coverage_table(_engine())["provinces"]
+    budget = budget_rows(_engine(), year, auto_seconds=0.3, agency=scope())
+    provinces = _coverage_rows(scope())
     shown = request.args.get("health")
     listed = [f for f in feeds if not shown or f.health == shown]
     return render_template(
@@ -77,7 +94,7 @@ def overview() -> Any:
         budget_counts={s: sum(1 for b in budget if b.status == s)
                        for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
         provinces=provinces,
-        coverage_chart=coverage_chart(provinces),
+        coverage_chart=coverage_chart(provinces, _target_title()),
     )
 
 
@@ -118,6 +135,7 @@ def agency(code: str) -> Any:
         found = resolve_agency(code)
     except UnknownAgency:
         abort(404)
+    readable_or_404(found.code)
     if found.code != code:
         return redirect(url_for("web.agency", code=found.code))
     # Active workers by default: who is covered now is the usual question.
@@ -162,7 +180,7 @@ def _search(code: str, nik: str) -> dict[str, Any]:
 def budget() -> Any:
     year = _year()
     try:
-        rows = budget_rows(_engine(), year, check=request.args.get("check"))
+        rows = budget_rows(_engine(), year, check=request.args.get("check"), agency=scope())
     except RatesNotInForce as exc:
         return _rates_not_in_force(exc, year)
     shown = request.args.get("status")
@@ -197,6 +215,7 @@ def budget_detail(government: str) -> Any:
         abort(404)
     if found.kind == "ministry":
         abort(404)
+    readable_or_404(found.code)
     year = _year()
     try:
         check = budget_check_cached(_engine(), found.code, year)
@@ -227,18 +246,21 @@ def _rates_not_in_force(exc: RatesNotInForce, year: int, agency: Any = None) -> 
 @bp.get("/coverage")
 @login_required
 def coverage_page() -> Any:
-    table = coverage_table(_engine())
-    provinces = table["provinces"]
+    table = coverage_table(_engine(), scope())
+    provinces = _coverage_rows(scope())
     enrolled = sorted((r for r in provinces if r["enrolled"]), key=lambda r: -r["enrolled"])
+    title = (tr("Pekerja terdaftar per provinsi", "Enrolled workers by province") if not scope()
+             else tr("Pekerja terdaftar instansi Anda", "Your agency's enrolled workers"))
     chart = bar_chart(
         [Bar(display_name(r["name"]), (r["enrolled"],), note=fmt_int(r["enrolled"]))
          for r in enrolled[:20]],
         [(tr("terdaftar (aktif)", "enrolled (active)"), BLUE)],
-        title=tr("Pekerja terdaftar per provinsi", "Enrolled workers by province"),
+        title=title,
         value_format=fmt_int,
     )
     return render_template(
-        "coverage.html", table=table, target_chart=coverage_chart(provinces), chart=chart,
+        "coverage.html", table=table, target_chart=coverage_chart(provinces, _target_title()),
+        chart=chart,
         counts=enrollment_counts(_engine()), display_name=display_name,
     )
 

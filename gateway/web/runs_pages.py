@@ -2,6 +2,7 @@
 
 Problems are paged by keyset on (row, id) over the (run_id, row) index, so page 500 of a run
 with a million problems costs what page 1 costs. The CSV is streamed in chunks the same way.
+A user bound to one agency lists only its runs; another agency's run is not found (404).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from gateway.clock import aware
 from gateway.roster.report import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
 from gateway.runtime import gateway
 from gateway.store import dashboard
-from gateway.web.auth import current_user, login_required
+from gateway.web.auth import current_user, login_required, readable_or_404, scope
 from gateway.web.blueprint import bp
 from gateway.web.data import MAX_SQL_INT, cache, id_arg
 
@@ -34,7 +35,8 @@ def _engine() -> Any:
 @bp.get("/runs")
 @login_required
 def runs_list() -> Any:
-    agency, source = request.args.get("agency"), request.args.get("source")
+    # A bound user's list is its agency's, whatever the filter asks.
+    agency, source = scope() or request.args.get("agency"), request.args.get("source")
     status = request.args.get("status")
     rows = dashboard.list_runs(
         _engine(), agency=agency, source=source,
@@ -70,9 +72,12 @@ def _after(after: str | None) -> tuple[int, int] | None:
 
 
 def _may_read(run: dict[str, Any]) -> bool:
-    """Staff read every run; a submitter reads the runs it sent from this browser session
-    (the upload page remembers them), nothing else."""
-    return current_user() is not None or run["id"] in session.get("submitted_runs", [])
+    """Staff read the runs of their scope (every run nationally); a submitter reads the runs
+    it sent from this browser session (the upload page remembers them), nothing else."""
+    user = current_user()
+    return (user is not None and user.may_read(run["agency"])) or (
+        run["id"] in session.get("submitted_runs", [])
+    )
 
 
 def _problem_counts(run_id: int) -> list[Any]:
@@ -87,6 +92,7 @@ def run_detail(run_id: int) -> Any:
     run = gateway().registry.get_run(run_id) if run_id <= MAX_SQL_INT else None
     if run is None:
         abort(404)
+    readable_or_404(run["agency"])
     filters = _filters()
     done = run["status"] != "running"  # a running run's problems are still coming
     by_code = cache().get(("problem_counts", run_id), lambda: _problem_counts(run_id),
@@ -125,7 +131,7 @@ def problems_csv(run_id: int) -> Any:
     if run is None:
         abort(404)
     if not _may_read(run):
-        abort(403)
+        abort(404 if current_user() is not None else 403)  # a bound user: as if not there
     filters = _filters()
     engine = _engine()
 
