@@ -26,6 +26,7 @@ from gateway.store.allocations import declared_with_run
 from gateway.store.apikeys import ApiKey
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.db import writing
+from gateway.store.liveness import process_owner, sweep_runs
 from gateway.store.tables import (
     RUN_COUNTS,
     enrollment_history,
@@ -104,6 +105,7 @@ class Registry:
         mode: str = "snapshot",
     ) -> int:
         """Record a run as `running` in its own transaction, so a crash leaves a trace."""
+        self.mark_interrupted()  # runs of processes killed since the last one started
         with writing(self.engine) as conn:
             return conn.execute(
                 insert(runs)
@@ -117,6 +119,7 @@ class Registry:
                     external_id=external_id,
                     status="running",
                     started_at=datetime.now(UTC),
+                    owner=process_owner(),  # a sweep fails it at once if this process dies
                 )
                 .returning(runs.c.id)
             ).scalar_one()
@@ -209,15 +212,13 @@ class Registry:
         with writing(self.engine) as conn:
             conn.execute(delete(runs).where(runs.c.id == run_id))
 
-    def mark_interrupted(self, older_than: timedelta = timedelta(hours=6)) -> int:
-        """Runs left `running` by a killed process are failed, so they show and can be retried."""
-        cutoff = datetime.now(UTC) - older_than
-        with writing(self.engine) as conn:
-            return conn.execute(
-                update(runs)
-                .where(and_(runs.c.status == "running", runs.c.started_at < cutoff))
-                .values(status="failed", error="interrupted", finished_at=datetime.now(UTC))
-            ).rowcount
+    def mark_interrupted(
+        self, older_than: timedelta = timedelta(hours=6), *, now: datetime | None = None
+    ) -> int:
+        """Runs left `running` by a process that is gone are failed ("interrupted"), so they
+        show and can be retried: at once when their owner ran on this machine and is dead,
+        else once older than `older_than`; a live run never (store/liveness.py)."""
+        return sweep_runs(self.engine, older_than, now=now)
 
     def get_run(self, run_id: int) -> dict | None:
         with self.engine.connect() as conn:

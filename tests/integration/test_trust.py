@@ -322,3 +322,110 @@ def test_an_existing_wider_instance_is_narrowed_at_start_and_said(tmp_path, capl
     said = caplog.text
     assert "instance folder owner-only (0700)" in said and "database owner-only (0600)" in said
     assert "jamsos.db" in said
+
+
+# -- stale runs (issue 16, finding 10) ---------------------------------------------------------
+
+
+def _running_run(gw, owner: str | None, *, hours_ago: float = 0) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.store.tables import runs
+
+    run_id = gw.registry.start_run(agency="15.05", source="upload", trigger="test")
+    with gw.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(
+            owner=owner, started_at=datetime.now(UTC) - timedelta(hours=hours_ago)))
+    return run_id
+
+
+def test_a_run_of_a_killed_process_is_failed_at_once_and_audited(app, gw):
+    """A run of a SIGKILLed process stayed `running` for six hours (Registry.mark_interrupted
+    went by age alone); now its owner's death is seen by the next sweep, minutes or less."""
+    import signal
+    import subprocess
+    import sys
+
+    from gateway.store.liveness import owner_alive, process_owner
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    owner = process_owner(child.pid)
+    run_id = _running_run(gw, owner)
+    assert owner_alive(owner) and gw.registry.mark_interrupted() == 0  # alive: left alone
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert owner_alive(owner) is False
+    assert gw.registry.mark_interrupted() == 1
+    run = gw.registry.get_run(run_id)
+    assert run["status"] == "failed" and run["error"].startswith("interrupted: its process ended")
+    assert [e["action"] for e in audit.recent(gw.engine, 1)] == ["run_interrupted"]
+    assert invoke(app, "audit", "verify").exit_code == 0  # a swept run is audited
+
+
+def test_the_next_run_sweeps_and_a_reused_pid_is_not_the_owner(gw):
+    import os
+
+    from gateway.store.liveness import process_owner
+
+    mine = process_owner()
+    reused = mine.rsplit("|", 1)[0] + "|1"  # this pid, but a process started at another time
+    run_id = _running_run(gw, reused)
+    gw.registry.start_run(agency="15.05", source="upload", trigger="test")  # sweeps first
+    assert gw.registry.get_run(run_id)["status"] == "failed"
+    assert str(os.getpid()) in mine
+
+
+def test_a_live_long_run_is_never_failed_and_a_foreign_one_only_when_old(gw):
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.store.liveness import process_owner
+
+    mine = _running_run(gw, process_owner(), hours_ago=30)  # this very process, 30 h in
+    foreign = _running_run(gw, "elsewhere|b|pid:[1]|4242|99", hours_ago=5)
+    legacy = _running_run(gw, None, hours_ago=5)  # started before owners were recorded
+    assert gw.registry.mark_interrupted() == 0
+    later = datetime.now(UTC) + timedelta(hours=2)  # the clock driven on: now 7 h old
+    assert gw.registry.mark_interrupted(now=later) == 2
+    assert gw.registry.get_run(mine)["status"] == "running"
+    assert {gw.registry.get_run(r)["status"] for r in (foreign, legacy)} == {"failed"}
+
+
+def test_a_sigkilled_submit_is_failed_by_the_next_command_not_six_hours_later(tmp_path):
+    """End to end with real `jamsos` processes: a submit killed mid-apply left its run
+    `running`; the next command (any process start sweeps) fails it as interrupted."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    jamsos = str(Path(sys.executable).with_name("jamsos"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAMSOS_")}
+    env.update(JAMSOS_INSTANCE_PATH=str(tmp_path / "inst"), JAMSOS_CONFIG_FILE="")
+    roster = write_roster(tmp_path / "big.csv", [worker_row(i) for i in range(9_000)])
+    proc = subprocess.Popen([jamsos, "roster", "submit", str(roster), "--agency", "15.05"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db_file = tmp_path / "inst" / "jamsos.db"
+
+    def statuses() -> list[str]:
+        try:
+            with sqlite3.connect(db_file, timeout=5) as db:
+                return [r[0] for r in db.execute("SELECT status FROM runs")]
+        except sqlite3.Error:  # not created yet
+            return []
+
+    deadline = time.monotonic() + 60
+    while statuses() != ["running"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert statuses() == ["running"] and proc.poll() is None, "the run never showed running"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert statuses() == ["running"]  # the trace a killed process leaves
+    listed = subprocess.run([jamsos, "runs", "--json"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert statuses() == ["failed"]
+    with sqlite3.connect(db_file) as db:
+        error = db.execute("SELECT error FROM runs").fetchone()[0]
+    assert error.startswith("interrupted: its process ended"), error

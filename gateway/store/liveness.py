@@ -1,0 +1,123 @@
+"""Which process runs a run, and whether it still lives (issue 16, finding 10).
+
+A run is recorded `running` before its apply starts; a process killed meanwhile (SIGKILL, the
+OOM killer, a lost container) leaves it so. Age alone cannot tell such a run from a long live
+one, so each run names its owner: host, boot id, PID namespace, pid and the process's start
+time (which a reused pid does not share). A run whose owner is on this machine and in this
+PID namespace is judged at once; any other (another machine, another container, an owner
+recorded before migration 0011) is not ours to judge and falls back to its age.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, select, update
+
+from gateway.clock import aware
+from gateway.store import audit
+from gateway.store.db import writing
+from gateway.store.tables import runs
+
+_PROC = Path("/proc")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start (clock ticks since boot, /proc/<pid>/stat field 22); "" where
+    there is no /proc; None when there is no such live process (gone, or a zombie)."""
+    if not _PROC.is_dir():
+        return ""
+    stat = _read(_PROC / str(pid) / "stat")
+    if not stat:
+        return None
+    fields = stat.rpartition(")")[2].split()  # the name in parentheses may hold spaces
+    if len(fields) < 20 or fields[0] in ("Z", "X"):  # killed, not yet reaped: gone
+        return None
+    return fields[19]
+
+
+def _namespace(pid: int | str = "self") -> str:
+    try:
+        return os.readlink(_PROC / str(pid) / "ns" / "pid")
+    except OSError:
+        return ""
+
+
+def _machine() -> tuple[str, str, str]:
+    return (socket.gethostname(), _read(_PROC / "sys/kernel/random/boot_id"), _namespace())
+
+
+def process_owner(pid: int | None = None) -> str:
+    """`host|boot id|pid namespace|pid|start time` of this process (or `pid`, on this
+    machine), as `runs.owner` records it."""
+    pid = os.getpid() if pid is None else pid
+    host, boot, namespace = _machine()
+    return "|".join((host, boot, namespace, str(pid), _start_time(pid) or ""))[:200]
+
+
+def owner_alive(owner: str | None) -> bool | None:
+    """True when the owner process lives, False when it is gone, None when this process
+    cannot tell (another machine, PID namespace or an owner it cannot read)."""
+    parts = (owner or "").split("|")
+    if len(parts) != 5 or not parts[3].isdigit():
+        return None
+    host, boot, namespace, pid, started = parts
+    here_host, here_boot, here_namespace = _machine()
+    if host != here_host or namespace != here_namespace:
+        return None
+    if boot and here_boot and boot != here_boot:
+        return False  # the machine restarted since: every process of then is gone
+    now = _start_time(int(pid))
+    if now == "":  # no /proc: the pid alone (it may have been reused: then thought alive)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return now is not None and now == started
+
+
+def sweep_runs(engine: Engine, older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Fail the runs left `running` by a process that is gone: at once when their owner ran
+    on this machine and is dead; a run this process cannot judge (another machine or
+    container, or started before owners were recorded) once older than `older_than`. A live
+    run on this machine is never failed, however long it takes. Reads first and writes only
+    for what it finds, so every process start and every run start can afford it."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(runs.c.id, runs.c.owner, runs.c.started_at).where(runs.c.status == "running")
+        ).all()
+    gone = [(run_id, alive) for run_id, owner, started in found
+            if (alive := owner_alive(owner)) is False
+            or (alive is None and aware(started) < now - older_than)]  # type: ignore[operator]
+    failed = 0
+    for run_id, alive in gone:
+        why = ("its process ended" if alive is False
+               else f"no sign of its process for over {older_than}")
+        with writing(engine) as conn:
+            if conn.execute(
+                update(runs)
+                .where(and_(runs.c.id == run_id, runs.c.status == "running"))
+                .values(status="failed", finished_at=now,
+                        error=f"interrupted: {why} before it finished; nothing of it was "
+                              "applied, send it again / terhenti: tidak ada yang diterapkan, "
+                              "kirim ulang")
+            ).rowcount:
+                # Audited, so `audit verify` finds no finished run without an entry.
+                audit.append(conn, actor="system", action="run_interrupted",
+                             subject=f"run:{run_id}", details={"reason": why})
+                failed += 1
+    return failed
