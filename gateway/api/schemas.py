@@ -57,6 +57,10 @@ RUN = _closed(
         "agency": _STR,
         "source": _STR,
         "trigger": _STR,
+        "actor": {
+            "type": ["string", "null"],
+            "description": "Who acted: api:<key prefix>, user:<name>, or the trigger",
+        },
         "filename": {"type": ["string", "null"]},
         "status": {"enum": ["running", "succeeded", "rejected", "failed"]},
         "started_at": {"type": "string", "format": "date-time"},

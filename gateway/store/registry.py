@@ -58,7 +58,7 @@ class Registry:
         """Inside the run's own transaction: sign its receipt and log it in the audit chain,
         so a run is applied, receipted and audited together or not at all."""
         run = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().one()
-        actor = run["trigger"]
+        actor = run["actor"] or run["trigger"]  # the key or user that acted (0010), else how
         receipt = None
         if self.signer is not None and run["status"] == "succeeded":
             # In UTC, said so: a receipt is proof, and Indonesia has three time zones.
@@ -103,8 +103,10 @@ class Registry:
         input_sha256: str | None = None,
         external_id: str | None = None,
         mode: str = "snapshot",
+        actor: str | None = None,
     ) -> int:
-        """Record a run as `running` in its own transaction, so a crash leaves a trace."""
+        """Record a run as `running` in its own transaction, so a crash leaves a trace.
+        `actor`: who acted ("api:<key prefix>", "user:<name>"); the trigger when not given."""
         self.mark_interrupted()  # runs of processes killed since the last one started
         with writing(self.engine) as conn:
             return conn.execute(
@@ -113,6 +115,7 @@ class Registry:
                     agency=agency,
                     source=source,
                     trigger=trigger,
+                    actor=actor or trigger,
                     mode=mode,
                     filename=filename,
                     input_sha256=input_sha256,
@@ -135,7 +138,8 @@ class Registry:
         # quote a NIK; it is stored in the clear and shown on the dashboard: masked first.
         error = _NIK_LIKE.sub(r"\1******\2", error)
         with writing(self.engine) as conn:
-            audit.append(conn, actor="system", action="run_failed", subject=f"run:{run_id}",
+            audit.append(conn, actor=_run_actor(conn, run_id), action="run_failed",
+                         subject=f"run:{run_id}",
                          details={"error": error[:200]})
             conn.execute(
                 update(runs)
@@ -158,7 +162,8 @@ class Registry:
         with writing(self.engine) as conn:
             if columns is not None:
                 self.set_columns(conn, run_id, columns, unknown_columns or [])
-            audit.append(conn, actor="system", action="run_rejected", subject=f"run:{run_id}",
+            audit.append(conn, actor=_run_actor(conn, run_id), action="run_rejected",
+                         subject=f"run:{run_id}",
                          details={"code": problem.code})
             conn.execute(
                 insert(problems), [problem_row(run_id, p) for p in (problem, *notices)]
@@ -379,10 +384,18 @@ class Registry:
             return {r["source"]: dict(r) for r in rows}
 
     # -- API keys (gateway/store/apikeys.py) ---------------------------------------------
-    def create_api_key(self, agency: str, label: str | None = None) -> str:
+    def create_api_key(self, agency: str, label: str | None = None,
+                       expires_at: datetime | None = None) -> str:
         """Create a key scoped to `agency`; the token is returned once and stored hashed."""
-        return apikeys.create(self.engine, agency, label)
+        return apikeys.create(self.engine, agency, label, expires_at=expires_at)
 
     def authenticate(self, token: str) -> ApiKey | None:
         """The live key a token belongs to, or None."""
         return apikeys.authenticate(self.engine, token)
+
+
+def _run_actor(conn: Connection, run_id: int) -> str:
+    """Who started the run, for the audit entries about its end: the key or user, not
+    "system" (a failure or a refused file is still that actor's run)."""
+    row = conn.execute(select(runs.c.actor, runs.c.trigger).where(runs.c.id == run_id)).first()
+    return (row[0] or row[1]) if row else "system"

@@ -16,6 +16,7 @@ RUN_FIELDS = (
     "agency",
     "source",
     "trigger",
+    "actor",  # who acted: "api:<key prefix>", "user:<name>", else the trigger (0010)
     "filename",
     "status",
     "started_at",

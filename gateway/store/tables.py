@@ -101,6 +101,8 @@ runs = Table(
     Column("agency", String(32), nullable=False),
     Column("source", String(64), nullable=False),  # "upload" or a plugin source id
     Column("trigger", String(32), nullable=False),  # api | cli | web | schedule | airflow
+    # Who acted (migration 0010): "api:<key prefix>", "user:<name>", else the trigger.
+    Column("actor", String(128)),
     Column("mode", String(16), nullable=False, server_default="snapshot"),
     Column("filename", Text),
     Column("input_sha256", String(64)),
@@ -151,7 +153,12 @@ api_keys = Table(
     Column("agency", String(32), nullable=False),
     Column("label", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A revocation may lie ahead: a rotated key stays valid for its grace period.
     Column("revoked_at", DateTime(timezone=True)),
+    # Lifecycle (migration 0010): refused from expires_at on; last_used_at is written at most
+    # every few minutes, so an unused key shows before it is revoked.
+    Column("expires_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
 )
 
 # One row: facts the gateway checks at start (e.g. that the index key is the one in use).
