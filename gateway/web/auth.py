@@ -139,22 +139,6 @@ def readable_or_404(agency: str) -> None:
         abort(404)
 
 
-def national_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """For a page that compares agencies (nothing in it belongs to one): logged in, and not
-    bound to one agency; a bound user gets 404."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = current_user()
-        if user is None:
-            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-        if user.agency is not None:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def _code(agency: str) -> str:
     try:
         return resolve_agency(agency).code

@@ -258,3 +258,18 @@ def test_migration_0012_keeps_existing_users_national(tmp_path: Path) -> None:
         command.downgrade(cfg, "0011")
     assert "agency" not in {c["name"] for c in inspect(engine).get_columns("users")}
     engine.dispose()
+
+
+# Every dashboard endpoint, by how it keeps to the user's scope: a new page fails the test
+# below until it is placed here (and, if it shows an agency's data, filtered and tested above).
+SCOPED = {"web.overview", "web.feeds_page", "web.agency", "web.budget", "web.budget_detail",
+          "web.coverage_page", "web.runs_list", "web.run_detail", "web.problems_csv",
+          "web.upload",
+          "web.identity_conflicts"}  # national only: tests/web/test_identity_conflicts_page.py
+# Nothing of an agency's, or only what this browser session itself submitted.
+UNSCOPED = {"web.login", "web.logout", "web.static", "web.upload_run", "web.upload_run_status"}
+
+
+def test_every_dashboard_page_is_placed_in_the_scope_rules(web_app: Any) -> None:
+    endpoints = {r.endpoint for r in web_app.url_map.iter_rules() if r.endpoint.startswith("web.")}
+    assert endpoints - SCOPED - UNSCOPED == set()
