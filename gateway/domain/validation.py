@@ -117,6 +117,17 @@ MESSAGES: dict[str, Message] = {
         "NIK ini sudah muncul di baris {first_row}.",
         "This NIK already appears in row {first_row}.",
     ),
+    # Found when the row is applied (store/identity.py), not by validation: the registry
+    # knows the NIK from another agency's roster with another identity.
+    "identity_conflict": Message(
+        _W,
+        "NIK ini sudah terdaftar di instansi lain dengan {fields_id} yang berbeda. Data "
+        "identitas yang terdaftar tidak diubah; periksa KTP pekerja dan perbaiki baris ini, "
+        "atau hubungi petugas kepatuhan jika data instansi lain yang keliru.",
+        "Another agency has this NIK enrolled with a different {fields_en}. The registered "
+        "identity was not changed; check the worker's KTP and correct this row, or contact "
+        "compliance staff if the other agency's data is wrong.",
+    ),
 }
 
 # For a duplicate whose first occurrence is not known (e.g. seen in an earlier chunk).

@@ -30,6 +30,7 @@ from gateway.store.bulk import (
     TRACKED,
     writer_for,
 )
+from gateway.store.identity import IdentityGuard, Verdicts, conflict_problem
 from gateway.store.sealed import Sealed, seal
 from gateway.store.tables import RUN_CHANGES, RUN_COUNTS, enrollments, runs, workers
 from gateway.store.worker_reads import WorkerDatabase
@@ -104,6 +105,7 @@ class RosterApply:
         self.writer = writer_for(conn.connection.driver_connection, conn.dialect.name)
         self.writer.lock_agency(agency)
         self._now = self.writer.timestamp(self.now)
+        self.identity = IdentityGuard(conn, self.writer, keyring, agency, run_id, self.now)
 
     # -- one batch ---------------------------------------------------------------------
     def add_batch(
@@ -119,18 +121,24 @@ class RosterApply:
         `found`: the accepted rows' workers already in the registry, as `BulkWriter.lookup`
         gives them, when a worker process looked them up (else they are looked up here)."""
         good: list[Sealed] = []
-        problem_rows: list[tuple] = []
+        sources: list[RowOutcome] = []  # the row each of `good` came from
         run_id, keyring = self.run_id, self.keyring
         for res in results:
             record = res.record
             if record is not None:
                 good.append(record if isinstance(record, Sealed) else seal(keyring, record))
-            for p in res.problems:
-                problem_rows.append(_problem_tuple(run_id, p))
+                sources.append(res)
+        if good:
+            conflicts = self._apply_records(good, found)
+            # Known only now, against the registry: the row's warning goes into the run's
+            # problems and, being on the row, into the report's count and list (run.py).
+            for res, s in zip(sources, good, strict=True):
+                fields = conflicts.get(s.nik_index)
+                if fields:
+                    res.problems = [*res.problems, conflict_problem(res.row, fields)]
+        problem_rows = [_problem_tuple(run_id, p) for res in results for p in res.problems]
         if problem_rows:
             self.writer.insert("problems", PROBLEM_COLUMNS, problem_rows)
-        if good:
-            self._apply_records(good, found)
         if known:
             self.writer.remember_known(known)
             self.changes.unchanged += len(known)
@@ -155,7 +163,11 @@ class RosterApply:
                 "problems", PROBLEM_COLUMNS, [_problem_tuple(self.run_id, p) for p in notices]
             )
 
-    def _apply_records(self, records: list[Sealed], found: dict[str, tuple] | None) -> None:
+    def _apply_records(
+        self, records: list[Sealed], found: dict[str, tuple] | None
+    ) -> dict[str, list[str]]:
+        """Write accepted rows; {nik_index: differing fields} of the rows whose identity
+        conflicts with another agency's (store/identity.py): applied, identity unchanged."""
         writer, c, run, now = self.writer, self.changes, self.run_id, self._now
         # (nik_index, worker_id, enrollment id, status, record_hash, *facts) per known worker
         if found is None:
@@ -167,18 +179,40 @@ class RosterApply:
 
         inserts: list[Sealed] = []
         touched: list[int] = []
-        redigested: list[tuple[str, int]] = []
+        redigested: list[tuple[str, int, int]] = []  # (row digest, enrollment, worker)
         updates: list[tuple[tuple, Sealed]] = []
+        # Rows naming a worker the registry already holds may claim another identity.
+        claims: list[tuple[int, Sealed]] = []  # new to this agency, or changed
+        unchanged: list[int] = []  # worker ids of rows as this agency last sent them
         for s in records:
             old = found.get(s.nik_index)
             if old is None or old[2] is None:
                 inserts.append(s)
+                if old is not None:
+                    claims.append((old[1], s))
             elif old[3] == "active" and old[4] == s.record_hash:
                 touched.append(old[2])
+                unchanged.append(old[1])
                 if s.row_digest is not None:  # same facts, written differently: remember it
-                    redigested.append((s.row_digest, old[2]))
+                    redigested.append((s.row_digest, old[2], old[1]))
             else:
                 updates.append((old, s))
+                claims.append((old[1], s))
+
+        # The shared record takes an identity only from an agency that alone enrolls the
+        # worker; otherwise a different one is a conflict (store/identity.py).
+        verdicts = self.identity.screen(claims, unchanged)
+        conflicted = verdicts.conflicts
+        if conflicted:
+            # A row in conflict keeps no row digest: the unchanged-row shortcut (prepare.py)
+            # would skip its warning next time. It is warned about each time it is sent.
+            inserts = [_undigested(s) if worker_ids[s.nik_index] in conflicted else s
+                       for s in inserts]  # fmt: skip
+            redigested = [r for r in redigested if r[2] not in conflicted]
+        renamed = [(s.name_enc, s.birth_date, s.gender, now, wid) for wid, s in claims
+                   if wid in verdicts.rename and found[s.nik_index][2] is None]  # fmt: skip
+        if renamed:  # a worker no enrollment shows (none left to show it): this one's
+            writer.rename_workers(renamed)
 
         if inserts:
             ids = writer.new_ids("enrollments", len(inserts))
@@ -205,11 +239,12 @@ class RosterApply:
             writer.touch(run, touched)
             c.unchanged += len(touched)
         if redigested:
-            writer.set_row_digests(redigested)
+            writer.set_row_digests([(digest, eid) for digest, eid, _ in redigested])
         if updates:
-            self._apply_updates(updates)
+            self._apply_updates(updates, verdicts)
+        return {ix: conflicted[wid] for ix, wid in worker_ids.items() if wid in conflicted}
 
-    def _apply_updates(self, updates: list[tuple[tuple, Sealed]]) -> None:
+    def _apply_updates(self, updates: list[tuple[tuple, Sealed]], verdicts: Verdicts) -> None:
         run, now = self.run_id, self._now
         history: list[tuple] = []
         params: list[tuple] = []
@@ -219,21 +254,26 @@ class RosterApply:
             before = {k: _iso(v) for k, v in
                       zip(TRACKED, (*old[5:10], old[10], status), strict=True)}  # fmt: skip
             change = "reactivated" if status != "active" else "changed"
+            conflict = worker_id in verdicts.conflicts
             params.append(
                 (s.category, s.position, s.work_unit, s.wage, s.start_date, None, "active",
-                 s.record_hash, s.row_digest, run, run, now, eid)
+                 s.record_hash, None if conflict else s.row_digest, run, run, now, eid)
             )  # fmt: skip
             after = s.snapshot
             if change == "changed" and json.loads(after) == before:
                 # The digest moved but no enrolled fact did: the name (or the birth date or
-                # gender) was corrected. The history never holds a name, but says so.
-                after = after[:-1] + ', "identity": "changed"}'
+                # gender) was corrected, or, for a worker another agency enrolls, claimed
+                # otherwise. The history never holds a name, but says so.
+                after = after[:-1] + f', "identity": "{"conflict" if conflict else "changed"}"}}'
             history.append((eid, run, change, json.dumps(before), after, now))
-            # Name, birth date and gender are part of the digest but live on the worker:
-            # store the new values so a corrected spelling or century reaches the registry.
-            renamed.append((s.name_enc, s.birth_date, s.gender, now, worker_id))
+            # Name, birth date and gender are part of the digest but live on the worker,
+            # shared by every agency enrolling them: the new values reach the record only
+            # when this agency alone enrolls the worker (store/identity.py).
+            if worker_id in verdicts.rename:
+                renamed.append((s.name_enc, s.birth_date, s.gender, now, worker_id))
         self.writer.update_enrollments(params)
-        self.writer.rename_workers(renamed)
+        if renamed:
+            self.writer.rename_workers(renamed)
         self.writer.insert("enrollment_history", HISTORY_COLUMNS, history)
         self.changes.changed += len(updates)
 
@@ -274,6 +314,10 @@ class RosterApply:
                 **{name: counts[name] for name in RUN_COUNTS},
             )
         )
+
+
+def _undigested(s: Sealed) -> Sealed:
+    return s._replace(row_digest=None) if s.row_digest is not None else s
 
 
 def _problem_tuple(run_id: int, p: Problem) -> tuple:

@@ -264,6 +264,35 @@ users = Table(
     Column("agency", String(32)),
 )
 
+# -- identity conflicts (migration 0009) -------------------------------------------------------
+
+# A roster claimed, for a worker another agency also enrolls, another name, birth date or
+# gender than the shared worker record holds (store/identity.py). The worker record is not
+# changed; compliance staff settle it. One row per (worker, claiming agency), reopened when the
+# claim comes back after it was resolved. No NIK or name in clear: the worker by id (its NIK
+# behind the blind index), the claimed name masked.
+identity_conflicts = Table(
+    "identity_conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("worker_id", Integer, ForeignKey("workers.id"), nullable=False),
+    Column("agency", String(32), nullable=False),  # the agency whose roster claims otherwise
+    Column("holders", JSON, nullable=False),  # the other agencies enrolling the worker
+    Column("fields", JSON, nullable=False),  # which of name, birth_date, gender differ
+    Column("claimed_name", String(64)),  # masked ("Bu*** S."), never the name itself
+    Column("claimed_birth_date", Date),
+    Column("claimed_gender", String(1)),
+    Column("first_run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("last_run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    # Set when the agency's roster agrees with the worker record again.
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolved_run_id", Integer, ForeignKey("runs.id")),
+    UniqueConstraint("worker_id", "agency"),
+    Index("ix_identity_conflicts_agency_resolved_at", "agency", "resolved_at"),
+)
+
 # Keyset paging of an agency's workers (WHERE agency = ? AND id > ? ORDER BY id) must not sort
 # a million rows: the dashboard's agency page walks this index.
 ix_enrollments_agency_id = Index("ix_enrollments_agency_id", enrollments.c.agency, enrollments.c.id)

@@ -1,10 +1,16 @@
-"""Identity conflicts between agencies (issue 16, finding 1).
+"""Identity conflicts between agencies (issue 16, finding 1): identity_conflicts.
 
-Placeholder: no schema change yet.
+A roster that names a worker another agency enrolls, with another name, birth date or gender,
+no longer rewrites the shared worker record: the claim is recorded here for compliance staff
+(store/identity.py) and the clerk is warned on the row.
 
 Revision ID: 0009
 Revises: 0008
 """
+
+from alembic import op
+
+from gateway.store.tables import identity_conflicts
 
 revision = "0009"
 down_revision = "0008"
@@ -13,8 +19,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Revision 0001 creates its tables from the live metadata: a database created from
+    # scratch already has this one, one migrated from 0008 does not.
+    identity_conflicts.create(op.get_bind(), checkfirst=True)
 
 
 def downgrade() -> None:
-    pass
+    identity_conflicts.drop(op.get_bind(), checkfirst=True)
