@@ -156,9 +156,38 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/workers/lookup": {
+                "post": {
+                    "summary": "A worker enrolled by the key's agency (NIK masked); the NIK "
+                               "goes in the body, never in a URL (access logs keep URLs)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {
+                            "type": "object",
+                            "required": ["nik"],
+                            "properties": {"nik": {"type": "string",
+                                                   "description": "16 digits"}},
+                        }}},
+                    },
+                    "responses": {
+                        "200": _resp(
+                            "The worker and the agency's enrollments, each with its history "
+                            "(new, changed, ended, reactivated: run, time, facts before and "
+                            "after)",
+                            "Worker",
+                        ),
+                        "400": _resp("No NIK in the JSON body (nik_missing), or not 16 digits "
+                                     "(nik_invalid)", "Error"),
+                        "404": _resp("Not enrolled by this agency", "Error"),
+                        "401": _ERRORS["401"],
+                    },
+                }
+            },
             "/api/v1/workers/{nik}": {
                 "get": {
-                    "summary": "A worker enrolled by the key's agency (NIK masked)",
+                    "summary": "Gone: use POST /api/v1/workers/lookup (a NIK in a URL is "
+                               "written to access logs)",
+                    "deprecated": True,
                     "parameters": [
                         {
                             "name": "nik",
@@ -168,13 +197,8 @@ def openapi_document() -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": _resp(
-                            "The worker and the agency's enrollments, each with its history "
-                            "(new, changed, ended, reactivated: run, time, facts before and "
-                            "after)",
-                            "Worker",
-                        ),
-                        "404": _resp("Not enrolled by this agency", "Error"),
+                        "410": _resp("Nothing looked up; `lookup` names the POST route",
+                                     "Error"),
                         "401": _ERRORS["401"],
                     },
                 }

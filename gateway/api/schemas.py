@@ -34,6 +34,7 @@ ERROR = {
         "message_en": _STR,
         "limit_mb": {"type": "integer", "description": "413: the upload limit"},
         "allowed": {"type": "array", "items": _STR, "description": "405: the methods allowed"},
+        "lookup": {"type": "string", "description": "410: the route that replaces this one"},
     },
     "additionalProperties": False,
 }

@@ -31,6 +31,9 @@ def serve(host: str, port: int, nworkers: int) -> None:
         str(nworkers),
         "--access-logfile",
         "-",
+        # No NIK in the access log, whatever URL a client sends (gateway/security/accesslog.py).
+        "--logger-class",
+        "gateway.security.accesslog.MaskingLogger",
         "gateway.app:create_app()",
     ]
     os.execv(sys.executable, args)

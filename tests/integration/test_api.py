@@ -77,8 +77,9 @@ def test_another_agencys_key_is_403_for_submit_and_reads(client, keys, roster):
     listed = client.get("/api/v1/runs", headers=auth(keys["31"])).json["runs"]
     assert listed == []
     nik = worker_row(0)[0]
-    assert client.get(f"/api/v1/workers/{nik}", headers=auth(keys["31"])).status_code == 404
-    own = client.get(f"/api/v1/workers/{nik}", headers=auth(keys["15.05"]))
+    assert client.post("/api/v1/workers/lookup", json={"nik": nik},
+                       headers=auth(keys["31"])).status_code == 404
+    own = client.post("/api/v1/workers/lookup", json={"nik": nik}, headers=auth(keys["15.05"]))
     assert own.status_code == 200
     assert own.json["nik"] == f"{nik[:6]}******{nik[-4:]}"
     assert nik not in own.get_data(as_text=True)
@@ -136,7 +137,8 @@ def test_an_unknown_api_path_or_method_is_answered_in_json(client, keys, method,
 def test_api_answers_are_never_cached(client, keys, roster):
     submitted = upload(client, "15.05", roster, keys["15.05"])
     nik = worker_row(0)[0]
-    for response in (submitted, client.get(f"/api/v1/workers/{nik}", headers=auth(keys["15.05"])),
+    for response in (submitted, client.post("/api/v1/workers/lookup", json={"nik": nik},
+                                            headers=auth(keys["15.05"])),
                      client.get("/api/v1/runs", headers=auth(keys["15.05"]))):  # fmt: skip
         assert response.headers["Cache-Control"] == "no-store"
 
@@ -265,7 +267,8 @@ def test_a_workers_history_is_in_the_lookup(client, keys, gw, tmp_path):
     raised = send("b.csv", [worker_row(1), worker_row(2, wage=4_000_000)])
     gone = send("c.csv", [worker_row(1)])
     back = send("d.csv", [worker_row(1), worker_row(2, wage=4_000_000)])
-    found = client.get(f"/api/v1/workers/{worker_row(2)[0]}", headers=auth(keys["15.05"])).json
+    found = client.post("/api/v1/workers/lookup", json={"nik": worker_row(2)[0]},
+                        headers=auth(keys["15.05"])).json
     history = found["enrollments"][0]["history"]
     assert [(h["change"], h["run_id"]) for h in history] == [
         ("new", first), ("changed", raised), ("ended", gone), ("reactivated", back)]

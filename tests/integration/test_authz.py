@@ -20,7 +20,8 @@ MATRIX = {
     ("POST", "/api/v1/agencies/{code}/rosters/check"): (200, 403),
     ("GET", "/api/v1/runs"): (200, 200),  # the list is scoped: foreign gets its own (none)
     ("GET", "/api/v1/runs/{run_id}"): (200, 403),
-    ("GET", "/api/v1/workers/{nik}"): (200, 404),
+    ("POST", "/api/v1/workers/lookup"): (200, 404),  # the NIK in the body (finding 7)
+    ("GET", "/api/v1/workers/{nik}"): (410, 410),  # gone: a NIK in a URL is logged
     ("GET", "/api/v1/budget/{government}/{year}"): (200, 403),
     ("GET", "/api/v1/coverage"): (200, 200),  # aggregate counts, no PII
 }
@@ -38,6 +39,8 @@ def call(client, method, template, token, world, run_id=1):
     url = template.format(code="15.05", run_id=run_id, nik=worker_row(0)[0],
                           government="15.05", year=2026)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if template == "/api/v1/workers/lookup":
+        return client.post(url, headers=headers, json={"nik": worker_row(0)[0]})
     if method == "POST":
         return client.post(url, headers=headers, content_type="multipart/form-data",
                            data={"file": (io.BytesIO(world["roster"]), "r.csv")})
@@ -81,9 +84,9 @@ def test_no_plaintext_nik_in_logs_or_error_answers(client, world, caplog):
                     headers={"Authorization": f"Bearer {world['own']}"},
                     content_type="multipart/form-data",
                     data={"file": (io.BytesIO(roster), "r.csv")}),
-        client.get(f"/api/v1/workers/{nik}",
-                   headers={"Authorization": f"Bearer {world['foreign']}"}),
-        client.get(f"/api/v1/workers/{nik}"),
+        client.post("/api/v1/workers/lookup", json={"nik": nik},
+                    headers={"Authorization": f"Bearer {world['foreign']}"}),
+        client.post("/api/v1/workers/lookup", json={"nik": nik}),
         client.get(f"/api/v1/no-such-thing/{nik}"),
     ]
     text = caplog.text + "".join(a.get_data(as_text=True) for a in answers)

@@ -217,8 +217,9 @@ def test_a_gateway_whose_keys_no_longer_open_the_data_answers_json(tmp_path):
     both = _env_app(tmp_path, f"{new},{old['JAMSOS_DATA_KEYS']}", index)
     assert invoke(both, "keys", "rotate").exit_code == 0
 
-    lookup = running.test_client().get(f"/api/v1/workers/{worker_row(1)[0]}",
-                                        headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    lookup = running.test_client().post("/api/v1/workers/lookup",
+                                         json={"nik": worker_row(1)[0]},
+                                         headers={"Authorization": f"Bearer {key}"})  # fmt: skip
     assert lookup.status_code == 503 and lookup.is_json
     assert lookup.json["error"] == "keys_misconfigured" and lookup.json["message_id"]
 
