@@ -139,6 +139,8 @@ def test_a_province_user_reads_its_own_roster_not_its_regencies(
     province = re.search(r'<span class="code">15</span></td>\s*<td class="num">([\d.]+)</td>',
                          national)
     assert province and int(province.group(1).replace(".", "")) > 30
+    # The overview says why its own roster is not set against the province-wide target.
+    assert "target includes its regencies" in jambi.get("/dashboard/?lang=en").text
 
 
 def _upload(client: Any, key: str, path: Path, action: str = "submit") -> Any:
@@ -196,7 +198,7 @@ def test_the_bound_users_navigation_in_a_real_browser(
     page.fill("input[name=password]", PASSWORD)
     page.click("button.primary")
     page.wait_for_selector("h1:has-text('Ringkasan kepatuhan')")
-    assert "Muaro Jambi" in page.inner_text("header .who")
+    assert "Muaro Jambi" in page.inner_text("#my-scope")
     test_browser.shot(page, "scope_01_overview")
     page.click("#my-agency")
     page.wait_for_selector("table.workers")
