@@ -184,6 +184,13 @@ def test_users_cannot_be_bound_to_an_unknown_agency_and_operators_stay_national(
     with pytest.raises(UserError, match="nationally"):
         create_user(engine, "ops", PASSWORD, role="operator", agency="15.05")
     assert create_user(engine, "kemenkes", PASSWORD, agency="KEMENKES").agency == "kemenkes"
+    # A ministry's user, with nothing sent yet: every page answers, empty, none shows others.
+    ministry = _client(web_app, "kemenkes")
+    for path in (*PAGES, "/dashboard/agencies/kemenkes"):
+        response = ministry.get(path)
+        assert response.status_code == 200, path
+        assert "/dashboard/agencies/15.05" not in response.text, path
+        assert "/dashboard/agencies/31" not in response.text, path
 
 
 def test_the_bound_users_navigation_in_a_real_browser(
