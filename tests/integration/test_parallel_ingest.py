@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.run import submit_roster
-from tests.helpers.roster import worker_row, write_roster
+from tests.helpers.roster import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)
 
@@ -70,9 +71,7 @@ def test_pool_and_serial_paths_agree(gw, tmp_path, monkeypatch, workers, workers
     assert found["name"] == "Pekerja Nomor 2"
 
 
-def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
-    gw, tmp_path, monkeypatch
-):
+def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(gw, tmp_path, monkeypatch):
     # Only the worker prepares, so the error must come back across processes.
     _workers_only(monkeypatch)
     monkeypatch.setattr("gateway.roster.run.PARALLEL_MIN_BYTES", 0)
@@ -88,3 +87,16 @@ def test_a_bad_byte_found_by_a_worker_rejects_the_file_like_the_reader(
     assert report.status == "rejected"
     assert [p["code"] for p in report.problems] == ["undecodable"]
     assert gw.registry.find_worker(worker_row(1)[0]) is None  # nothing of the file applied
+
+
+def test_a_million_unknown_columns_make_a_small_answer(gw, tmp_path):
+    """Issue 16, item 10: 1 million unknown columns created 1 million problem rows and an
+    11.8 MB answer. Now the first 50 are listed and the rest counted in one notice."""
+    header = [*HEADER, *(f"Kolom Tambahan {i}" for i in range(1_000_000))]
+    path = write_roster(tmp_path / "wide.csv", [worker_row(i) for i in range(3)], header)
+    report = _submit(gw, path)
+    assert (report.status, report.accepted) == ("succeeded", 3)
+    assert len(report.unknown_columns) == 50
+    codes = [p["code"] for p in report.problems]
+    assert codes.count("unknown_column") == 50 and codes.count("unknown_columns_more") == 1
+    assert len(json.dumps(report.problems)) < 50_000

@@ -13,9 +13,16 @@ from openpyxl import Workbook
 
 from gateway.domain.records import RawRow, Severity
 from gateway.roster.read.formats import SAMPLE_BYTES
-from gateway.roster.read.headers import HEADER_ALIASES, REQUIRED_FIELDS, normalise_header
+from gateway.roster.read.headers import (
+    HEADER_ALIASES,
+    MAX_COLUMNS,
+    REQUIRED_FIELDS,
+    normalise_header,
+)
 from gateway.roster.read.reader import (
+    HEADER_SHOWN_CHARS,
     MESSAGES,
+    UNKNOWN_SHOWN,
     RosterFileError,
     RosterReader,
     cell_text,
@@ -313,6 +320,33 @@ def test_unknown_columns_are_reported_in_file_order() -> None:
     assert "Keterangan" in notices[1].message_id
 
 
+def test_a_million_unknown_columns_make_one_capped_notice_not_a_million() -> None:
+    """Issue 16, item 10: 1 million unknown columns made 1 million problems, 11.8 MB."""
+    unknown = [f"Kolom {i}" for i in range(MAX_COLUMNS + 5_000)]
+    reader, rows = read_all(csv_bytes([[*HEADER, *unknown], ROW_A]))
+    assert len(rows) == 1 and rows[0].values["nik"] == ROW_A[0]
+    assert reader.unknown_columns == unknown[:UNKNOWN_SHOWN]
+    notices = reader.notices()
+    assert len(notices) == UNKNOWN_SHOWN + 1
+    more = notices[-1]
+    # Only the first MAX_COLUMNS columns are read at all (the six known ones among them).
+    count = MAX_COLUMNS - len(HEADER) - UNKNOWN_SHOWN
+    assert (more.code, more.row) == ("unknown_columns_more", 1)
+    assert f"{count} kolom lain" in more.message_id and f"{count} more" in more.message_en
+
+
+def test_a_long_unknown_header_is_listed_shortened() -> None:
+    reader, _ = read_all(csv_bytes([[*HEADER, "X" * 5_000], ROW_A]))
+    assert [len(h) for h in reader.unknown_columns] == [HEADER_SHOWN_CHARS]
+    assert reader.unknown_columns[0].endswith("…")
+
+
+def test_columns_after_the_last_read_one_are_not_read() -> None:
+    with pytest.raises(RosterFileError) as caught:
+        read_all(csv_bytes([[""] * MAX_COLUMNS + HEADER, [""] * MAX_COLUMNS + ROW_A]))
+    assert caught.value.code == "no_header"
+
+
 def test_plugin_aliases_extend_and_override() -> None:
     header = ["NIK Pendamping", "Nama", "Honor", "Mulai Tugas", "No KPJ"]
     row = ["3171011708900002", "Budi", "3500000", "2024-01-01", "12345678901"]
@@ -367,6 +401,50 @@ def test_xlsx_cells_become_text_and_numeric_cells_are_flagged(tmp_path: Path) ->
     assert second.values["wage"] == "3500000"
     assert third.values["wage"] == "2750000.5"
     assert third.values["birth_date"] is None
+
+
+def test_xlsx_cells_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    """The bounded reader (read/xlsx.py) gives each cell the text openpyxl's value gave."""
+    from openpyxl import load_workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    from gateway.roster.read.xlsx import open_book, sheet_rows
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    rich = CellRichText("Siti ", TextBlock(InlineFont(b=True), "Aminah"))
+    values = [
+        3171011708900002, rich, True, dt.datetime(1990, 8, 17, 10, 30), 3_500_000.75,
+        dt.date(2024, 1, 1), dt.time(8, 30), 1e20, -0.5, "  spasi  ", "x005F_y", "#N/A",
+    ]  # fmt: skip
+    sheet.append(values)
+    sheet.append(["=1+1", dt.timedelta(hours=36), False, None, 0, ""])
+    sheet["C3"].number_format = "[h]:mm"
+    sheet["C3"] = 1.5
+    sheet["D3"].number_format = "dd/mm/yyyy"
+    sheet["D3"] = 45000
+    path = tmp_path / "types.xlsx"
+    book.save(path)
+    for date1904 in (False, True):
+        if date1904:
+            book.epoch = dt.datetime(1904, 1, 1)  # openpyxl: CALENDAR_MAC_1904
+            book.save(path)
+        expected = [
+            [cell_text(v)[0] for v in row]
+            for row in load_workbook(path, read_only=True, data_only=True).active.iter_rows(
+                values_only=True
+            )
+        ]
+        with path.open("rb") as fh:
+            ours = open_book(fh)
+            got = [
+                [cells[i] if i < len(cells) else None for i in range(len(expected[n - 1]))]
+                for n, cells, _ in sheet_rows(ours, ours.sheets[0])
+            ]
+            ours.archive.close()
+        assert got == expected, date1904
 
 
 def test_xlsx_row_numbers_blank_rows_and_totals(tmp_path: Path) -> None:

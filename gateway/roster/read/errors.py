@@ -79,10 +79,12 @@ MESSAGES: dict[str, Message] = {
     ),
     "xlsx_too_large": Message(
         _E,
-        "Berkas Excel terlalu besar untuk dibaca (teks tak terkompresi lebih dari {limit} MiB). "
-        "Unggah sebagai CSV.",
-        "The Excel file is too large to read (more than {limit} MiB of uncompressed text). "
-        "Upload it as CSV instead.",
+        "Berkas Excel terlalu besar untuk dibaca dengan aman (teks tak terkompresi lebih dari "
+        "{limit} MiB, sel lebih dari 32.767 karakter, atau lebih dari 1.048.576 baris). "
+        "Buka di Excel, simpan sebagai CSV UTF-8, lalu unggah CSV itu.",
+        "The Excel file is too large to read safely (more than {limit} MiB of uncompressed "
+        "text, a cell over 32,767 characters, or over 1,048,576 rows). Open it in Excel, save "
+        "it as CSV UTF-8 and upload that CSV instead.",
     ),
     "legacy_xls": Message(
         _E,
@@ -118,6 +120,11 @@ MESSAGES: dict[str, Message] = {
         _W,
         "Kolom '{header}' tidak dikenali dan diabaikan.",
         "Column '{header}' is not recognised and was ignored.",
+    ),
+    "unknown_columns_more": Message(
+        _W,
+        "{count} kolom lain juga tidak dikenali dan diabaikan.",
+        "{count} more columns are not recognised either and were ignored.",
     ),
 }
 

@@ -1,4 +1,4 @@
-"""Turning a CSV or XLSX byte stream into numbered rows of cell texts, lazily.
+"""Turning a CSV byte stream into numbered rows of cell texts, lazily (XLSX: `read.xlsx`).
 
 The format-neutral half (header, totals rows, RawRow) is `gateway.roster.read.reader`; the choices
 about encodings and row numbers are documented there.
@@ -12,21 +12,13 @@ import datetime as dt
 import io
 import itertools
 import re
-import shutil
-import tempfile
-import warnings
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
-from xml.etree.ElementTree import ParseError
 
 from gateway.roster.read.errors import RosterFileError
-from gateway.roster.read.headers import build_alias_index, match_header
 
 SAMPLE_BYTES = 64 * 1024
-MAX_SHARED_STRINGS_BYTES = 512 * 1024 * 1024
 _FALLBACK = "jamsos-cp1252-fallback"
 _SEP_HINT = re.compile(r'\s*"?sep=(.)"?\s*')
 
@@ -221,165 +213,3 @@ def _csv_rows(
             continue
         number += 1
         yield number, [cell.strip() or None for cell in record], NO_NUMBERS
-
-
-# --------------------------------------------------------------------------------------- XLSX
-
-# What a damaged or hostile workbook makes zipfile / openpyxl raise, at open or mid-sheet.
-_XLSX_FAILURES = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    KeyError,
-    ValueError,
-    TypeError,
-    IndexError,
-    ParseError,
-    SyntaxError,  # lxml.etree.XMLSyntaxError: openpyxl parses with lxml when installed
-    OSError,
-)
-
-
-def xlsx_source(
-    stream: IO[bytes],
-    sample: bytes,
-    start: int | None,
-    total: int | None,
-    *,
-    key_field: str = "nik",
-    aliases: Mapping[str, Iterable[str]] | None = None,
-) -> FileRows:
-    """Rows of the roster's worksheet of an XLSX (`_roster_sheet`: the one naming
-    `key_field`, by the built-in and `aliases` spellings); `start` is None when `stream`
-    cannot seek."""
-    from openpyxl import load_workbook  # only XLSX uploads pay for the import
-
-    closers: list[Any] = []
-    if start is not None:
-        stream.seek(start)
-        book_file = stream
-    else:
-        # zipfile must seek: an upload stream that cannot is spooled to disk, not to memory.
-        book_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the reader
-        closers.append(book_file)
-        book_file.write(sample)
-        shutil.copyfileobj(stream, book_file, SAMPLE_BYTES)
-        total = book_file.tell()
-        book_file.seek(0)
-    try:
-        _check_archive(book_file)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl's chatter about styles, extensions
-                book = load_workbook(book_file, read_only=True, data_only=True, keep_links=False)
-        except _XLSX_FAILURES as exc:
-            # The exception's text may quote a cell (a NIK): name its type only.
-            raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
-        closers.append(book)
-        if not book.worksheets:
-            raise RosterFileError.from_catalog("empty_file")
-    except BaseException:
-        for closer in closers:
-            closer.close()
-        raise
-    sheet = _roster_sheet(book.worksheets, key_field, aliases)
-    declared_rows = sheet.max_row
-    # The declared dimension can be wrong; trusting it would silently drop rows beyond it.
-    sheet.reset_dimensions()
-    return FileRows(
-        rows=_xlsx_rows(sheet),
-        format="xlsx",
-        total_bytes=total,
-        total_rows=declared_rows,
-        closers=closers,
-    )
-
-
-# How far down a sheet a NIK column heading is looked for, to tell roster sheets from notes:
-# deeper than the reader's own rule (the first row with a cell is the header), so a second
-# sheet of workers under a title block still counts as one.
-HEADER_SEARCH_ROWS = 20
-
-
-def _roster_sheet(
-    sheets: Sequence[Any],
-    key_field: str = "nik",
-    aliases: Mapping[str, Iterable[str]] | None = None,
-) -> Any:
-    """The sheet that holds the roster: the visible one whose first rows name a NIK column
-    (`key_field`; a budget export's is its government column), else the first visible sheet
-    with any cell (a hidden or empty first sheet was read before, and its header reported
-    missing). A roster is complete: workers listed on several sheets (one per OPD, say) are
-    refused, as reading one sheet would end everyone on the others; a budget export's lines on
-    several sheets likewise (only the first was read, without a word)."""
-    visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"] or list(
-        sheets
-    )
-    index = build_alias_index(aliases)
-    naming = [s for s in visible if _names(s, key_field, index)]
-    if len(naming) > 1:
-        titles = ", ".join(s.title for s in naming)
-        code = "several_roster_sheets" if key_field == "nik" else "several_data_sheets"
-        raise RosterFileError.from_catalog(code, sheets=titles)
-    if naming:
-        return naming[0]
-    return next((s for s in visible if _first_rows(s, HEADER_SEARCH_ROWS)), visible[0])
-
-
-def _first_rows(sheet: Any, n: int) -> list[tuple]:
-    try:
-        return [r for r in sheet.iter_rows(max_row=n, values_only=True) if any(
-            v is not None and str(v).strip() for v in r)]  # fmt: skip
-    except _XLSX_FAILURES as exc:
-        raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
-
-
-def _names(sheet: Any, field: str, index: dict[str, str]) -> bool:
-    return any(
-        isinstance(value, str) and match_header(value, index) == field
-        for row in _first_rows(sheet, HEADER_SEARCH_ROWS)
-        for value in row
-    )
-
-
-def _check_archive(book_file: IO[bytes]) -> None:
-    try:
-        with zipfile.ZipFile(book_file) as archive:
-            names = set(archive.namelist())
-            if "xl/workbook.xml" not in names:
-                # A ZIP but not a workbook: .ods, .docx, a zipped folder.
-                raise RosterFileError.from_catalog("unsupported_format")
-            # openpyxl holds the shared strings in memory: refuse a zip bomb before it does.
-            if "xl/sharedStrings.xml" in names:
-                size = archive.getinfo("xl/sharedStrings.xml").file_size
-                if size > MAX_SHARED_STRINGS_BYTES:
-                    raise RosterFileError.from_catalog(
-                        "xlsx_too_large", limit=MAX_SHARED_STRINGS_BYTES // 2**20
-                    )
-    except zipfile.BadZipFile:
-        raise RosterFileError.from_catalog("corrupt_xlsx", detail="BadZipFile") from None
-    finally:
-        book_file.seek(0)
-
-
-def _xlsx_rows(sheet: Any) -> Iterator[Cells]:
-    # values_only rows start at row 1 and openpyxl fills gaps with empty rows, so counting
-    # them gives the sheet's own row numbers.
-    rows = sheet.iter_rows(values_only=True)
-    number = 0
-    while True:
-        try:
-            values = next(rows)
-        except StopIteration:
-            return
-        except _XLSX_FAILURES as exc:
-            raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
-        number += 1
-        texts: list[str | None] = []
-        numeric: list[int] = []
-        for i, value in enumerate(values):
-            text, is_number = cell_text(value)
-            texts.append(text)
-            if is_number:
-                numeric.append(i)
-        yield number, texts, frozenset(numeric) if numeric else NO_NUMBERS

@@ -8,6 +8,7 @@ spaces and punctuation never matter. A header with a unit in brackets ("Gaji (Rp
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 # Without these a row cannot become an EnrollmentRecord; gender and birth date can come from
 # the NIK, and position, work unit and category have defaults.
 REQUIRED_FIELDS: tuple[str, ...] = ("nik", "name", "wage", "start_date")
+
+# Columns of a header read at all: Excel's own width (XFD). A file with more is no roster
+# anyone made in a spreadsheet: a million columns made a million notices (issue 16, item 10).
+MAX_COLUMNS = 16_384
 
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _BRACKETED = re.compile(r"[(\[].*?[)\]]")
@@ -89,12 +94,13 @@ class HeaderMatch:
 
 
 def read_header(cells: Sequence[str | None], index: Mapping[str, str]) -> HeaderMatch:
-    """Match each non-empty header cell against the alias index."""
+    """Match each non-empty header cell among the first MAX_COLUMNS against the alias
+    index; the cells after those are not read (their data cells are never mapped)."""
     columns: dict[str, str] = {}
     positions: list[tuple[int, str]] = []
     unknown: list[str] = []
     claimed: dict[str, list[str]] = {}
-    for position, text in enumerate(cells):
+    for position, text in enumerate(itertools.islice(cells, MAX_COLUMNS)):
         if text is None:
             continue  # an unnamed column carries nothing we could map
         field = match_header(text, index)

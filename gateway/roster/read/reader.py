@@ -29,8 +29,12 @@ Choices, documented once here (docs/domain.md §4):
   store garbage names. A run must discard the rows it read before any RosterFileError.
 * **Delimiter** (CSV): comma, semicolon or tab, whichever occurs most (outside quotes) in the
   header line; an Excel `sep=` line decides it outright.
-* **XLSX memory**: rows stream, but openpyxl holds the shared-string table in memory; its
-  uncompressed size is capped (`MAX_SHARED_STRINGS_BYTES`) against zip bombs.
+* **XLSX memory** is bounded whatever the workbook (`read.xlsx`): rows stream, the shared
+  strings are held compactly and capped, and a cell, a row count or a part past its limit is
+  `xlsx_too_large`.
+* **Columns**: the first `MAX_COLUMNS` (16,384, Excel's own width) are read; the first
+  `UNKNOWN_SHOWN` unknown ones are listed and noticed one by one, the rest counted in one
+  notice.
 """
 
 from __future__ import annotations
@@ -44,14 +48,12 @@ from typing import IO
 from gateway.domain.records import Problem, RawRow
 from gateway.roster.read.errors import MESSAGES, RosterFileError, notice
 from gateway.roster.read.formats import (
-    MAX_SHARED_STRINGS_BYTES,
     NO_NUMBERS,
     SAMPLE_BYTES,
     Cells,
     FileRows,
     cell_text,
     csv_source,
-    xlsx_source,
 )
 from gateway.roster.read.headers import (
     HEADER_ALIASES,
@@ -59,6 +61,7 @@ from gateway.roster.read.headers import (
     build_alias_index,
     read_header,
 )
+from gateway.roster.read.xlsx import MAX_SHARED_STRINGS_BYTES, xlsx_source
 
 __all__ = [
     "HEADER_ALIASES",
@@ -73,6 +76,8 @@ __all__ = [
 ]
 
 TOTALS_PREFIXES = ("jumlah", "total")
+UNKNOWN_SHOWN = 50  # unknown columns listed (and noticed) one by one; the rest counted
+HEADER_SHOWN_CHARS = 100  # an unknown header's text as listed
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 
@@ -114,7 +119,12 @@ class RosterReader:
         header = read_header(cells, index)
         self.header_row: int = number
         self.columns: dict[str, str] = header.columns
-        self.unknown_columns: list[str] = header.unknown
+        # Listed, each shortened, up to UNKNOWN_SHOWN; the rest only counted: a million
+        # unknown columns made a million notices and an 11.8 MB answer (issue 16, item 10).
+        self.unknown_columns: list[str] = [
+            _shortened(text) for text in header.unknown[:UNKNOWN_SHOWN]
+        ]
+        self.unknown_not_shown: int = max(0, len(header.unknown) - UNKNOWN_SHOWN)
         self._positions = header.positions
         if not header.positions:
             raise RosterFileError.from_catalog("no_header", required=_describe(required))
@@ -145,6 +155,10 @@ class RosterReader:
     def notices(self) -> list[Problem]:
         """Warnings about the file: ignored columns, totals rows skipped so far."""
         found = [notice("unknown_column", self.header_row, header=h) for h in self.unknown_columns]
+        if self.unknown_not_shown:
+            found.append(
+                notice("unknown_columns_more", self.header_row, count=self.unknown_not_shown)
+            )
         return found + [
             notice("totals_row_skipped", row, number=row) for row in self.skipped_totals
         ]
@@ -200,6 +214,10 @@ def data_rows(
             frozenset(field for i, field in positions if i in numeric) if numeric else NO_NUMBERS
         )
         yield RawRow(row=number, values=values, numeric_fields=flagged)
+
+
+def _shortened(header: str) -> str:
+    return header if len(header) <= HEADER_SHOWN_CHARS else header[: HEADER_SHOWN_CHARS - 1] + "…"
 
 
 def _describe(fields: Iterable[str]) -> str:
