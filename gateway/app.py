@@ -35,10 +35,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Imported here, not at the top: `jamsos --help` imports this module, and the blueprints
     # bring the whole roster, budget and dashboard code with them.
     from gateway import api, metrics, web
+    from gateway.security.accesslog import mask_dev_server_log
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(metrics.bp)
+    mask_dev_server_log()  # no NIK in werkzeug's request log either (security/accesslog.py)
     app.register_error_handler(NotFound, _unrouted)
     app.register_error_handler(MethodNotAllowed, _unrouted)
 

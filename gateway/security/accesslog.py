@@ -5,11 +5,13 @@ The API takes a NIK only in a request body (POST /api/v1/workers/lookup), but a 
 calling the old `GET /api/v1/workers/{nik}`, a mistyped URL or a query string can carry one,
 and access logs keep every URL, also of refused requests, for as long as logs are kept. Any
 run of 16 digits in what the log line takes from the request (request line, path, query,
-referer) is kept as its region and last four digits, as the dashboard shows a NIK.
+referer) is kept as its region and last four digits, as the dashboard shows a NIK. The
+same holds for werkzeug's development server (`flask run`): `create_app` filters its log.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -29,3 +31,21 @@ class MaskingLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         found = super().atoms(resp, req, environ, request_time)
         return {k: mask_niks(v) if isinstance(v, str) else v for k, v in found.items()}
+
+
+class MaskingFilter(logging.Filter):
+    """Masks NIK-like runs in a record's message and arguments (werkzeug's request line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = mask_niks(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_niks(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def mask_dev_server_log() -> None:
+    """Filter werkzeug's request log (once per process, however many apps are created)."""
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+        logger.addFilter(MaskingFilter())

@@ -9,12 +9,14 @@ puts in a URL. The dashboard's NIK search posts its form, so no NIK reaches a UR
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -126,3 +128,25 @@ def test_no_dashboard_form_sends_a_nik_in_its_url():
                 seen += 1
                 assert re.match(r"<form\b[^>]*method=\"post\"", form, re.I), template.name
     assert seen >= 1  # the agency page's search
+
+
+def test_the_development_server_s_log_masks_a_nik_too(app, caplog):
+    """werkzeug's server (`flask run`) logs each request line through the `werkzeug` logger."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    nik = worker_row(1)[0]
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            assert _call(f"http://127.0.0.1:{server.port}/api/v1/workers/{nik}") == 401
+            assert _call(f"http://127.0.0.1:{server.port}/api/v1/workers/lookup", "POST",
+                         {"nik": nik}) == 401  # fmt: skip
+    finally:
+        server.shutdown()
+        thread.join()
+    logged = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any(f"/api/v1/workers/{nik[:6]}******{nik[-4:]}" in m for m in logged), logged
+    assert any("POST /api/v1/workers/lookup" in m for m in logged), logged
+    assert not any(nik in m for m in logged)
