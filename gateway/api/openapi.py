@@ -52,6 +52,31 @@ _AGENCY = {
 }
 
 
+# GET /identity-conflicts (api/conflicts.py): inline, as only that route answers it.
+_CONFLICTS = {
+    "type": "object",
+    "required": ["conflicts"],
+    "additionalProperties": False,
+    "properties": {"conflicts": {"type": "array", "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "nik", "fields", "first_run_id", "last_run_id", "detected_at",
+                     "last_seen_at", "resolved_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "nik": {"type": "string", "description": "masked: 150501******0001"},
+            "fields": {"type": "array",
+                       "items": {"enum": ["name", "birth_date", "gender"]}},
+            "first_run_id": {"type": "integer"},
+            "last_run_id": {"type": "integer"},
+            "detected_at": {"type": "string", "format": "date-time"},
+            "last_seen_at": {"type": "string", "format": "date-time"},
+            "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    }}},
+}  # fmt: skip
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -199,6 +224,31 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "410": _resp("Nothing looked up; `lookup` names the POST route",
                                      "Error"),
+                        "401": _ERRORS["401"],
+                    },
+                }
+            },
+            "/api/v1/identity-conflicts": {
+                "get": {
+                    "summary": "Rows of the key's agency whose name, birth date or gender "
+                               "differs from the identity another agency enrolled (NIK "
+                               "masked; the other agency is not named)",
+                    "parameters": [
+                        {"name": "state", "in": "query",
+                         "schema": {"type": "string", "enum": ["open", "resolved"],
+                                    "default": "open"}},
+                        {"name": "limit", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 500,
+                                    "default": 50}},
+                        {"name": "before", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Identity conflicts, newest first",
+                            "content": {"application/json": {"schema": _CONFLICTS}},
+                        },
+                        "400": _resp("state, limit or before out of range", "Error"),
                         "401": _ERRORS["401"],
                     },
                 }

@@ -24,6 +24,7 @@ MATRIX = {
     ("GET", "/api/v1/workers/{nik}"): (410, 410),  # gone: a NIK in a URL is logged
     ("GET", "/api/v1/budget/{government}/{year}"): (200, 403),
     ("GET", "/api/v1/coverage"): (200, 200),  # aggregate counts, no PII
+    ("GET", "/api/v1/identity-conflicts"): (200, 200),  # scoped: the key's agency's own rows
 }
 
 

@@ -183,3 +183,41 @@ def test_the_warning_comes_on_the_worker_process_path_too(gw, tmp_path, monkeypa
     assert [p["code"] for p in gw.registry.run_problems(report.run_id, limit=100)] == [
         "identity_conflict"
     ] * 4
+
+
+def test_the_api_lists_an_agencys_own_conflicts_masked_without_the_other_side(
+    gw, client, tmp_path
+):
+    from tests.integration.test_api_contract import conforms
+
+    spec = client.get("/api/v1/openapi.json").json
+    route = "/api/v1/identity-conflicts"
+    nik = _shared(1, "x")[0]
+    _submit(gw, tmp_path, DKI, [_shared(1, "Budi Santoso")], "a")
+    claimed = _submit(gw, tmp_path, JAMBI, [_shared(1, "Siti Aminah")], "b")
+    jambi = {"Authorization": f"Bearer {gw.registry.create_api_key('15.05')}"}
+    dki = {"Authorization": f"Bearer {gw.registry.create_api_key('31')}"}
+
+    mine = client.get(route, headers=jambi)
+    conforms(spec, route, "get", mine)
+    [conflict] = mine.json["conflicts"]
+    assert conflict["nik"] == f"{nik[:6]}******{nik[-4:]}"
+    assert conflict["fields"] == ["name"] and conflict["first_run_id"] == claimed.run_id
+    assert "31" not in mine.text and "Budi" not in mine.text and nik not in mine.text
+    # The holder's key sees no conflict of its own: the claim is the other agency's.
+    theirs = client.get(route, headers=dki)
+    conforms(spec, route, "get", theirs)
+    assert theirs.json == {"conflicts": []}
+
+    _submit(gw, tmp_path, JAMBI, [_shared(1, "Budi Santoso")], "c")
+    assert client.get(route, headers=jambi).json == {"conflicts": []}
+    settled = client.get(f"{route}?state=resolved", headers=jambi)
+    conforms(spec, route, "get", settled)
+    assert settled.json["conflicts"][0]["resolved_at"] is not None
+    for bad in ("state=all", "limit=0", "before=x"):
+        refused = client.get(f"{route}?{bad}", headers=jambi)
+        assert refused.status_code == 400
+        conforms(spec, route, "get", refused)
+    unauthorized = client.get(route)
+    conforms(spec, route, "get", unauthorized)
+    assert unauthorized.status_code == 401
