@@ -41,7 +41,13 @@ def _read_export(path: str | None) -> list[dict[str, Any]]:
         return []
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        rows = [json.loads(line) for line in lines if line.strip()]
+        for row in rows:  # what verify_all reads of each, of the types it expects
+            if not (isinstance(row, dict) and isinstance(row.get("id"), int)
+                    and all(isinstance(row.get(k), str) for k in ("body", "signature",
+                                                                  "key_id"))):
+                raise ValueError("not an exported checkpoint (id, body, signature, key_id)")
+        return rows
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"tidak terbaca / unreadable: {path}: {exc}") from exc
 

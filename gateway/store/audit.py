@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text
 
 from gateway.security.receipts import ReceiptSigner, document_genuine, key_id, sign_document
 from gateway.store.tables import (
@@ -111,45 +111,64 @@ def _canonical(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _runs_state(conn: Connection, max_id: int | None = None,
-                open_ids: frozenset[int] = frozenset()) -> dict[str, Any]:
-    """The finished runs up to `max_id` (all when None) but the `open_ids`: their count by
-    status and a digest of what each states; and the ids of runs not finished yet."""
+def _run_line(row: Any) -> bytes:
+    return json.dumps([row.id, *row[1:]], default=str).encode() + b"\n"
+
+
+def _runs_since(conn: Connection, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """What a new checkpoint signs of the runs: those finished after the previous checkpoint's
+    last run or listed open by it (`closed`), a digest of each one's statement, the runs not
+    finished yet (`open`) and the count of finished ones by status. Only the new runs are
+    read, so a checkpoint after every run costs that run, not the registry's history."""
+    after = previous["max_id"] if previous else 0
+    was_open = previous["open"] if previous else []
+    final = dict(previous["final"]) if previous else dict.fromkeys(FINAL, 0)
     query = select(runs.c.id, *(runs.c[f] for f in _RUN_FIELDS)).order_by(runs.c.id)
-    if max_id is not None:
-        query = query.where(runs.c.id <= max_id)
-    digest, final, still_open, top = hashlib.sha256(), dict.fromkeys(FINAL, 0), [], 0
+    newer = runs.c.id > after
+    query = query.where(or_(newer, runs.c.id.in_(was_open)) if was_open else newer)
+    digest, still_open, closed, top, count = hashlib.sha256(), [], [], after, 0
     # yield_per on the statement: on the connection it would stay set (an apply's own).
     for row in conn.execute(query.execution_options(yield_per=10_000)):
-        top = row.id
+        top = max(top, row.id)
         if row.status not in FINAL:
             still_open.append(row.id)
             continue
-        if row.id in open_ids:
-            continue
-        final[row.status] += 1
-        digest.update(json.dumps([row.id, *row[1:]], default=str).encode() + b"\n")
-    return {"max_id": top if max_id is None else max_id, "open": still_open,
-            "final": final, "digest": digest.hexdigest()}
+        if row.id <= after:
+            closed.append(row.id)
+        final[row.status] = final.get(row.status, 0) + 1
+        count += 1
+        digest.update(_run_line(row))
+    return {"after": after, "max_id": top, "open": still_open, "closed": closed,
+            "runs": count, "digest": digest.hexdigest(), "final": final}
 
 
-def _history_state(conn: Connection, max_id: int | None, *, full: bool) -> dict[str, Any]:
-    """History rows (append-only) up to `max_id`: their count, and with `full` a digest of
-    each row but its timestamp (seconds per million rows: explicit checkpoints only)."""
-    if max_id is None:
-        max_id = conn.execute(select(func.max(enrollment_history.c.id))).scalar() or 0
-    rows = conn.execute(select(func.count()).select_from(enrollment_history)
-                        .where(enrollment_history.c.id <= max_id)).scalar_one()
-    state: dict[str, Any] = {"max_id": max_id, "rows": rows, "digest": None}
-    if full:
-        h = enrollment_history
-        digest = hashlib.sha256()
-        query = (select(h.c.id, h.c.enrollment_id, h.c.run_id, h.c.change, h.c.before, h.c.after)
-                 .where(h.c.id <= max_id).order_by(h.c.id))
-        for row in conn.execute(query.execution_options(yield_per=10_000)):
-            digest.update(json.dumps(list(row), sort_keys=True, default=str).encode() + b"\n")
-        state["digest"] = digest.hexdigest()
-    return state
+def _history_digest(conn: Connection, max_id: int) -> str:
+    """Every history row up to `max_id` but its timestamp (seconds per million rows:
+    explicit checkpoints only)."""
+    h = enrollment_history
+    digest = hashlib.sha256()
+    query = (select(h.c.id, h.c.enrollment_id, h.c.run_id, h.c.change, h.c.before, h.c.after)
+             .where(h.c.id <= max_id).order_by(h.c.id))
+    for row in conn.execute(query.execution_options(yield_per=10_000)):
+        digest.update(json.dumps(list(row), sort_keys=True, default=str).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _history_count(conn: Connection, after: int, upto: int) -> int:
+    h = enrollment_history
+    return conn.execute(select(func.count()).select_from(h)
+                        .where(h.c.id > after, h.c.id <= upto)).scalar_one()
+
+
+def _history_since(conn: Connection, previous: dict[str, Any] | None, *,
+                   full: bool) -> dict[str, Any]:
+    """History rows (append-only) up to now: their count, the previous checkpoint's plus the
+    new ones; with `full` a digest of every row."""
+    after = previous["max_id"] if previous else 0
+    top = conn.execute(select(func.max(enrollment_history.c.id))).scalar() or 0
+    rows = (previous["rows"] if previous else 0) + _history_count(conn, after, top)
+    return {"after": after, "max_id": top, "rows": rows,
+            "digest": _history_digest(conn, top) if full else None}
 
 
 def checkpoint(conn: Connection, signer: ReceiptSigner, *, full: bool = False) -> dict[str, Any]:
@@ -161,25 +180,29 @@ def checkpoint(conn: Connection, signer: ReceiptSigner, *, full: bool = False) -
         select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
     last = conn.execute(
-        select(audit_checkpoints.c.id, audit_checkpoints.c.signature)
+        select(audit_checkpoints.c.id, audit_checkpoints.c.body, audit_checkpoints.c.signature)
         .order_by(audit_checkpoints.c.id.desc()).limit(1)
     ).first()
     number = last[0] + 1 if last else 1
-    active = conn.execute(
-        select(enrollments.c.status, func.count()).group_by(enrollments.c.status)
-    ).all()
-    body = {
+    # The previous checkpoint says where this one starts; one that does not verify (altered,
+    # or another key's) is not built on: this one then covers every run and row from the start.
+    previous = None
+    if last is not None and document_genuine(signer.public, last[1].encode(), last[2]):
+        previous = json.loads(last[1])
+    body: dict[str, Any] = {
         "version": CHECKPOINT_VERSION,
         "id": number,
         "at": datetime.now(UTC).isoformat(timespec="microseconds"),
         # Each checkpoint names the one before: one removed from the middle shows.
-        "previous": hashlib.sha256(last[1].encode()).hexdigest() if last else GENESIS,
+        "previous": hashlib.sha256(last[2].encode()).hexdigest() if last else GENESIS,
         "chain": {"seq": head[0] if head else 0, "hash": head[1] if head else GENESIS},
-        "runs": _runs_state(conn),
-        "enrollments": {status: n for status, n in active},
-        "history": _history_state(conn, None, full=full),
+        "runs": _runs_since(conn, previous and previous["runs"]),
+        "history": _history_since(conn, previous and previous["history"], full=full),
         "key_id": signer.key_id,
     }
+    if full:  # for the record: enrollments change with every run, so they are not checked
+        body["enrollments"] = dict(conn.execute(
+            select(enrollments.c.status, func.count()).group_by(enrollments.c.status)).all())
     text_body = _canonical(body)
     row = {"id": number, "at": body["at"], "seq": body["chain"]["seq"], "body": text_body,
            "key_id": signer.key_id, "signature": sign_document(signer, text_body.encode())}
@@ -283,12 +306,46 @@ def _checked_checkpoints(
     return good
 
 
-def _runs_against_chain(conn: Connection, ends: dict, since: int | None,
+def _runs_against_checkpoints(found: dict[int, Any], good: Sequence[dict[str, Any]],
+                              problems: list[str]) -> None:
+    """The runs each checkpoint signed are in the registry as signed."""
+    for body in good:
+        signed = body["runs"]
+        still_open = set(signed["open"])
+        ids = [i for i in range(signed["after"] + 1, signed["max_id"] + 1)
+               if i in found and found[i].status in FINAL and i not in still_open]
+        ids = sorted({*ids, *(i for i in signed["closed"] if i in found)})
+        digest = hashlib.sha256()
+        for i in ids:
+            digest.update(_run_line(found[i]))
+        if (len(ids), digest.hexdigest()) != (signed["runs"], signed["digest"]):
+            also = "".join(f" and {i}" for i in signed["closed"][:5])
+            problems.append(
+                f"runs {signed['after'] + 1}..{signed['max_id']}{also} differ from checkpoint "
+                f"{body['id']} (deleted or edited): it signed {signed['runs']} finished, "
+                f"now {len(ids)}")
+
+
+def _history_against(conn: Connection, good: Sequence[dict[str, Any]],
+                     problems: list[str]) -> None:
+    """History rows: as many as the newest checkpoint counted, each as the newest full one
+    (`jamsos audit checkpoint`) digested."""
+    last = good[-1]["history"]
+    rows = _history_count(conn, 0, last["max_id"])
+    if rows != last["rows"]:
+        problems.append(f"history rows up to {last['max_id']} differ from checkpoint "
+                        f"{good[-1]['id']} (deleted or edited): signed {last['rows']}, "
+                        f"now {rows}")
+    full = next((b for b in reversed(good) if b["history"]["digest"]), None)
+    if full and _history_digest(conn, full["history"]["max_id"]) != full["history"]["digest"]:
+        problems.append(f"history rows up to {full['history']['max_id']} differ from checkpoint "
+                        f"{full['id']} (edited)")
+
+
+def _runs_against_chain(found: dict[int, Any], ends: dict, since: int | None,
                         problems: list[str]) -> None:
     """Each run the chain records the end of is in the registry as recorded; a finished run
     after the first checkpoint (`since`, its last run id) has an entry."""
-    found = {row.id: row for row in conn.execute(
-        select(runs.c.id, *(runs.c[f] for f in _RUN_FIELDS)))}
     for run_id, (action, details) in sorted(ends.items()):
         row = found.get(run_id)
         if row is None:
@@ -325,24 +382,11 @@ def verify_all(engine: Engine, publics: Sequence[Ed25519PublicKey] = (),
             problems.append(f"entry {seq} is not the one checkpoint {body['id']} signed (the "
                             "chain was rewritten)")
     with engine.connect() as conn:
+        found = {row.id: row for row in conn.execute(
+            select(runs.c.id, *(runs.c[f] for f in _RUN_FIELDS)))}
+        _runs_against_checkpoints(found, good, problems)
         if good:
-            last = good[-1]
-            signed_runs = last["runs"]
-            now = _runs_state(conn, signed_runs["max_id"], frozenset(signed_runs["open"]))
-            if (now["final"], now["digest"]) != (signed_runs["final"], signed_runs["digest"]):
-                problems.append(
-                    f"runs up to {signed_runs['max_id']} differ from checkpoint {last['id']} "
-                    f"(deleted or edited): signed {signed_runs['final']}, now {now['final']}")
-            full = next((b for b in reversed(good) if b["history"]["digest"]), None)
-            for body in {id(b): b for b in (last, full) if b}.values():
-                signed_history = body["history"]
-                now_history = _history_state(conn, signed_history["max_id"],
-                                             full=bool(signed_history["digest"]))
-                if now_history != signed_history:
-                    problems.append(
-                        f"history rows up to {signed_history['max_id']} differ from checkpoint "
-                        f"{body['id']} (deleted or edited): signed {signed_history['rows']}, "
-                        f"now {now_history['rows']}")
-        _runs_against_chain(conn, ends, good[0]["runs"]["max_id"] if good else None, problems)
+            _history_against(conn, good, problems)
+    _runs_against_chain(found, ends, good[0]["runs"]["max_id"] if good else None, problems)
     return AuditVerdict(chain, len(good), good[-1]["id"] if good else None, tuple(problems),
                         tuple(notes))

@@ -100,7 +100,7 @@ def test_a_deleted_run_is_found(app, gw, tmp_path):
     code, out = _verify(app)
     assert code == 1, out
     assert f"run {rejected} is in the audit log but not in the registry (deleted)" in out
-    assert f"runs up to {rejected} differ from checkpoint" in out
+    assert f"runs {rejected}..{rejected} differ from checkpoint {rejected}" in out
 
 
 def test_an_edited_run_is_found(app, gw, tmp_path):
@@ -194,3 +194,24 @@ def test_checkpoints_signed_with_another_key_are_refused(app, gw, tmp_path):
     with writing(gw.engine) as conn:
         assert audit.checkpoint(conn, gw.signer)["id"] == 5
     assert invoke(app, "audit", "verify", "--public-key", str(mine)).exit_code == 0
+
+
+def test_a_run_still_running_at_a_checkpoint_is_covered_once_it_ends(app, gw, tmp_path):
+    """A run that runs while another is sealed is listed open, then signed by the first
+    checkpoint after it finished: an edit of it afterwards is found too."""
+    waiting = gw.registry.start_run(agency="31", source="upload", trigger="test")
+    submit(gw, write_roster(tmp_path / "a.csv", [worker_row(i) for i in range(2)]))
+    with gw.engine.connect() as conn:
+        first = json.loads(conn.execute(select(audit_checkpoints.c.body)).scalar_one())
+    assert first["runs"]["open"] == [waiting]
+    gw.registry.fail_run(waiting, "stopped")
+    submit(gw, write_roster(tmp_path / "b.csv", [worker_row(i) for i in range(3)]))
+    with gw.engine.connect() as conn:
+        second = json.loads(conn.execute(select(audit_checkpoints.c.body)
+                                         .where(audit_checkpoints.c.id == 2)).scalar_one())
+    assert second["runs"]["closed"] == [waiting] and second["runs"]["runs"] == 2
+    assert _verify(app)[0] == 0
+    with gw.engine.begin() as conn:
+        conn.execute(update(runs).where(runs.c.id == waiting).values(input_sha256="0" * 64))
+    code, out = _verify(app)
+    assert code == 1 and f"runs 3..3 and {waiting} differ from checkpoint 2" in out, out
