@@ -179,7 +179,9 @@ ORPHAN_POLL_SECONDS = 0.5
 def _die_with_parent(owner: int | None) -> None:
     parent = os.getppid()
     _state["parent"] = parent
-    if sys.platform.startswith("linux"):
+    # PR_SET_PDEATHSIG fires when the parent *thread* ends: safe under the fork server (one
+    # thread), not when forked by a thread of the submitting process that may end first.
+    if sys.platform.startswith("linux") and parent != owner:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
