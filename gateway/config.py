@@ -21,10 +21,18 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 64,
     "BATCH_SIZE": 2000,
     "CONFIG_FILE": None,  # default: config/gateway.toml in the working directory, if present
+    # A roster ending more than this share of its agency's active workers needs a confirmation
+    # of that number (gateway/roster/endings.py); a run that ended more, or rejected more
+    # than REJECT_ATTENTION_SHARE of its rows, shows its feed as needing attention.
+    "ENDING_CONFIRM_SHARE": 0.2,
+    "REJECT_ATTENTION_SHARE": 0.1,
+    "UPLOAD_THREADS": 2,  # rosters a server process applies at once (gateway/roster/queue.py)
+    "SERVE_TIMEOUT": 120,  # seconds: gunicorn's worker timeout for `jamsos serve`
 }
 
 # Settings whose environment value is converted from text.
-_INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE"}
+_INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE", "UPLOAD_THREADS", "SERVE_TIMEOUT"}
+_FLOATS = {"ENDING_CONFIRM_SHARE", "REJECT_ATTENTION_SHARE"}
 
 
 class ConfigError(Exception):
@@ -82,6 +90,11 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
             config[key] = int(config[key])
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{key} must be a whole number, got {config[key]!r}") from exc
+    for key in _FLOATS:
+        try:
+            config[key] = float(config[key])
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{key} must be a number, got {config[key]!r}") from exc
     for key in ("DATA_KEYS", "INDEX_KEY", "RECEIPT_KEY", "DATABASE_URL"):
         config[key] = resolve_secret(config.get(key))
     instance = Path(config["INSTANCE_PATH"]).expanduser().resolve()

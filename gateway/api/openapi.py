@@ -33,6 +33,12 @@ _UPLOAD = {
                 "required": ["file"],
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
+                    "confirm_endings": {
+                        "type": "integer",
+                        "description": "Submit only: the number of workers the roster ends, "
+                        "as the check says; required when it is more than "
+                        "ENDING_CONFIRM_SHARE (20 %) of the agency's active workers",
+                    },
                     "fiscal_year": {"type": "integer",
                                     "description": "Year of a declared allocation"},
                     "allocation": {"type": "string",
@@ -95,14 +101,27 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/agencies/{code}/rosters": {
                 "post": {
                     "summary": "Submit a roster (snapshot of the agency's workers)",
-                    "parameters": [_AGENCY],
+                    "parameters": [
+                        _AGENCY,
+                        {"name": "wait", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["1", "true", "yes"]},
+                         "description": "Answer when applied (201/422/409/500), not 202"},
+                    ],
                     "requestBody": _UPLOAD,
                     "responses": {
-                        "201": _resp("Applied", "Report"),
+                        "202": _resp("Accepted: being applied in the background; GET run_url "
+                                     "(Location) until its status is not running", "Accepted"),
+                        "201": _resp("Applied (?wait=1)", "Report"),
+                        "409": _resp(
+                            "?wait=1: it would end more than ENDING_CONFIRM_SHARE of the "
+                            "agency's active workers without confirm_endings equal to that "
+                            "number (endings.would_end): nothing applied, the run failed",
+                            "Report",
+                        ),
                         "200": _resp("This exact file was applied before: that run", "Report"),
                         "400": _resp(
-                            "No file attached, or a declared allocation that cannot be read "
-                            "(allocation_invalid)",
+                            "No file attached, a declared allocation that cannot be read "
+                            "(allocation_invalid), or confirm_endings not a whole number",
                             "Error",
                         ),
                         "404": _resp("Unknown agency code", "Error"),

@@ -108,6 +108,37 @@ REPORT = _closed(
             "description": "Why a declared allocation was not recorded",
         },
         "run": {"$ref": "#/components/schemas/Run", "description": "GET /runs/{id}: the run"},
+        "endings": {
+            "type": "object",
+            "description": "The agency's active workers the roster ends (a check: would end); "
+            "above `threshold` a submission needs confirm_endings = would_end",
+            "required": ["would_end", "active", "share", "threshold", "needs_confirmation",
+                         "sample"],
+            "properties": {
+                "would_end": _INT,
+                "active": _INT,
+                "share": {"type": "number"},
+                "threshold": {"type": "number"},
+                "needs_confirmation": {"type": "boolean"},
+                "sample": {
+                    "type": "array",
+                    "description": "A few of them: masked NIK, position, work unit",
+                    "items": {"type": "object", "properties": {"nik": _STR}},
+                },
+            },
+            "additionalProperties": False,
+        },
+    },
+)
+
+ACCEPTED = _closed(
+    ["run_id", "status", "run_url", "message_id", "message_en"],
+    {
+        "run_id": _INT,
+        "status": {"const": "running"},
+        "run_url": {"type": "string", "description": "GET it until its status is not running"},
+        "message_id": _STR,
+        "message_en": _STR,
     },
 )
 
@@ -224,6 +255,7 @@ SCHEMAS = {
     "Error": ERROR,
     "Problem": PROBLEM,
     "Report": REPORT,
+    "Accepted": ACCEPTED,
     "Run": RUN,
     "Worker": WORKER,
     "BudgetCheck": BUDGET_CHECK,

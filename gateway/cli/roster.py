@@ -16,7 +16,7 @@ from gateway.cli.output import allocation_line, print_report, progress_bar
 from gateway.domain.agencies import Agency
 from gateway.domain.records import Category
 from gateway.roster import intake
-from gateway.roster.report import ALLOCATION_NOT_RECORDED
+from gateway.roster.report import ALLOCATION_NOT_RECORDED, RosterReport, endings_text
 from gateway.runtime import gateway
 
 # `roster check` without --agency: a regional government's roster (honorer by default).
@@ -24,6 +24,19 @@ REGIONAL_ROSTER = Agency("-", "roster daerah / regional roster", "regency", Cate
 # The allocation's two options, named in a refusal as the command line spells them.
 OPTION_NAMES: FieldNames = {"year": ("--year", "--year"),
                             "allocation": ("--allocation", "--allocation")}  # fmt: skip
+
+
+def print_endings(report: RosterReport) -> None:
+    """How many workers the roster ends (would end), with the masked sample."""
+    endings = report.endings
+    if endings is None:
+        return
+    alarm = endings.needs_confirmation
+    click.echo(click.style(f"  {endings_text(endings).both}", fg="yellow" if alarm else None))
+    for one in endings.sample:
+        click.echo(f"    {one['nik']}  {one.get('position') or '-'}  {one.get('work_unit') or '-'}")
+    if report.status == "failed" and report.run_id is not None:
+        click.echo(f"  --confirm-endings {endings.would_end}")
 
 
 @click.group()
@@ -50,6 +63,7 @@ def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
+        print_endings(report)
     sys.exit(1 if report.rejected or report.status == "rejected" else 0)
 
 
@@ -66,18 +80,24 @@ def roster_check(file: Path, agency_code: str | None, as_json: bool) -> None:
 @click.option("--allocation", default=None,
               help="Budget allocated for the year, e.g. jkk=24.000.000,jkm=30.000.000 "
                    "(programs jkk, jkm, jht, jp).")
+@click.option("--confirm-endings", "confirm_endings", type=click.IntRange(min=0), default=None,
+              help="The number of workers the file ends, as `roster check --agency` says: "
+                   "needed when it is more than ENDING_CONFIRM_SHARE (20 %) of the agency's "
+                   "active workers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the machine report as JSON.")
 @with_appcontext
 def roster_submit(
     file: Path, agency_code: str, fiscal_year: int | None, allocation: str | None,
-    as_json: bool,
+    confirm_endings: int | None, as_json: bool,
 ) -> None:
     """Apply FILE as the complete roster of an agency.
 
     Workers in the file are added or updated; the agency's workers missing from it are ended
     (never deleted). The same file again changes nothing. A regional government may declare
     its budget allocation for a fiscal year with it (--year and --allocation); the run's
-    receipt then states it. Exit status 1 when the file could not be applied.
+    receipt then states it. A file that would end more than ENDING_CONFIRM_SHARE of the
+    agency's active workers is refused, nothing changed, unless --confirm-endings gives that
+    number. Exit status 1 when the file could not be applied.
     """
     agency = agency_of(agency_code)
     try:
@@ -89,12 +109,14 @@ def roster_submit(
         raise click.BadParameter(str(exc), param_hint=OPTION_NAMES[exc.field][1]) from exc
     with progress_bar(file, enabled=not as_json) as progress:
         submitted = intake.submit(gateway(), file, agency=agency, trigger="cli",
-                                  declaration=declaration, progress=progress)  # fmt: skip
+                                  declaration=declaration, progress=progress,
+                                  confirm_endings=confirm_endings)  # fmt: skip
     report = submitted.report
     if as_json:
         click.echo(json.dumps(submitted.as_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
+        print_endings(report)
         if declaration is not None and submitted.allocation_recorded:
             click.echo(allocation_line(declaration.fiscal_year, declaration.amounts))
         elif declaration is not None:

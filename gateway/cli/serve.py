@@ -8,6 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from gateway.roster.intake import sweep_uploads
 from gateway.runtime import gateway
 
 
@@ -16,10 +17,20 @@ from gateway.runtime import gateway
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", "nworkers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Gunicorn workers.")
+@click.option("--timeout", type=click.IntRange(min=1), default=None,
+              help="Seconds a request may take before gunicorn restarts its worker "
+                   "(default SERVE_TIMEOUT, 120). Roster uploads are applied in the "
+                   "background and answered at once; a check or ?wait=1 is not.")
 @with_appcontext
-def serve(host: str, port: int, nworkers: int) -> None:
+def serve(host: str, port: int, nworkers: int, timeout: int | None) -> None:
     """Serve the gateway with gunicorn."""
-    gateway().ensure_ready()  # migrate and check keys once, before the workers fork
+    runtime = gateway()
+    runtime.ensure_ready()  # migrate and check keys once, before the workers fork
+    # Uploads a killed server was applying: their spools removed, their runs failed.
+    swept = sweep_uploads(runtime)
+    if swept:
+        click.echo(f"{swept} unggahan terputus dibersihkan / interrupted uploads removed")
+    seconds = timeout or int(runtime.config["SERVE_TIMEOUT"])
     click.echo(f"Jamsos Gateway di / at http://{host}:{port}")
     args = [
         sys.executable,
@@ -29,6 +40,12 @@ def serve(host: str, port: int, nworkers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(nworkers),
+        # gunicorn's default of 30 s killed a 500,000-row upload mid-apply (issue 16).
+        "--timeout",
+        str(seconds),
+        # A stop waits this long for background applies before killing the worker.
+        "--graceful-timeout",
+        str(seconds),
         "--access-logfile",
         "-",
         # No NIK in the access log, whatever URL a client sends (gateway/security/accesslog.py).

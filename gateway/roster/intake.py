@@ -1,8 +1,9 @@
 """One intake for a roster sent by a person: the JSON API, the dashboard's upload page and
 `jamsos roster check|submit` take it the same way.
 
-1. `spooled(upload)`: the uploaded file saved to a temporary file, deleted afterwards (the CLI
-   already has its file).
+1. `spooled(runtime, upload)`: the uploaded file sealed in the instance folder (gateway/
+   roster/uploads.py), deleted afterwards or by the background apply it is handed to (the
+   CLI already has its file).
 2. `read_declaration` (gateway/budget/allocation.py): the fiscal year and budget allocation a
    regional government may send with its roster, named as each caller names its fields.
 3. `check` or `submit`: the roster run (gateway/roster/run.py) under the agency's rules: the
@@ -14,28 +15,37 @@
    own: its allocation is recorded in a transaction of its own, the way a government
    declares its allocation without changing its roster, and the earlier run's receipt,
    which the answer repeats, does not state it.
+5. An upload is `begin`-ed in the request (a replay is answered at once; otherwise its run is
+   recorded `running`) and `complete`-d either there (`submit`, the CLI, `?wait=1`) or in
+   the background (`submit_later`, gateway/roster/queue.py): the same code, the same run.
+6. A submission ending more than ENDING_CONFIRM_SHARE of the agency's active workers needs
+   `confirm_endings` equal to that number (gateway/roster/endings.py); `check` says it.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import clock
 from gateway.budget.allocation import Declaration, declare_allocation
+from gateway.roster import queue, uploads
+from gateway.roster.endings import EndingsGuard, share_of
 from gateway.roster.report import ALLOCATION_NOT_RECORDED
 from gateway.roster.run import (
     Progress,
+    RosterInput,
     RosterReport,
     RowCheck,
     RunFailed,
+    Started,
     check_roster,
-    submit_roster,
+    finish_submit,
+    start_submit,
 )
 from gateway.roster.sync import make_row_check
 from gateway.sources.base import Source
@@ -63,33 +73,42 @@ class Runtime(Protocol):
     def sources(self) -> dict[str, Any]: ...
 
 
-class Upload(Protocol):
-    """An uploaded file as Flask gives it (werkzeug's FileStorage)."""
-
-    filename: str | None
-
-    def save(self, dst: BinaryIO) -> None: ...
+Upload = uploads.Upload
 
 
 class UploadMissing(ValueError):
     """The request carried no file."""
 
 
+def _fail_interrupted(runtime: Runtime, run_id: int) -> None:
+    run = runtime.registry.get_run(run_id)
+    if run is not None and run["status"] == "running":
+        runtime.registry.fail_run(
+            run_id, "interrupted: the server stopped while applying this upload, nothing was "
+            "applied; send the file again",
+        )  # fmt: skip
+
+
+def sweep_uploads(runtime: Runtime) -> int:
+    """Remove the spools a killed process left (gateway/roster/uploads.py), failing their
+    runs as interrupted. `jamsos serve` runs it at start-up; each upload runs it too."""
+    folder = uploads.upload_folder(runtime.config["INSTANCE_PATH"])
+    return uploads.sweep(folder, lambda run_id: _fail_interrupted(runtime, run_id))
+
+
 @contextmanager
-def spooled(upload: Upload | None) -> Iterator[tuple[Path, str]]:
-    """The uploaded roster in a temporary file, with the name it was sent under; the file is
-    deleted when the block ends. UploadMissing when no file was sent."""
+def spooled(runtime: Runtime, upload: Upload | None) -> Iterator[tuple[uploads.SpooledUpload, str]]:
+    """The uploaded roster sealed in the instance folder, with the name it was sent under;
+    removed when the block ends unless handed to the background (`submit_later`).
+    UploadMissing when no file was sent."""
     if upload is None or not upload.filename:
         raise UploadMissing("no roster file in the request")
-    # The suffix tells CSV from XLSX; a long or odd one is cut, the reader sniffs the bytes.
-    fd, name = tempfile.mkstemp(prefix="roster-", suffix=Path(upload.filename).suffix[:8])
-    path = Path(name)
+    sweep_uploads(runtime)
+    spool = uploads.SpooledUpload(uploads.upload_folder(runtime.config["INSTANCE_PATH"]), upload)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            upload.save(fh)
-        yield path, upload.filename
+        yield spool, upload.filename
     finally:
-        path.unlink(missing_ok=True)
+        spool.discard()
 
 
 class UploadSource(Source):
@@ -155,23 +174,56 @@ class Submitted:
 
 
 def check(
-    runtime: Runtime, path: Path, *, agency: Agency, filename: str | None = None,
+    runtime: Runtime,
+    path: RosterInput,
+    *,
+    agency: Agency,
+    filename: str | None = None,
     progress: Progress | None = None,
 ) -> RosterReport:
-    """Validate a roster as `submit` would, writing nothing."""
-    return check_roster(
-        path, agency=agency, today=clock.today(), filename=filename, progress=progress,
-        batch_size=runtime.config["BATCH_SIZE"], check_row=agency_rules(runtime, agency),
-    )  # fmt: skip
+    """Validate a roster as `submit` would, writing nothing; for a known agency, also how
+    many of its active workers a submit would end (`report.endings`)."""
+    known = agency.code != "-"  # `jamsos roster check` without --agency: no registry read
+    source = path.open() if not isinstance(path, Path) else path
+    try:
+        return check_roster(
+            source, agency=agency, today=clock.today(), filename=filename, progress=progress,
+            batch_size=runtime.config["BATCH_SIZE"], check_row=agency_rules(runtime, agency),
+            registry=runtime.registry if known else None, share=share_of(runtime.config),
+        )  # fmt: skip
+    finally:
+        if source is not path:
+            source.close()  # type: ignore[union-attr]
 
 
-def submit(
-    runtime: Runtime, path: Path, *, agency: Agency, trigger: str,
-    filename: str | None = None, declaration: Declaration | None = None,
+def begin(
+    runtime: Runtime,
+    source: RosterInput,
+    *,
+    agency: Agency,
+    trigger: str,
+    filename: str | None = None,
+    actor: str | None = None,
+) -> Started:
+    """A submission's quick first step: its replay, or its run recorded `running`."""
+    return start_submit(runtime.registry, source, agency=agency, trigger=trigger,
+                        filename=filename, actor=actor)  # fmt: skip
+
+
+def complete(
+    runtime: Runtime,
+    started: Started,
+    source: RosterInput,
+    *,
+    agency: Agency,
+    filename: str | None = None,
+    declaration: Declaration | None = None,
     progress: Progress | None = None,
+    confirm_endings: int | None = None,
 ) -> Submitted:
-    """Apply a roster as the agency's snapshot, recording `declaration` with it. A run that
-    failed is answered like any other (`status` "failed"): it is recorded and safe to retry."""
+    """Apply a begun submission as the agency's snapshot, recording `declaration` with it. A
+    run that failed is answered like any other (`status` "failed"): it is recorded and safe
+    to retry; one refused for unconfirmed endings has `report.endings`."""
     registry = runtime.registry
     written = False  # set inside the run's transaction; it counts only if that commits
 
@@ -183,10 +235,11 @@ def submit(
             written = True
 
     try:
-        report = submit_roster(
-            registry, path, agency=agency, today=clock.today(), trigger=trigger,
-            filename=filename, batch_size=runtime.config["BATCH_SIZE"], progress=progress,
+        report = finish_submit(
+            registry, started, source, agency=agency, today=clock.today(), filename=filename,
+            batch_size=runtime.config["BATCH_SIZE"], progress=progress,
             on_success=record_allocation, check_row=agency_rules(runtime, agency),
+            endings=EndingsGuard(share_of(runtime.config), confirm_endings),
         )  # fmt: skip
     except RunFailed as exc:
         # Rolled back with the run, allocation and all.
@@ -196,3 +249,54 @@ def submit(
                            declaration.amounts, report.run_id)  # fmt: skip
         written = True
     return Submitted(report, declaration, allocation_recorded=written)
+
+
+def submit(
+    runtime: Runtime,
+    path: RosterInput,
+    *,
+    agency: Agency,
+    trigger: str,
+    filename: str | None = None,
+    declaration: Declaration | None = None,
+    progress: Progress | None = None,
+    actor: str | None = None,
+    confirm_endings: int | None = None,
+) -> Submitted:
+    """`begin` and `complete` in one go: the CLI, and an API client asking to wait."""
+    started = begin(runtime, path, agency=agency, trigger=trigger, filename=filename,
+                    actor=actor)  # fmt: skip
+    return complete(runtime, started, path, agency=agency, filename=filename,
+                    declaration=declaration, progress=progress,
+                    confirm_endings=confirm_endings)  # fmt: skip
+
+
+def submit_later(
+    runtime: Runtime,
+    started: Started,
+    spool: uploads.SpooledUpload,
+    *,
+    agency: Agency,
+    filename: str | None = None,
+    declaration: Declaration | None = None,
+    confirm_endings: int | None = None,
+) -> Future[Submitted]:
+    """`complete` a begun (not replayed) upload in the background; the spool goes with it."""
+    run_id = started.run_id
+    assert run_id is not None
+    spool.for_run(run_id)
+    spool.handed_off = True
+    folder = spool.path.parent
+
+    def done() -> None:
+        spool.handed_off = False
+        spool.discard()
+        uploads.forget_progress(folder, run_id)
+
+    return queue.in_background(
+        lambda: complete(runtime, started, spool, agency=agency, filename=filename,
+                         declaration=declaration, confirm_endings=confirm_endings,
+                         progress=uploads.progress_writer(folder, run_id)),
+        threads=int(runtime.config.get("UPLOAD_THREADS") or queue.DEFAULT_THREADS),
+        cleanup=done,
+    )  # fmt: skip

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gateway.domain.records import Problem, RowResult, Severity
+from gateway.roster.endings import Endings
 
 if TYPE_CHECKING:
     from gateway.roster.prepare import PreparedRow
@@ -41,6 +42,8 @@ class RosterReport:
     changes: dict[str, int] | None = None  # new / changed / unchanged / ended, when applied
     error: str | None = None
     receipt: dict[str, Any] | None = None  # signed, when the run applied
+    # The agency's active workers the roster ends (a check: would end), when counted.
+    endings: Endings | None = None
 
     def add(self, results: Sequence[RowResult | PreparedRow]) -> None:
         for res in results:
@@ -99,6 +102,8 @@ class RosterReport:
         if self.problems_total > len(self.problems):
             out["problems_total"] = self.problems_total
             out["problems_truncated"] = True
+        if self.endings is not None:
+            out["endings"] = self.endings.as_dict()
         if self.run_id is not None:
             out.update(run_id=self.run_id, status=self.status, replayed=self.replayed)
             if self.changes is not None:
@@ -180,6 +185,24 @@ SEVERITY: dict[str, Text] = {
     "error": Text("GALAT", "ERROR"),
     "warning": Text("PERINGATAN", "WARNING"),
 }
+
+
+def endings_text(endings: Endings) -> Text:
+    """What a check says of the workers a submit would end."""
+    n, active, pct = endings.would_end, endings.active, round(100 * endings.fraction)
+    text = Text(
+        f"Jika dikirim, roster ini mengakhiri kepesertaan {n} dari {active} pekerja aktif "
+        f"({pct} %).",
+        f"If submitted, this roster ends {n} of {active} active workers ({pct} %).",
+    )
+    if endings.needs_confirmation:
+        limit = round(100 * endings.share)
+        text = Text(
+            f"{text.id} Lebih dari {limit} %: pengiriman harus dikonfirmasi dengan angka {n}.",
+            f"{text.en} More than {limit} %: the submission must be confirmed with the "
+            f"number {n}.",
+        )
+    return text
 
 
 def status_text(status: str) -> Text:

@@ -9,20 +9,31 @@ nothing, so it reports what a submit of the same file would on an empty registry
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from gateway.domain.agencies import Agency
 from gateway.domain.records import Problem, RawRow
+from gateway.roster.endings import (
+    NO_LIMIT,
+    Endings,
+    EndingsGuard,
+    EndingsUnconfirmed,
+    guard_from_env,
+)
 from gateway.roster.parallel import PARALLEL_MIN_BYTES, ChunkedRead, prepared_batches
-from gateway.roster.prepare import RowCheck
+from gateway.roster.prepare import RowCheck, index_prefix
 from gateway.roster.read.chunks import plan_chunks
 from gateway.roster.read.reader import RosterFileError, RosterReader, open_roster
 from gateway.roster.report import REPORT_PROBLEM_LIMIT, RosterReport
-from gateway.security.crypto import generate_keyring
+from gateway.security.crypto import KeyRing, generate_keyring
 from gateway.store.apply import RosterApply, changes_of
+from gateway.store.endings import absent_from, active_count, ended_sample
 from gateway.store.registry import Registry
 
 if TYPE_CHECKING:
@@ -34,10 +45,13 @@ __all__ = [
     "RowCheck",
     "RowReader",
     "RunFailed",
+    "Started",
     "apply_rows",
     "check_roster",
+    "finish_submit",
     "recorded",
     "require_data_rows",
+    "start_submit",
     "stored_report",
     "submit_roster",
 ]
@@ -115,12 +129,16 @@ def _run_rows(
     progress: Progress | None,
     check_row: RowCheck | None,
     apply: RosterApply | None,
+    keyring: KeyRing | None = None,
+    named: array | None = None,
 ) -> list[Problem]:
     """The one loop over a roster's rows, for a check and a run alike: validate (with the
     agency's `check_row`), reject a NIK's repeats, count into `report`. With `apply`, each
     batch is also sealed and written, rows the registry holds unchanged skipped. Without it
     (a check) nothing is encrypted, written or looked up, and NIKs are indexed under a
-    throwaway key. Returns the file's notices, counted; a snapshot with no row is refused."""
+    throwaway key (or `keyring`'s, collecting into `named` the first 64 bits of the blind
+    index of each NIK a row names: what a check needs to count the workers a submit would
+    end). Returns the file's notices, counted; a snapshot with no row is refused."""
     report.columns = dict(reader.columns)
     report.unknown_columns = list(reader.unknown_columns)
     # Validation and encryption run in worker processes on a large input, which read a
@@ -133,7 +151,7 @@ def _run_rows(
         chunked = ChunkedRead(chunks, size, reader.skipped_totals) if chunks else None
     for batch in prepared_batches(
         iter(reader),
-        apply.keyring if apply is not None else generate_keyring(),
+        apply.keyring if apply is not None else keyring or generate_keyring(),
         today=today,
         default_category=agency.default_category,
         batch_size=batch_size,
@@ -148,6 +166,8 @@ def _run_rows(
             apply.add_batch(batch.rows, batch.kept, batch.known_ids, batch.found)
         report.add(batch.rows)
         report.add_unchanged(len(batch.known_ids))
+        if named is not None:
+            named.extend(index_prefix(p.nik_index) for p in batch.rows if p.nik_index)
         if progress:
             progress(report.rows, chunked.progress if chunked else reader.progress)
     notices = reader.notices()
@@ -166,15 +186,21 @@ def check_roster(
     progress: Progress | None = None,
     filename: str | None = None,
     check_row: RowCheck | None = None,
+    registry: Registry | None = None,
+    share: float | None = None,
 ) -> RosterReport:
     """Validate a roster without writing anything (`check_row`: as for `apply_rows`): the
-    counts and problems a submit of it would report on an empty registry."""
+    counts and problems a submit of it would report on an empty registry. With `registry`,
+    also how many of the agency's active workers a submit would end (`report.endings`,
+    judged against `share`), read as committed now; nothing else is looked up."""
     report = RosterReport()
+    named = array("q") if registry is not None else None
     try:
         with open_roster(source, filename=filename) as reader:
             _run_rows(reader, report, agency=agency, today=today, mode="snapshot",
                       batch_size=batch_size, progress=progress, check_row=check_row,
-                      apply=None)  # fmt: skip
+                      apply=None, keyring=registry.keyring if registry else None,
+                      named=named)  # fmt: skip
     except RosterFileError as exc:
         # As a run refused as a whole reports it (`recorded`): no row counted, the reason
         # first, then the warnings found before it; the header, when it was read.
@@ -182,48 +208,98 @@ def check_roster(
         refused.add_notices(exc.notices)
         refused.reject_file(exc.as_problem())
         return refused
+    if registry is not None and named is not None and report.accepted:
+        named = array("q", sorted(named))
+        would_end, active, sample = absent_from(registry.engine, registry.keyring, agency.code,
+                                                named)  # fmt: skip
+        report.endings = Endings(would_end, active, guard_from_env().share
+                                 if share is None else share, sample)  # fmt: skip
     return report
 
 
-def submit_roster(
+class Spooled(Protocol):
+    """An uploaded roster kept encrypted (gateway/roster/uploads.py): its SHA-256 and a
+    readable, seekable plaintext view of it."""
+
+    sha256: str
+    name: str
+
+    def open(self) -> BinaryIO: ...
+
+
+RosterInput = Path | Spooled
+
+
+@dataclass
+class Started:
+    """A submission's first step: a run started (`run_id`), or the replay it turned out to be."""
+
+    digest: str
+    run_id: int | None = None
+    replay: RosterReport | None = None
+
+
+@contextmanager
+def _opened(source: RosterInput, filename: str) -> Iterator[RosterReader]:
+    if isinstance(source, Path):
+        with open_roster(source, filename=filename) as reader:
+            yield reader
+    else:
+        with source.open() as stream, open_roster(stream, filename=filename) as reader:
+            yield reader
+
+
+def start_submit(
     registry: Registry,
-    path: Path,
+    source: RosterInput,
+    *,
+    agency: Agency,
+    trigger: str,
+    filename: str | None = None,
+    external_id: str | None = None,
+    actor: str | None = None,
+) -> Started:
+    """Recognise a replay (the same bytes as the agency's latest applied run) or record the
+    run as started (`running`): quick, so an upload is answered before it is applied."""
+    digest = sha256_of(source) if isinstance(source, Path) else source.sha256
+    earlier = registry.find_applied_run(agency.code, digest)
+    if earlier is not None:
+        return Started(digest, replay=stored_report(registry, earlier, replayed=True))
+    run_id = registry.start_run(
+        agency=agency.code,
+        source="upload",
+        trigger=trigger,
+        filename=filename or source.name,
+        input_sha256=digest,
+        external_id=external_id,
+        actor=actor,  # the key or user that sent it (api:<prefix>), recorded on the run
+    )
+    return Started(digest, run_id=run_id)
+
+
+def finish_submit(
+    registry: Registry,
+    started: Started,
+    source: RosterInput,
     *,
     agency: Agency,
     today: date,
-    trigger: str,
-    source: str = "upload",
     filename: str | None = None,
     batch_size: int = 2000,
     progress: Progress | None = None,
-    external_id: str | None = None,
     on_success: Callable[[Connection, int], None] | None = None,
     check_row: RowCheck | None = None,
+    endings: EndingsGuard | None = None,
 ) -> RosterReport:
-    """Apply a roster as a snapshot of `agency`'s workers; idempotent on the file's bytes.
-
-    `on_success(conn, run_id)` runs inside the run's transaction when the run succeeds,
-    before its receipt is signed (the intake records a declared allocation there, with the
-    run's id: it is committed if and only if the run is, and the receipt states it).
-    `check_row`: the agency's own rules (`apply_rows`).
-    Raises RunFailed (after recording the failed run) when the apply could not complete.
-    """
-    digest = sha256_of(path)
-    earlier = registry.find_applied_run(agency.code, digest)
-    if earlier is not None:
-        return stored_report(registry, earlier, replayed=True)
-    run_id = registry.start_run(
-        agency=agency.code,
-        source=source,
-        trigger=trigger,
-        filename=filename or path.name,
-        input_sha256=digest,
-        external_id=external_id,
-    )
+    """Apply a started submission (`start_submit`); see `submit_roster`."""
+    if started.replay is not None:
+        return started.replay
+    run_id, digest = started.run_id, started.digest
+    assert run_id is not None
     return apply_rows(
         registry,
         run_id,
-        lambda: open_roster(path, filename=filename or path.name),
+        lambda: _opened(source, filename or source.name),
         agency=agency,
         today=today,
         batch_size=batch_size,
@@ -232,7 +308,42 @@ def submit_roster(
         replay_of=lambda conn: registry.find_applied_run(agency.code, digest, conn),
         on_success=None if on_success is None else lambda conn: on_success(conn, run_id),
         check_row=check_row,
+        # The intake always gives the uploads' guard; a direct call is a program's (a test's).
+        endings=endings or NO_LIMIT,
     )
+
+
+def submit_roster(
+    registry: Registry,
+    path: RosterInput,
+    *,
+    agency: Agency,
+    today: date,
+    trigger: str,
+    filename: str | None = None,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+    external_id: str | None = None,
+    on_success: Callable[[Connection, int], None] | None = None,
+    check_row: RowCheck | None = None,
+    actor: str | None = None,
+    endings: EndingsGuard | None = None,
+) -> RosterReport:
+    """Apply a roster as a snapshot of `agency`'s workers; idempotent on the file's bytes.
+
+    `on_success(conn, run_id)` runs inside the run's transaction when the run succeeds,
+    before its receipt is signed (the intake records a declared allocation there, with the
+    run's id: it is committed if and only if the run is, and the receipt states it).
+    `check_row`: the agency's own rules (`apply_rows`); `endings`: the confirmation of
+    endings above a share (gateway/roster/endings.py).
+    Raises RunFailed (after recording the failed run) when the apply could not complete.
+    """
+    started = start_submit(registry, path, agency=agency, trigger=trigger, filename=filename,
+                           external_id=external_id, actor=actor)  # fmt: skip
+    return finish_submit(registry, started, path, agency=agency, today=today,
+                         filename=filename, batch_size=batch_size, progress=progress,
+                         on_success=on_success, check_row=check_row,
+                         endings=endings)  # fmt: skip
 
 
 def apply_rows(
@@ -248,6 +359,7 @@ def apply_rows(
     check_row: RowCheck | None = None,
     on_success: Callable[[Connection], None] | None = None,
     replay_of: Callable[[Connection], dict | None] | None = None,
+    endings: EndingsGuard | None = None,
 ) -> RosterReport:
     """Validate and apply the rows of a started run in one transaction; record the outcome.
 
@@ -260,14 +372,20 @@ def apply_rows(
     returns the run this one turns out to repeat, if any (the same file sent twice at once, a
     double click; a second sync of a source started while the first ran). Such a run is
     discarded and answered with the earlier one's report, as a replay.
+    `endings`: a snapshot that ends more than its share of the agency's active workers
+    without confirming that number fails, nothing written (gateway/roster/endings.py; the
+    default share is JAMSOS_ENDING_CONFIRM_SHARE or 20 %, unconfirmed: what syncs get).
     Raises RunFailed (after recording the failed run) when the apply could not complete.
     """
+    guard = endings or guard_from_env()
 
     def work(report: RosterReport) -> None:
         with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
             earlier = replay_of(apply.conn) if replay_of is not None else None
             if earlier is not None:
                 raise _AppliedMeanwhile(earlier)
+            # Counted under the agency's lock, before this run writes anything.
+            active = active_count(apply.conn, agency.code) if mode == "snapshot" else 0
             registry.set_columns(apply.conn, run_id, dict(reader.columns),
                                  list(reader.unknown_columns))  # fmt: skip
             notices = _run_rows(reader, report, agency=agency, today=today, mode=mode,
@@ -280,6 +398,7 @@ def apply_rows(
             if report.accepted or (mode == "incremental" and not report.rows):
                 if mode == "snapshot":
                     apply.end_absent()
+                    _guard(registry, apply, guard, active)
                 report.status = "succeeded"
             else:
                 report.status = "rejected"
@@ -292,6 +411,14 @@ def apply_rows(
             report.changes = apply.changes.as_dict()
 
     return recorded(registry, run_id, work)
+
+
+def _guard(registry: Registry, apply: RosterApply, guard: EndingsGuard, active: int) -> None:
+    """Refuse (roll back) a snapshot's end above the share, unless confirmed."""
+    ended = Endings(apply.changes.ended, active, guard.share)
+    if not ended.allowed(guard.confirmed):
+        ended.sample = ended_sample(apply.conn, registry.keyring, apply.agency, apply.run_id)
+        raise EndingsUnconfirmed(ended, guard.confirmed)
 
 
 def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], None]) -> RosterReport:
@@ -311,6 +438,11 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
             run_id, exc.as_problem(), exc.notices, exc.columns, exc.unknown_columns
         )
         return stored_report(registry, registry.get_run(run_id) or {}, replayed=False)
+    except EndingsUnconfirmed as refused:  # rolled back: recorded failed, safe to resend
+        report.status, report.error = "failed", str(refused)
+        report.endings = refused.endings
+        registry.fail_run(run_id, report.error)
+        raise RunFailed(report) from refused
     except BaseException as exc:
         # BaseException too: Ctrl-C, SystemExit and Airflow's task timeout are not Exceptions,
         # and left the run `running` (no error, feed health "running") for hours.
@@ -341,5 +473,6 @@ def stored_report(registry: Registry, run: dict, *, replayed: bool) -> RosterRep
         error=run["error"],
         changes=changes_of(run),
         receipt=registry.receipt(run["id"]),
+        endings=Endings.from_error(run["error"]) if run["status"] == "failed" else None,
     )
     return report

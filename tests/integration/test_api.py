@@ -27,7 +27,7 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def upload(client, agency: str, path, token: str | None, url_suffix: str = ""):
+def upload(client, agency: str, path, token: str | None, url_suffix: str = "?wait=1"):
     headers = auth(token) if token else {}
     with open(path, "rb") as fh:
         return client.post(

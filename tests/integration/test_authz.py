@@ -43,6 +43,7 @@ def call(client, method, template, token, world, run_id=1):
     if template == "/api/v1/workers/lookup":
         return client.post(url, headers=headers, json={"nik": worker_row(0)[0]})
     if method == "POST":
+        url += "?wait=1" if url.endswith("/rosters") else ""  # applied, not only accepted
         return client.post(url, headers=headers, content_type="multipart/form-data",
                            data={"file": (io.BytesIO(world["roster"]), "r.csv")})
     return client.get(url, headers=headers)
@@ -81,7 +82,7 @@ def test_no_plaintext_nik_in_logs_or_error_answers(client, world, caplog):
     bad[5] = "-"
     roster = write_roster_bytes([worker_row(0), bad, worker_row(0)])
     answers = [
-        client.post("/api/v1/agencies/15.05/rosters",
+        client.post("/api/v1/agencies/15.05/rosters?wait=1",
                     headers={"Authorization": f"Bearer {world['own']}"},
                     content_type="multipart/form-data",
                     data={"file": (io.BytesIO(roster), "r.csv")}),

@@ -182,7 +182,7 @@ def test_api_budget_and_coverage(app, client, gw, tmp_path):
     roster = write_roster(tmp_path / "r.csv", [worker_row(i, wage=1_000_000) for i in range(10)])
     with open(roster, "rb") as fh:
         submitted = client.post(
-            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            "/api/v1/agencies/15.05/rosters?wait=1", headers={"Authorization": f"Bearer {key}"},
             data={"file": (fh, "r.csv"), "fiscal_year": "2025", "allocation": "jkk=288.000"},
             content_type="multipart/form-data")
     assert submitted.status_code == 201
@@ -300,7 +300,7 @@ def test_an_allocation_sent_with_a_rejected_roster_is_said_not_recorded(app, cli
     broken = write_roster(tmp_path / "broken.csv", [["", "Budi", "L", "", "", "x", ""]])
     with open(broken, "rb") as fh:
         response = client.post(
-            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            "/api/v1/agencies/15.05/rosters?wait=1", headers={"Authorization": f"Bearer {key}"},
             data={"file": (fh, "r.csv"), "fiscal_year": "2025", "allocation": "jkk=288.000"},
             content_type="multipart/form-data")  # fmt: skip
     assert response.status_code == 422
@@ -322,7 +322,7 @@ def test_an_allocation_sent_with_the_roster_in_force_again_is_recorded(client, g
     for form in ({}, {"fiscal_year": "2025", "allocation": "jkk=9.000.000"}):
         with open(roster, "rb") as fh:
             response = client.post(
-                "/api/v1/agencies/15.05/rosters",
+                "/api/v1/agencies/15.05/rosters?wait=1",
                 headers={"Authorization": f"Bearer {key}"},
                 data={"file": (fh, "r.csv"), **form},
                 content_type="multipart/form-data",
@@ -337,7 +337,7 @@ def test_api_refuses_an_allocation_without_a_year(client, gw, tmp_path):
     roster = write_roster(tmp_path / "r.csv", [worker_row(0)])
     with open(roster, "rb") as fh:
         response = client.post(
-            "/api/v1/agencies/15.05/rosters", headers={"Authorization": f"Bearer {key}"},
+            "/api/v1/agencies/15.05/rosters?wait=1", headers={"Authorization": f"Bearer {key}"},
             data={"file": (fh, "r.csv"), "allocation": "jkk=1"},
             content_type="multipart/form-data")
     assert response.status_code == 400 and response.json["error"] == "allocation_invalid"

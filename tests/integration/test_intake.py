@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -26,7 +27,7 @@ from tests.helpers.roster import HEADER, worker_row, write_roster
 MUARO_JAMBI = resolve_agency("15.05")
 
 
-def _post(client, key: str, path, endpoint: str = "rosters", agency: str = "15.05",
+def _post(client, key: str, path, endpoint: str = "rosters?wait=1", agency: str = "15.05",
           **form: str) -> Any:  # fmt: skip
     with open(path, "rb") as fh:
         return client.post(
@@ -214,7 +215,7 @@ def test_a_rule_that_raises_fails_the_upload_as_it_fails_the_feed(gw, tmp_path):
         submitted.report.error)
 
 
-@pytest.mark.parametrize("endpoint", ["rosters/check", "rosters"])
+@pytest.mark.parametrize("endpoint", ["rosters/check", "rosters?wait=1"])
 def test_a_ministry_upload_gets_its_shipped_plugins_rules(client, gw, tmp_path, endpoint):
     """Kemenkes's plugin warns about a work unit outside the ministry's structure, on its
     SIMPEG feed and now on an upload of its roster too."""
@@ -234,21 +235,26 @@ def test_a_kemendes_upload_is_not_refused_for_its_feeds_own_columns(client, gw, 
     assert response.status_code == 201 and response.json["problems"] == []
 
 
-def test_an_upload_is_spooled_to_a_file_that_is_gone_afterwards(tmp_path):
+def test_an_upload_is_spooled_to_a_file_that_is_gone_afterwards(gw):
+    """Sealed in the instance folder (issue 16, finding 4), never in plain text."""
     from io import BytesIO
 
     from werkzeug.datastructures import FileStorage
 
-    upload = FileStorage(BytesIO(b"NIK;Nama\n"), filename="roster 2025.CSV")
-    with intake.spooled(upload) as (path, filename):
-        assert path.read_bytes() == b"NIK;Nama\n" and path.suffix == ".CSV"
+    nik = worker_row(0)[0].encode()
+    upload = FileStorage(BytesIO(b"NIK;Nama\n" + nik + b";Budi\n"), filename="roster 2025.CSV")
+    with intake.spooled(gw, upload) as (spool, filename):
+        assert spool.path.parent == Path(gw.config["INSTANCE_PATH"]) / "uploads"
+        assert nik not in spool.path.read_bytes()  # sealed on disk
+        with spool.open() as plain:
+            assert plain.read() == b"NIK;Nama\n" + nik + b";Budi\n"
         assert filename == "roster 2025.CSV"
-    assert not path.exists()
+    assert not spool.path.exists()
     with pytest.raises(RuntimeError), intake.spooled(
-        FileStorage(BytesIO(b"x"), filename="r.csv")
-    ) as (path, _):
+        gw, FileStorage(BytesIO(b"x"), filename="r.csv")
+    ) as (spool, _):
         raise RuntimeError("the run broke")
-    assert not path.exists()  # deleted whatever happens inside
+    assert not spool.path.exists()  # deleted whatever happens inside
     for missing in (None, FileStorage(BytesIO(b""), filename="")):
-        with pytest.raises(intake.UploadMissing), intake.spooled(missing):
+        with pytest.raises(intake.UploadMissing), intake.spooled(gw, missing):
             pass

@@ -45,7 +45,8 @@ def sync(gw, pm, source_id, settings, **kw):
     return sync_source(gw.registry, pm, source, today=TODAY, trigger="test", **kw)
 
 
-def test_kemendes_drop_folder_is_processed_once_and_replaced_files_are_applied(gw, pm, tmp_path):
+def test_kemendes_drop_folder_is_processed_once_and_replaced_files_are_applied(gw, pm, tmp_path,
+                                                                             monkeypatch):
     drop = tmp_path / "drop"
     drop.mkdir()
     assert sync(gw, pm, "kemendes-pendamping", {"folder": str(drop)}).status == "nothing_new"
@@ -66,6 +67,11 @@ def test_kemendes_drop_folder_is_processed_once_and_replaced_files_are_applied(g
     # July's export drops the last ten facilitators: they are ended.
     lines = KEMENDES_SAMPLE.read_bytes().split(b"\r\n")
     (drop / "juli.csv").write_bytes(b"\r\n".join([*lines[:-11], b""]))
+    july = sync(gw, pm, "kemendes-pendamping", {"folder": str(drop)})
+    # 10 of 36 is over ENDING_CONFIRM_SHARE (20 %): unattended, refused with the cause
+    # (issue 16); the operator lets this one through.
+    assert july.status == "failed" and july.report.error.startswith("endings_unconfirmed (10/36)")
+    monkeypatch.setenv("JAMSOS_ENDING_CONFIRM_SHARE", "0.3")
     july = sync(gw, pm, "kemendes-pendamping", {"folder": str(drop)})
     assert july.status == "succeeded" and july.report.changes["ended"] == 10
 

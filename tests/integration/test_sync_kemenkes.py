@@ -143,6 +143,8 @@ def test_a_fault_part_way_through_paging_changes_nothing(gw, pm, server, monkeyp
     assert state_of(gw) == before  # nothing applied, nobody ended, cursor kept
 
     server.heal()
+    # Half the feed ended is over ENDING_CONFIRM_SHARE: the operator lets it through (issue 16).
+    monkeypatch.setenv("JAMSOS_ENDING_CONFIRM_SHARE", "1")
     again = sync_source(gw.registry, pm, make_source(pm, server, monkeypatch), today=TODAY,
                         trigger="test", full=True)  # fmt: skip
     assert again.status == "succeeded"

@@ -84,6 +84,11 @@ def test_compliance_officer_journey(chromium: Any, live_server: str, web_app: An
     page.fill("input[name=api_key]", web_app.config["SEEDED"]["key"])
     page.set_input_files("input[name=file]", str(roster))
     page.click("button[value=submit]")
+    # It ends the seeded workers: the page asks for their count first (issue 16).
+    page.wait_for_selector("#confirm-step:not([hidden])")
+    ends = re.search(r"mengakhiri kepesertaan (\d+)", page.inner_text("#confirm-text")).group(1)
+    page.fill("#confirm-endings", ends)
+    page.click("#confirm-submit")
     page.wait_for_selector("#report")
     report = page.inner_text("#report")
     assert "Roster diterapkan" in report  # the CLI's words

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -247,9 +248,16 @@ def _upload(client: Any, key: str, path: Path, action: str = "submit", **fields:
     """The upload form sent as a browser sends it; `fields`: the allocation's, if any."""
     token = csrf_of(client.get("/dashboard/upload").text)
     with open(path, "rb") as fh:
-        return client.post("/dashboard/upload", data={
+        sent = client.post("/dashboard/upload", data={
             "csrf_token": token, "api_key": key, "action": action, **fields,
             "file": (fh, path.name)}, content_type="multipart/form-data")
+    # A submission is applied in the background: its page waits (202) until it is done.
+    for _ in range(400):
+        if sent.status_code not in (202, 303):
+            return sent
+        time.sleep(0.05 if sent.status_code == 202 else 0)
+        sent = client.get(sent.headers.get("Location") or sent.request.path)
+    raise AssertionError("the upload was not applied in 20 s")
 
 
 def test_upload_with_a_key_reports_in_the_cli_words(web_app: Any, tmp_path: Path) -> None:
@@ -260,7 +268,9 @@ def test_upload_with_a_key_reports_in_the_cli_words(web_app: Any, tmp_path: Path
     checked = _upload(client, key, roster, action="check")
     assert checked.status_code == 200
     assert "Pemeriksaan selesai" in checked.text and "data:text/csv" in checked.text
-    response = _upload(client, key, roster)
+    # It ends the seeded workers: the check says how many, the submit confirms that number.
+    ends = re.search(r"mengakhiri kepesertaan (\d+) dari", checked.text).group(1)
+    response = _upload(client, key, roster, confirm_endings=ends)
     assert response.status_code == 201
     assert "Roster diterapkan" in response.text and "GALAT" in response.text
     # Fields by their Indonesian names, not the data's ids ("Gaji (Rp) → wage").
@@ -411,7 +421,9 @@ def test_upload_page_declares_the_budget_allocation(web_app: Any, tmp_path: Path
     key = web_app.config["SEEDED"]["key"]
     roster = tmp_path / "anggaran.csv"
     write_csv(roster, generate_roster(15, seed=11, regency="15.05"))
-    response = _upload(client, key, roster, fiscal_year="2027",
+    checked = _upload(client, key, roster, action="check").text
+    ends = re.search(r"mengakhiri kepesertaan (\d+) dari", checked).group(1)  # the seeded
+    response = _upload(client, key, roster, fiscal_year="2027", confirm_endings=ends,
                        allocation="jkk=1.000.000,jkm=2.000.000")  # fmt: skip
     assert response.status_code == 201
     engine = web_app.extensions["jamsos"].registry.engine
