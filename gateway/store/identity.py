@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
 from gateway.domain.records import Problem, make_problem
 from gateway.domain.validation import MESSAGES
@@ -47,6 +47,8 @@ _FIELD_WORDS = {  # as the warning names them (Bahasa Indonesia, English)
     "gender": ("jenis kelamin", "gender"),
 }
 _CHUNK = 4096
+# What a conflict records of the claim (refreshed each time the claim is seen).
+_CLAIM = ("holders", "fields", "claimed_name", "claimed_birth_date", "claimed_gender")
 
 
 def conflict_problem(row: int, fields: Sequence[str]) -> Problem:
@@ -173,7 +175,7 @@ class IdentityGuard:
             for wid, name_enc, born, gender in cur.fetchall():
                 held[wid] = (name_enc, _iso(born), gender)
         decrypt = self.keyring.decrypt
-        found: list[tuple[int, Sealed, list[str]]] = []
+        found: list[tuple[int, Sealed, list[str], str]] = []
         agreed: list[int] = []
         for wid, s in shared:
             name_enc, born, gender = held[wid]
@@ -187,7 +189,7 @@ class IdentityGuard:
             ]  # fmt: skip
             if fields:
                 verdicts.conflicts[wid] = fields
-                found.append((wid, s, fields))
+                found.append((wid, s, fields, claimed))
             else:
                 agreed.append(wid)
         if found:
@@ -198,10 +200,12 @@ class IdentityGuard:
 
     # -- writes (few: only conflicting rows) -------------------------------------------------
     def _record(
-        self, found: list[tuple[int, Sealed, list[str]]], others: dict[int, list[str]]
+        self, found: list[tuple[int, Sealed, list[str], str]], others: dict[int, list[str]]
     ) -> None:
+        """Insert new conflicts, refresh or reopen known ones: one statement each kind (a
+        national roster re-sent with thousands of conflicts must not update row by row)."""
         t = identity_conflicts.c
-        ids = [wid for wid, _, _ in found]
+        ids = [wid for wid, _, _, _ in found]
         existing = set()
         for start in range(0, len(ids), _CHUNK):
             existing.update(
@@ -213,32 +217,38 @@ class IdentityGuard:
             )
         open_now = self.open_conflicts()
         fresh: list[dict[str, Any]] = []
-        for wid, s, fields in found:
+        refreshed: list[dict[str, Any]] = []
+        reopened: list[dict[str, Any]] = []
+        for wid, s, fields, claimed in found:
             claim = {
                 "holders": others[wid],
                 "fields": fields,
-                "claimed_name": mask_claimed_name(self.keyring.decrypt(s.name_enc, "workers.name")),
+                "claimed_name": mask_claimed_name(claimed),
                 "claimed_birth_date": date.fromisoformat(s.birth_date),
                 "claimed_gender": s.gender,
-                "last_run_id": self.run_id,
-                "last_seen_at": self.now,
             }
             if wid not in existing:
                 fresh.append({**claim, "worker_id": wid, "agency": self.agency,
-                              "first_run_id": self.run_id, "detected_at": self.now})  # fmt: skip
-                continue
-            values = dict(claim)
-            if wid not in open_now:  # resolved before, claimed again: a new conflict
-                values.update(first_run_id=self.run_id, detected_at=self.now,
-                              resolved_at=None, resolved_run_id=None)  # fmt: skip
-            self.conn.execute(
-                update(identity_conflicts)
-                .where(t.worker_id == wid, t.agency == self.agency)
-                .values(**values)
-            )
+                              "first_run_id": self.run_id, "last_run_id": self.run_id,
+                              "detected_at": self.now, "last_seen_at": self.now})  # fmt: skip
+            else:  # known; reopened when it was resolved before: a new conflict
+                (refreshed if wid in open_now else reopened).append(
+                    {f"b_{k}": v for k, v in claim.items()} | {"b_worker_id": wid}
+                )
         if fresh:
             self.conn.execute(insert(identity_conflicts), fresh)
-        for wid, _, fields in found:
+        claimed_values = {k: bindparam(f"b_{k}") for k in _CLAIM}
+        same = update(identity_conflicts).where(
+            t.worker_id == bindparam("b_worker_id"), t.agency == self.agency
+        )
+        seen = {"last_run_id": self.run_id, "last_seen_at": self.now}
+        if refreshed:
+            self.conn.execute(same.values(**claimed_values, **seen), refreshed)
+        if reopened:
+            again = {"first_run_id": self.run_id, "detected_at": self.now,
+                     "resolved_at": None, "resolved_run_id": None}  # fmt: skip
+            self.conn.execute(same.values(**claimed_values, **seen, **again), reopened)
+        for wid, _, fields, _ in found:
             open_now[wid] = fields
 
     def _seen_again(self, worker_ids: list[int]) -> None:
