@@ -221,3 +221,26 @@ def test_the_api_lists_an_agencys_own_conflicts_masked_without_the_other_side(
     unauthorized = client.get(route)
     conforms(spec, route, "get", unauthorized)
     assert unauthorized.status_code == 401
+
+
+def test_migration_0009_adds_the_table_to_an_existing_registry(tmp_path):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from gateway.store import db
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = db._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0008")
+        assert "identity_conflicts" not in inspect(conn).get_table_names()
+        command.upgrade(cfg, "0009")
+    assert "identity_conflicts" in inspect(engine).get_table_names()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    assert "identity_conflicts" not in inspect(engine).get_table_names()
+    db.upgrade(engine)
+    assert "identity_conflicts" in inspect(engine).get_table_names()
+    engine.dispose()

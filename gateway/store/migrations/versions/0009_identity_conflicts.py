@@ -19,8 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Revision 0001 creates its tables from the live metadata: a database created from
-    # scratch already has this one, one migrated from 0008 does not.
+    # checkfirst: a table created from the live metadata beforehand (create_all in a tool or
+    # a test) is left as it is.
     identity_conflicts.create(op.get_bind(), checkfirst=True)
 
 
