@@ -23,7 +23,7 @@ from gateway.store.feed_health import run_totals
 
 bp = Blueprint("ops", __name__)
 
-HEALTH_STATES = ("healthy", "stale", "failing", "never", "running")
+HEALTH_STATES = ("healthy", "stale", "failing", "never", "running", "attention")
 
 
 class RegistryCollector(Collector):
@@ -61,8 +61,9 @@ class RegistryCollector(Collector):
         )
         health = GaugeMetricFamily(
             "jamsos_source_health",
-            "1 for the source's current health state (failing, stale, never, running, "
-            "healthy), as the dashboard judges it against the source's schedule.",
+            "1 for the source's current health state (failing, attention, stale, never, "
+            "running, healthy), as the dashboard judges it against the source's schedule; "
+            "attention: the last run ended or rejected more than its configured share.",
             labels=["agency", "source", "state"],
         )
         for f in feeds:

@@ -327,7 +327,7 @@ def feed_health(
             "last_success": f.last_ok_at.isoformat() if f.last_ok_at else None,
         }
         for f in feeds
-        if f.health in ("failing", "stale", "never")
+        if f.health in ("failing", "attention", "stale", "never")
     ]
     return {"checked_at": now.isoformat(), "counts": counts, "attention": attention}
 

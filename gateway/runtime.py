@@ -80,12 +80,15 @@ class Gateway:
         """Every feed's health, worst first, as the dashboard, /metrics and the daily report
         show it: the runs (gateway/store/feed_health.py) judged against the configured
         sources and UPLOAD_STALE_DAYS (gateway/sources/health.py)."""
+        from gateway.roster.endings import share_of
         from gateway.sources.health import UPLOAD_STALE_DAYS, configured_sources, judge_feeds
         from gateway.store.feed_health import read_feed_runs
 
         stale_days = int(self.config.get("UPLOAD_STALE_DAYS") or UPLOAD_STALE_DAYS)
         found = read_feed_runs(self.registry.engine, with_trend=with_trend)
-        return judge_feeds(found, configured_sources(self), now=now, upload_stale_days=stale_days)
+        return judge_feeds(found, configured_sources(self), now=now, upload_stale_days=stale_days,
+                           ending_share=share_of(self.config),
+                           reject_share=float(self.config.get("REJECT_ATTENTION_SHARE", 0.1)))
 
     @property
     def is_sqlite(self) -> bool:

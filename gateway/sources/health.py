@@ -24,7 +24,14 @@ if TYPE_CHECKING:
 # source with no newer roster after this long is stale. Setting UPLOAD_STALE_DAYS overrides.
 UPLOAD_STALE_DAYS = 92
 # Order of the overview: what needs action first.
-HEALTH_ORDER = {"failing": 0, "stale": 1, "never": 2, "running": 3, "healthy": 4}
+HEALTH_ORDER = {"failing": 0, "attention": 1, "stale": 2, "never": 3, "running": 4, "healthy": 5}
+# A feed whose last run ended more than this share of the agency's workers (of those it had:
+# ended + changed + unchanged), or rejected more than REJECT_ATTENTION_SHARE of its rows,
+# "needs attention" even though the run succeeded (issue 16: a partial roster ended 287 of
+# 298 workers and the feed still showed healthy). ENDING_CONFIRM_SHARE and
+# REJECT_ATTENTION_SHARE override them.
+ENDING_ATTENTION_SHARE = 0.2
+REJECT_ATTENTION_SHARE = 0.1
 
 
 @dataclass
@@ -41,6 +48,7 @@ class Feed:
     due: datetime | None = None  # the latest time a successful run was expected by
     health: str = "never"
     trend: list[float | None] = field(default_factory=list)
+    attention: str | None = None  # why it needs attention: "ended" or "rejected"
 
     @property
     def reject_rate(self) -> float | None:
@@ -105,6 +113,8 @@ def judge_feeds(
     *,
     now: datetime | None = None,
     upload_stale_days: int = UPLOAD_STALE_DAYS,
+    ending_share: float = ENDING_ATTENTION_SHARE,
+    reject_share: float = REJECT_ATTENTION_SHARE,
 ) -> list[Feed]:
     """Every feed, worst first: the pairs that have runs (`found`, from
     gateway.store.feed_health.read_feed_runs) merged with the configured `sources`."""
@@ -136,6 +146,7 @@ def judge_feeds(
             if feed.last_ok_at is None or checked > feed.last_ok_at:
                 feed.last_ok_at = checked
         _judge(feed, now, upload_stale_days)
+        _needs_attention(feed, ending_share, reject_share)
     return sorted(
         feeds.values(), key=lambda f: (HEALTH_ORDER[f.health], f.agency, f.source)
     )
@@ -172,6 +183,20 @@ def _judge(feed: Feed, now: datetime, upload_stale_days: int) -> None:
         feed.health = "stale"
     else:
         feed.health = "healthy"
+
+
+def _needs_attention(feed: Feed, ending_share: float, reject_share: float) -> None:
+    """A succeeded last run that ended or rejected too much: healthy or stale is not the
+    news, "attention" is (failing stays failing)."""
+    last = feed.last
+    if last is None or last["status"] != "succeeded" or feed.health not in ("healthy", "stale"):
+        return
+    ended = last.get("ended") or 0
+    had = ended + (last.get("changed") or 0) + (last.get("unchanged") or 0)
+    if had and ended / had > ending_share:
+        feed.health, feed.attention = "attention", "ended"
+    elif last["rows"] and (last["rejected"] or 0) / last["rows"] > reject_share:
+        feed.health, feed.attention = "attention", "rejected"
 
 
 def health_counts(feeds: list[Feed]) -> dict[str, int]:

@@ -32,6 +32,10 @@ RUN_COLUMNS = (
     runs.c.accepted,
     runs.c.rejected,
     runs.c.error,
+    # What the run changed: a run that ended most of a workforce needs attention (health.py).
+    runs.c.ended,
+    runs.c.changed,
+    runs.c.unchanged,
 )
 
 

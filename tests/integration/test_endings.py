@@ -147,3 +147,30 @@ def test_cli_check_and_submit_with_confirm_endings(tmp_path):
     done = run("roster", "submit", "--agency", "15.05", "--confirm-endings", "8", str(partial))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "diakhiri / ended: 8" in done.stdout
+
+
+def _health(client) -> dict[str, float]:
+    text = client.get("/metrics").get_data(as_text=True)
+    found = re.findall(r'jamsos_source_health\{agency="15.05",source="upload",state="(\w+)"\} '
+                       r"([\d.]+)", text)  # fmt: skip
+    return {state: float(value) for state, value in found}
+
+
+def test_a_run_that_ended_or_rejected_too_much_needs_attention(client, key, gw, enrolled,
+                                                               tmp_path):  # fmt: skip
+    """The feed showed healthy after a partial roster ended 287 of 298 workers."""
+    assert _health(client)["healthy"] == 1.0
+    partial = write_roster(tmp_path / "partial.csv", enrolled[:3])
+    assert post(client, key, partial, confirm_endings=str(FULL - 3)).status_code == 201
+    assert _health(client)["attention"] == 1.0 and _health(client)["healthy"] == 0.0
+    (feed,) = [f for f in gw.feeds() if f.agency == "15.05"]
+    assert feed.health == "attention" and feed.attention == "ended"
+    # Everyone back, but a third of the rows rejected: attention again, for the rejects.
+    rows = [list(r) for r in enrolled]
+    for row in rows[:7]:
+        row[5] = "Rp 0"
+    assert post(client, key, write_roster(tmp_path / "bad.csv", rows)).status_code == 201
+    (feed,) = [f for f in gw.feeds() if f.agency == "15.05"]
+    assert feed.health == "attention" and feed.attention == "rejected"
+    assert post(client, key, write_roster(tmp_path / "ok.csv", enrolled)).status_code == 201
+    assert _health(client)["healthy"] == 1.0
