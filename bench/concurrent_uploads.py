@@ -168,12 +168,12 @@ def run(args: argparse.Namespace, pg_url: str) -> None:
                     peak, peak_procs = rss, procs
                 time.sleep(0.2)
             wall = time.monotonic() - started
-            tree = [p.pid for p in root.children(recursive=True)]
+            tree = root.children(recursive=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=120)
-        time.sleep(1)
-        left = [pid for pid in tree if psutil.pid_exists(pid)]
+        time.sleep(5)
+        left = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         print(f"\ntwo {args.rows:,}-row uploads at once, PostgreSQL, gunicorn x{args.workers}:")
         for agency, r in results.items():
             print(f"  {agency}: answer {r.get('answer')} in {r.get('answered_s', 0):.1f} s, "
@@ -183,7 +183,10 @@ def run(args: argparse.Namespace, pg_url: str) -> None:
                   + (f" body: {r['body']!r}" if r.get("body") else ""))  # fmt: skip
         print(f"  wall {wall:.1f} s; peak RSS of the server's tree {peak / 2**20:.0f} MiB "
               f"({peak_procs} processes)")  # fmt: skip
-        print(f"  processes of the server's tree alive after it stopped: {len(left)}")
+        print(f"  processes of the server's tree alive 5 s after it stopped: {len(left)}")
+        for p in left:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                print(f"    {p.pid} {' '.join(p.cmdline())[:120]}")
 
 
 if __name__ == "__main__":

@@ -198,6 +198,7 @@ def sweep(folder: Path, fail_run: Callable[[int], None]) -> int:
             removed += 1
         found = _NAME.match(path.name)
         if found and found[2]:
+            forget_progress(folder, int(found[2]))
             fail_run(int(found[2]))
     return removed
 

@@ -76,7 +76,9 @@ def _problems_data_uri(report: RosterReport) -> str:
 
 def _remember(run_id: int) -> None:
     remembered = [r for r in session.get("submitted_runs", []) if r != run_id]
-    session["submitted_runs"] = [*remembered, run_id][-REMEMBERED_RUNS:]
+    kept = session["submitted_runs"] = [*remembered, run_id][-REMEMBERED_RUNS:]
+    for forgotten in set(remembered) - set(kept):  # the session cookie stays small
+        session.pop(f"declared_{forgotten}", None)
 
 
 def _declared(declaration: Declaration | None, submitted: intake.Submitted | None,
