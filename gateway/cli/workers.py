@@ -20,14 +20,21 @@ def workers() -> None:
 
 
 @workers.command("find")
-@click.argument("nik")
+@click.argument("nik", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
-def workers_find(nik: str, as_json: bool) -> None:
-    """Find a worker by NIK (shown masked) and list their enrollments.
+def workers_find(nik: str | None, as_json: bool) -> None:
+    """Find a worker by NIK (shown masked) and list their enrollments. Without NIK (or with
+    "-") it is read from standard input, so it stays out of the shell's history and the
+    process list.
 
     Exit status 1 when the NIK is not in the registry, 2 when it is not 16 digits."""
-    wanted = normalize_nik(nik)
+    if nik is None or nik == "-":
+        if sys.stdin.isatty():
+            nik = click.prompt("NIK", hide_input=True, err=True)
+        else:
+            nik = sys.stdin.readline()
+    wanted = normalize_nik(nik or "")
     if len(wanted) != 16 or not wanted.isdigit():  # "abcd" is a typo, not an unknown worker
         raise click.BadParameter("NIK terdiri dari 16 angka / a NIK is 16 digits", param_hint="NIK")
     found = gateway().registry.find_worker(wanted)

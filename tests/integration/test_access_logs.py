@@ -150,3 +150,20 @@ def test_the_development_server_s_log_masks_a_nik_too(app, caplog):
     assert any(f"/api/v1/workers/{nik[:6]}******{nik[-4:]}" in m for m in logged), logged
     assert any("POST /api/v1/workers/lookup" in m for m in logged), logged
     assert not any(nik in m for m in logged)
+
+
+def test_workers_find_takes_the_nik_from_standard_input(tmp_path):
+    """A NIK on the command line stays in the shell's history and shows in `ps`."""
+    env = _env(tmp_path / "instance")
+    roster = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(2)])
+    subprocess.run([JAMSOS, "roster", "submit", str(roster), "--agency", "15.05"], env=env,
+                   check=True, capture_output=True, timeout=120)
+    nik = worker_row(1)[0]
+    for args in ([], ["-"]):
+        found = subprocess.run([JAMSOS, "workers", "find", *args, "--json"], env=env,
+                               input=f"{nik}\n", capture_output=True, text=True, timeout=60)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["nik"] == f"{nik[:6]}******{nik[-4:]}"
+    typo = subprocess.run([JAMSOS, "workers", "find"], env=env, input="abcd\n",
+                          capture_output=True, text=True, timeout=60)
+    assert typo.returncode == 2
