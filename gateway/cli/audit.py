@@ -12,6 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.cli.options import inspected_engine
+from gateway.cli.receipt import _pem_of
 from gateway.runtime import gateway
 from gateway.security.receipts import ReceiptError, load_public, load_signer
 from gateway.store import audit
@@ -28,7 +29,8 @@ def _publics(files: tuple[str, ...]) -> list[Any]:
     new JAMSOS_RECEIPT_KEY too), else this gateway's own key, if it has one."""
     try:
         if files:
-            return [load_public(Path(f).read_bytes()) for f in files]
+            # A PEM, or the /api/v1/receipt-key answer saved whole, as `receipt verify` takes.
+            return [load_public(_pem_of(Path(f).read_bytes())) for f in files]
         return [load_signer(gateway().config, create=False).public]
     except ReceiptError as exc:
         if files:
@@ -55,8 +57,9 @@ def _read_export(path: str | None) -> list[dict[str, Any]]:
 @audit_group.command("verify")
 @click.option("--public-key", "public_keys", multiple=True,
               type=click.Path(exists=True, dir_okay=False),
-              help="A receipt public key (PEM) checkpoints are checked with; repeat for a key "
-                   "used before. Default: this gateway's receipt key.")
+              help="A receipt public key checkpoints are checked with (PEM, or the saved "
+                   "answer of /api/v1/receipt-key); repeat for a key used before. Default: "
+                   "this gateway's receipt key.")
 @click.option("--checkpoints", "exported", type=click.Path(exists=True, dir_okay=False),
               default=None,
               help="Checkpoints exported earlier (export-checkpoints), kept outside the "

@@ -194,6 +194,9 @@ def test_checkpoints_signed_with_another_key_are_refused(app, gw, tmp_path):
     with writing(gw.engine) as conn:
         assert audit.checkpoint(conn, gw.signer)["id"] == 5
     assert invoke(app, "audit", "verify", "--public-key", str(mine)).exit_code == 0
+    saved = tmp_path / "receipt-key.json"  # `curl .../api/v1/receipt-key > receipt-key.json`
+    saved.write_bytes(app.test_client().get("/api/v1/receipt-key").data)
+    assert invoke(app, "audit", "verify", "--public-key", str(saved)).exit_code == 0
 
 
 def test_a_run_still_running_at_a_checkpoint_is_covered_once_it_ends(app, gw, tmp_path):
