@@ -340,7 +340,8 @@ def _running_run(gw, owner: str | None, *, hours_ago: float = 0) -> int:
     return run_id
 
 
-def test_a_run_of_a_killed_process_is_failed_at_once_and_audited(app, gw):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_run_of_a_killed_process_is_failed_at_once_and_audited(app, gw, backend):
     """A run of a SIGKILLed process stayed `running` for six hours (Registry.mark_interrupted
     went by age alone); now its owner's death is seen by the next sweep, minutes or less."""
     import signal
@@ -376,7 +377,8 @@ def test_the_next_run_sweeps_and_a_reused_pid_is_not_the_owner(gw):
     assert str(os.getpid()) in mine
 
 
-def test_a_live_long_run_is_never_failed_and_a_foreign_one_only_when_old(gw):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_live_long_run_is_never_failed_and_a_foreign_one_only_when_old(gw, backend):
     from datetime import UTC, datetime, timedelta
 
     from gateway.store.liveness import process_owner
