@@ -4,15 +4,17 @@
     .venv/bin/python bench/xlsx_bombs.py --only inline_string tiny_rows
     .venv/bin/python bench/xlsx_bombs.py --tree /tmp/old   # the reader of another checkout
 
-Each case is built once (streamed into the zip, so building takes little memory), then read in
-its own child process with `open_roster` to the last row, as a run would; the child reports
-its peak resident set (`resource.getrusage`, ru_maxrss), the time, the rows read and the file
-error it raised, if any. The cases are issue 16's finding 5, plus a normal roster:
+Each case is built in one child process, then read in another with `open_roster` to the last
+row, as a run would; the reading child reports its peak resident set (`resource.getrusage`,
+ru_maxrss), the time, the rows read and the file error it raised, if any. The cases are issue
+16's finding 5, plus a normal roster:
 
   shared_strings    20 million tiny shared strings (~1.3 MB file; openpyxl took 2.5 GB)
   many_strings      4.5 million tiny shared strings, under the part's size cap
-  inline_string     one inline string of 400 MiB (~0.4 MB file; openpyxl took 919 MB)
+  inline_string     one inline string of 400 MiB in one text node (~0.4 MB file)
+  inline_runs       one inline string of 400 rich-text runs of 1 MiB (openpyxl took 919 MB)
   tiny_rows         10.3 million rows of one tiny cell (~0.5 MB file; 1.0 GB and 255 s)
+  many_parts        600,000 empty parts beside the workbook (zipfile holds each entry)
   normal_100k       a roster of 100,000 workers as openpyxl writes it (shared strings)
 
 It prints numbers; it never asserts on them.
@@ -42,13 +44,25 @@ HEADER = ("NIK", "Nama Lengkap", "Jenis Kelamin", "Tanggal Lahir", "Jabatan", "G
 def workbook(path: Path, sheet: Iterator[bytes], strings: Iterator[bytes] | None = None) -> Path:
     """A minimal workbook whose sheet1.xml (and sharedStrings.xml) are the given byte
     streams, deflated at level 9 as a bomb maker would."""
+    # The parts openpyxl needs as well, so `--tree` can measure a reader built on it.
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     types = (
         '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'content-types"><Default Extension="xml" ContentType="application/xml"/></Types>'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+        'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/>'
+        "</Types>"
+    )
+    package = (
+        f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+        f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
     )
     rels = (
         f'<?xml version="1.0"?><Relationships xmlns="{PKG}"><Relationship Id="rId1" '
-        f'Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+        f'Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+        f'Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
     )
     book = (
         f'<?xml version="1.0"?><workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
@@ -56,11 +70,11 @@ def workbook(path: Path, sheet: Iterator[bytes], strings: Iterator[bytes] | None
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", package)
         archive.writestr("xl/workbook.xml", book)
         archive.writestr("xl/_rels/workbook.xml.rels", rels)
-        parts = [("xl/worksheets/sheet1.xml", sheet)]
-        if strings is not None:
-            parts.append(("xl/sharedStrings.xml", strings))
+        empty = iter([f'<?xml version="1.0"?><sst xmlns="{MAIN}"/>'.encode()])
+        parts = [("xl/worksheets/sheet1.xml", sheet), ("xl/sharedStrings.xml", strings or empty)]
         for name, chunks in parts:
             with archive.open(name, "w", force_zip64=True) as part:
                 for chunk in chunks:
@@ -103,6 +117,17 @@ def inline_string(path: Path) -> Path:
     return workbook(path, _header_sheet(cell()))
 
 
+def inline_runs(path: Path) -> Path:
+    def cell() -> Iterator[bytes]:
+        yield b'<row r="2"><c t="inlineStr"><is>'
+        run = b"<r><t>" + b"A" * 2**20 + b"</t></r>"  # each text node under libxml2's 10 MB
+        for _ in range(400):
+            yield run
+        yield b"</is></c></row>"
+
+    return workbook(path, _header_sheet(cell()))
+
+
 def tiny_rows(path: Path) -> Path:
     def rows() -> Iterator[bytes]:
         block = 100_000
@@ -111,6 +136,14 @@ def tiny_rows(path: Path) -> Path:
             yield b"<row><c><v>1</v></c></row>" * (stop - start)  # no r=: numbered in turn
 
     return workbook(path, _header_sheet(rows()))
+
+
+def many_parts(path: Path) -> Path:
+    workbook(path, _header_sheet())
+    with zipfile.ZipFile(path, "a") as archive:
+        for i in range(600_000):  # ~52 MB, under the upload limit
+            archive.writestr(f"x/{i}", b"")
+    return path
 
 
 def normal_100k(path: Path) -> Path:
@@ -134,7 +167,9 @@ CASES: dict[str, Callable[[Path], Path]] = {
     "shared_strings": shared_strings,
     "many_strings": many_strings,
     "inline_string": inline_string,
+    "inline_runs": inline_runs,
     "tiny_rows": tiny_rows,
+    "many_parts": many_parts,
     "normal_100k": normal_100k,
 }
 
@@ -160,16 +195,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", choices=sorted(CASES), default=list(CASES))
     parser.add_argument("--tree", default=str(ROOT), help="the checkout whose reader is read")
-    parser.add_argument("--read", help=argparse.SUPPRESS)  # the child's side
+    parser.add_argument("--read", help=argparse.SUPPRESS)  # the reading child's side
+    parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)  # the building child's
     args = parser.parse_args()
     if args.read:
         read_one(args.read)
+        return
+    if args.build:
+        CASES[args.build[0]](Path(args.build[1]))
         return
     env = {**os.environ, "PYTHONPATH": args.tree}
     print(f"{'case':<16}{'file MB':>9}{'peak MB':>9}{'seconds':>9}{'rows':>10}  error")
     with tempfile.TemporaryDirectory() as folder:
         for name in args.only:
-            path = CASES[name](Path(folder) / f"{name}.xlsx")
+            # Built in a child of its own: a child's ru_maxrss starts from its parent's peak
+            # (Linux keeps it across fork and exec), so this process must stay small.
+            path = Path(folder) / f"{name}.xlsx"
+            subprocess.run([sys.executable, __file__, "--build", name, str(path)], check=True)
             done = subprocess.run(
                 [sys.executable, __file__, "--read", str(path)], env=env, cwd=args.tree,
                 capture_output=True, text=True, check=False,

@@ -99,6 +99,33 @@ def test_one_huge_inline_string_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("where", ["inline", "shared"])
+def test_a_string_of_many_runs_each_under_the_text_limit_is_refused(
+    tmp_path: Path, where: str
+) -> None:
+    # Each run's text node is under libxml2's 10 MB: only counting them as they end stops it.
+    runs = "".join(f"<r><t>{'A' * 1_000_000}</t></r>" for _ in range(12))
+    if where == "inline":
+        cell = f'<c t="inlineStr"><is>{runs}</is></c>'
+        path = _book(tmp_path / "runs.xlsx", [_row(2, [cell])])
+    else:
+        cell = '<c t="s"><v>0</v></c>'
+        path = _book(tmp_path / "runs.xlsx", [_row(2, [cell])], [f"<si>{runs}</si>".encode()])
+    assert _refusal(path) == "xlsx_too_large"
+
+
+@pytest.mark.parametrize("where", ["cell", "shared"])
+def test_a_cell_of_countless_elements_is_refused(tmp_path: Path, where: str) -> None:
+    junk = "<x/>" * (xlsx_parts.MAX_CELL_ELEMENTS + 1)
+    if where == "cell":
+        path = _book(tmp_path / "junk.xlsx", [_row(2, [f"<c><v>1</v>{junk}</c>"])])
+    else:
+        cell = '<c t="s"><v>0</v></c>'
+        strings = [f"<si><t>a</t>{junk}</si>".encode()]
+        path = _book(tmp_path / "junk.xlsx", [_row(2, [cell])], strings)
+    assert _refusal(path) == "xlsx_too_large"
+
+
+@pytest.mark.parametrize("where", ["inline", "shared"])
 def test_a_cell_longer_than_excel_allows_is_refused(tmp_path: Path, where: str) -> None:
     text = "A" * (xlsx_parts.MAX_CELL_CHARS + 1)
     if where == "inline":
@@ -145,3 +172,12 @@ def test_a_bomb_submitted_is_a_rejected_run_with_nothing_applied(gw, tmp_path: P
     assert [p["code"] for p in report.problems] == ["xlsx_too_large"]
     assert "CSV" in report.problems[0]["message_id"] and "CSV" in report.problems[0]["message_en"]
     assert gw.registry.find_worker(worker_row(1)[0]) is None
+
+
+def test_a_zip_of_a_million_tiny_parts_is_refused_before_it_is_listed(tmp_path: Path) -> None:
+    # zipfile holds ~500 bytes per entry: 64 MB of tiny entries would take gigabytes.
+    path = _book(tmp_path / "parts.xlsx", [_row(2, map(_inline, worker_row(1)))])
+    with zipfile.ZipFile(path, "a") as archive:
+        for i in range(xlsx_parts.MAX_DIRECTORY_BYTES // 46):  # 46 bytes and a name each
+            archive.writestr(f"x/{i}", b"")
+    assert _refusal(path) == "xlsx_too_large"

@@ -49,6 +49,7 @@ from gateway.roster.read.xlsx_parts import (
     TAG_V,
     XLSX_FAILURES,
     Book,
+    Inside,
     Sheet,
     drop,
     failure,
@@ -86,6 +87,7 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
     column = 0
     texts: list[str | None] = []
     numeric: list[int] = []
+    inside = Inside()
     for _, el in iterparse(part, events=("end",)):
         tag = el.tag
         if tag == TAG_C:
@@ -101,6 +103,7 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
                     if is_number:
                         numeric.append(column - 1)
             drop(el)  # and what it held: a long row holds one cell at a time
+            inside.reset()
         elif tag == TAG_ROW:
             declared = el.get("r")
             number = int(declared) if declared else number + 1
@@ -119,7 +122,9 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
                 match = _REF.fullmatch(last)
                 found.total_rows = int(match.group(2)) if match and match.group(2) else None
             drop(el)
-        elif not in_cell(el):
+        elif in_cell(el):
+            inside.add(el)  # held until its cell ends: counted
+        else:
             drop(el)  # <cols>, <sheetViews>, ...: dropped as soon as read
 
 

@@ -26,7 +26,9 @@ MAX_SHARED_STRINGS = 4_000_000  # a million-row roster of unique names and NIKs 
 MAX_SHARED_TEXT_BYTES = 128 * 2**20  # their text, UTF-8, as held
 MAX_SHEET_BYTES = 2 * 2**30  # one worksheet's XML: time, not memory (it streams)
 MAX_PART_BYTES = 32 * 2**20  # workbook.xml, its relationships, styles.xml
+MAX_DIRECTORY_BYTES = 4 * 2**20  # the zip's list of parts (a workbook has tens)
 MAX_CELL_CHARS = 32_767  # Excel's own limit on a cell's text
+MAX_CELL_ELEMENTS = 20_000  # elements in one cell or string item (rich-text runs and theirs)
 MAX_ROWS = 1_048_576  # Excel's own limit on a sheet's rows
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -34,6 +36,7 @@ _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 TAG_C, TAG_ROW, TAG_V, TAG_F = f"{_MAIN}c", f"{_MAIN}row", f"{_MAIN}v", f"{_MAIN}f"
 TAG_IS, TAG_T, TAG_R, TAG_SI = f"{_MAIN}is", f"{_MAIN}t", f"{_MAIN}r", f"{_MAIN}si"
 TAG_SHEET_DATA, TAG_DIMENSION = f"{_MAIN}sheetData", f"{_MAIN}dimension"
+TAG_SST = f"{_MAIN}sst"
 # What a damaged or hostile workbook makes zipfile or lxml raise, at open or mid-sheet.
 XLSX_FAILURES = (
     zipfile.BadZipFile,
@@ -92,6 +95,28 @@ def text_of(element: Any) -> str:
     return text
 
 
+class Inside:
+    """What one cell or string item holds while it is parsed: lxml builds it whole before its
+    end, so 400 runs of 1 MiB each (every text node under libxml2's 10 MB) would all be held.
+    Counted as each part ends: too much text, or too many elements, is too large."""
+
+    __slots__ = ("chars", "elements")
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.elements = 0
+
+    def add(self, el: Any) -> None:
+        self.elements += 1
+        if el.tag == TAG_T or el.tag == TAG_V:
+            self.chars += len(el.text or "")
+        if self.chars > MAX_CELL_CHARS or self.elements > MAX_CELL_ELEMENTS:
+            raise too_large()
+
+    def reset(self) -> None:
+        self.chars = self.elements = 0
+
+
 class SharedStrings:
     """The shared-string table, compactly: blocks of up to `BLOCK` strings joined into one str,
     with each string's end in its block (an array), instead of one str object each."""
@@ -108,20 +133,32 @@ class SharedStrings:
     def load(self, source: IO[bytes]) -> None:
         pending: list[str] = []
         size = 0  # characters pending: a block is sealed at BLOCK strings or ~1 M characters
-        for _, si in iterparse(source, events=("end",), tag=TAG_SI):
+        inside = Inside()
+        table = None
+        for _, el in iterparse(source, events=("end",)):
+            if el.tag != TAG_SI:
+                parent = el.getparent()
+                if parent is None or parent.tag == TAG_SST:
+                    drop(el)  # not in an item: nothing to keep
+                else:
+                    inside.add(el)  # a run, its <t>: held until its item ends, so counted
+                continue
+            inside.reset()
+            si = el
+            if table is None:
+                table = si.getparent()
             # The usual item is one plain <t>: read it without the general walk.
             only = si[0] if len(si) == 1 else None
             text = (only.text or "") if only is not None and only.tag == TAG_T else text_of(si)
-            if len(text) > MAX_CELL_CHARS:
-                raise too_large()
             pending.append(text)
             size += len(text)
             if len(pending) == self.BLOCK or size > 2**20:
                 self._seal(pending)
                 pending, size = [], 0
-                parent = si.getparent()
-                if parent is not None:
-                    del parent[:-1]  # the items read, emptied, still hang on the table
+                if table is not None:
+                    # The items read, emptied, still hang on the table. (lxml may show a
+                    # fresh item without its parent for a while after this: `table` is kept.)
+                    del table[:-1]
             si.clear()
         self._seal(pending)
 
@@ -184,12 +221,27 @@ def in_cell(el: Any) -> bool:
     return False
 
 
+def _check_directory(book_file: IO[bytes]) -> None:
+    """zipfile holds an object of ~500 bytes per entry of the central directory, and reads
+    the directory by its size, not its count: 64 MB of tiny entries would be a million."""
+    start = book_file.tell()
+    try:
+        end = zipfile._EndRecData(book_file)  # the record zipfile itself reads first
+    finally:
+        book_file.seek(start)
+    if end and end[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES:
+        raise too_large()
+
+
 def open_book(book_file: IO[bytes]) -> Book:
     """The workbook in `book_file`: its sheets, shared strings and date styles, checked."""
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH
 
     try:
+        _check_directory(book_file)
         archive = zipfile.ZipFile(book_file)
+    except RosterFileError:
+        raise
     except XLSX_FAILURES as exc:
         raise RosterFileError.from_catalog("corrupt_xlsx", detail=type(exc).__name__) from None
     try:
