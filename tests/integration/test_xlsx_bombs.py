@@ -146,6 +146,13 @@ def test_a_cell_as_long_as_excel_allows_is_read(tmp_path: Path) -> None:
         assert [len(r.values["name"] or "") for r in reader] == [xlsx_parts.MAX_CELL_CHARS]
 
 
+def test_a_row_of_many_long_cells_is_refused(tmp_path: Path) -> None:
+    # Every cell the same shared string of 30,000 characters: each read is a new string.
+    cells = ['<c t="s"><v>0</v></c>'] * (xlsx_parts.MAX_ROW_CHARS // 30_000 + 1)
+    strings = [f"<si><t>{'A' * 30_000}</t></si>".encode()]
+    assert _refusal(_book(tmp_path / "row.xlsx", [_row(2, cells)], strings)) == "xlsx_too_large"
+
+
 def test_rows_past_excels_last_row_are_refused(tmp_path: Path) -> None:
     # 10.3 million tiny rows: refused at row 1,048,577 instead of read to the end.
     rows = [_row(2, map(_inline, worker_row(1))), _row(xlsx_parts.MAX_ROWS + 1, [_inline("1")])]

@@ -6,13 +6,14 @@ string: 919 MB) and kept an emptied element per row read (about 100 bytes a row:
 tiny rows took 1.0 GB and 255 s). So the workbook is read here, with lxml's streaming parser
 and limits on everything a small file can make large (issue 16, finding 5):
 
-* each XML part's uncompressed size (its declared size: zipfile refuses a part whose data
-  runs past it), before a byte of it is parsed;
-* the shared strings, kept in one UTF-8 buffer plus an array of offsets (a few bytes per
+* the zip's directory, and each XML part's uncompressed size (its declared size: zipfile
+  refuses a part whose data runs past it), before a byte of it is parsed;
+* the shared strings, kept as blocks of joined text plus arrays of offsets (a few bytes per
   string, not ~60), capped in number and in total text;
 * one cell's text: Excel's own 32,767 characters (libxml2, without `huge_tree`, stops any
   text node at 10 MB before that is even checked);
-* rows: Excel's own 1,048,576 per sheet; columns: the first `MAX_COLUMNS` are read;
+* rows: Excel's own 1,048,576 per sheet, each of at most 1 M characters of text; columns:
+  the first `MAX_COLUMNS` are read; a cell or string item's runs and elements, counted;
 * every element is dropped once read: a cell as soon as it ends (a row of a million cells
   holds one at a time), a row when it is yielded, anything outside the sheet's data at once,
   and parsing stops where the sheet's data ends.
@@ -38,6 +39,7 @@ from gateway.roster.read.formats import NO_NUMBERS, SAMPLE_BYTES, Cells, FileRow
 from gateway.roster.read.headers import MAX_COLUMNS, build_alias_index, match_header
 from gateway.roster.read.xlsx_parts import (
     MAX_CELL_CHARS,
+    MAX_ROW_CHARS,
     MAX_ROWS,
     MAX_SHARED_STRINGS_BYTES,
     MAX_SHEET_BYTES,
@@ -88,6 +90,7 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
     texts: list[str | None] = []
     numeric: list[int] = []
     inside = Inside()
+    row_chars = 0
     for _, el in iterparse(part, events=("end",)):
         tag = el.tag
         if tag == TAG_C:
@@ -97,6 +100,9 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
             if column <= MAX_COLUMNS:
                 text, is_number = cell_text(_value(book, el))
                 if text is not None:
+                    row_chars += len(text)
+                    if row_chars > MAX_ROW_CHARS:
+                        raise too_large()  # 16,384 cells of one long shared string: 512 MB
                     if len(texts) < column:
                         texts.extend([None] * (column - len(texts)))
                     texts[column - 1] = text
@@ -112,7 +118,7 @@ def _parse(book: Book, part: IO[bytes], found: FileRows | None) -> Iterator[Cell
             if texts:
                 yield number, texts, frozenset(numeric) if numeric else NO_NUMBERS
                 texts, numeric = [], []
-            column = 0
+            column = row_chars = 0
             drop(el)
         elif tag == TAG_SHEET_DATA:
             return  # nothing after the data is needed (nor held)

@@ -29,6 +29,7 @@ MAX_PART_BYTES = 32 * 2**20  # workbook.xml, its relationships, styles.xml
 MAX_DIRECTORY_BYTES = 4 * 2**20  # the zip's list of parts (a workbook has tens)
 MAX_CELL_CHARS = 32_767  # Excel's own limit on a cell's text
 MAX_CELL_ELEMENTS = 20_000  # elements in one cell or string item (rich-text runs and theirs)
+MAX_ROW_CHARS = 2**20  # one row's text (a roster's row is well under a thousand)
 MAX_ROWS = 1_048_576  # Excel's own limit on a sheet's rows
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
