@@ -26,7 +26,7 @@ from sqlalchemy import text  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from gateway.domain.agencies import resolve_agency  # noqa: E402
-from gateway.roster.run import submit_roster  # noqa: E402
+from gateway.roster.submit import submit_roster  # noqa: E402
 from gateway.store import audit  # noqa: E402
 from gateway.store.db import writing  # noqa: E402
 from tests.helpers.roster import worker_row, write_roster  # noqa: E402

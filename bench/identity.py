@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from gateway.app import create_app  # noqa: E402
 from gateway.demo.rosters import generate_roster, write_csv  # noqa: E402
 from gateway.domain.agencies import resolve_agency  # noqa: E402
-from gateway.roster.run import submit_roster  # noqa: E402
+from gateway.roster.submit import submit_roster  # noqa: E402
 
 TODAY = date(2026, 11, 21)
 

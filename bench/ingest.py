@@ -139,7 +139,7 @@ def run_phase(phase: str, path: Path, instance: Path, url: str | None) -> dict:
         return _pandas_baseline(path, url or f"sqlite:///{instance / 'jamsos.db'}")
     from gateway.app import create_app
     from gateway.domain.agencies import resolve_agency
-    from gateway.roster.run import submit_roster
+    from gateway.roster.submit import submit_roster
 
     config = {"INSTANCE_PATH": str(instance), "CONFIG_FILE": None, "AUTO_MIGRATE": True}
     if url:

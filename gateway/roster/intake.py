@@ -36,17 +36,8 @@ from gateway.budget.allocation import Declaration, declare_allocation
 from gateway.roster import queue, uploads
 from gateway.roster.endings import EndingsGuard, share_of
 from gateway.roster.report import ALLOCATION_NOT_RECORDED
-from gateway.roster.run import (
-    Progress,
-    RosterInput,
-    RosterReport,
-    RowCheck,
-    RunFailed,
-    Started,
-    check_roster,
-    finish_submit,
-    start_submit,
-)
+from gateway.roster.run import Progress, RosterReport, RowCheck, RunFailed, check_roster
+from gateway.roster.submit import RosterInput, Started, finish_submit, start_submit
 from gateway.roster.sync import make_row_check
 from gateway.sources.base import Source
 from gateway.store.allocations import record_declared

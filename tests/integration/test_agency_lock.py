@@ -39,7 +39,8 @@ from sqlalchemy import func, select, text
 
 from gateway.app import Gateway
 from gateway.domain.agencies import Agency, resolve_agency
-from gateway.roster.run import RosterReport, submit_roster
+from gateway.roster.run import RosterReport
+from gateway.roster.submit import submit_roster
 from gateway.store.tables import enrollment_history, enrollments, workers
 from tests.helpers.roster import worker_row, write_roster
 

@@ -256,7 +256,7 @@ def test_a_workers_history_is_in_the_lookup(client, keys, gw, tmp_path):
     from datetime import date
 
     from gateway.domain.agencies import resolve_agency
-    from gateway.roster.run import submit_roster
+    from gateway.roster.submit import submit_roster
 
     def send(name, rows):
         return submit_roster(gw.registry, write_roster(tmp_path / name, rows),

@@ -22,7 +22,7 @@ from schemathesis.checks import (
 
 from gateway.app import create_app
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from tests.helpers.roster import worker_row, write_roster
 
 

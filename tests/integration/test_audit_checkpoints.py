@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 
 from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store import audit
 from gateway.store.db import writing
 from gateway.store.tables import (

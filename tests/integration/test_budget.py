@@ -16,7 +16,7 @@ from gateway.budget.check import WageScenario, check_budget
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.tables import budget_allocations
 from tests.helpers.roster import HEADER, worker_row, write_roster
 

@@ -13,7 +13,7 @@ from gateway.budget.check import check_budget
 from gateway.budget.periods import month_periods
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.tables import enrollment_history, enrollments
 from tests.helpers.roster import worker_row, write_roster
 

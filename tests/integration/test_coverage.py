@@ -10,7 +10,7 @@ import pytest
 from gateway import clock
 from gateway.budget.coverage import TargetsError, coverage, load_targets
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from tests.helpers.roster import worker_row, write_roster
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.identity import conflict_count, conflict_page, mask_claimed_name
 from gateway.store.tables import enrollment_history, enrollments, identity_conflicts
 from tests.helpers.roster import worker_row, write_roster

@@ -18,7 +18,7 @@ from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Message, Severity, make_problem
 from gateway.roster import intake
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.security.receipts import FIELDS, canonical, verify
 from gateway.sources.loader import make_plugin_manager, source_catalog
 from gateway.store.tables import budget_allocations, runs

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Problem, RawRow, RowResult, Severity
 from gateway.roster import prepare
-from gateway.roster.run import check_roster, submit_roster
+from gateway.roster.run import check_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.tables import runs
 from tests.helpers.roster import HEADER, worker_row, write_roster
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from tests.helpers.roster import HEADER, worker_row, write_roster
 
 TODAY = date(2026, 11, 21)

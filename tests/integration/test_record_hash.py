@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from gateway.app import create_app
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.security.crypto import generate_keyring
 from gateway.store import audit, db, rekey
 from gateway.store.db import StoreError, writing

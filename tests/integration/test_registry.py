@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import RunFailed, submit_roster
+from gateway.roster.run import RunFailed
+from gateway.roster.submit import submit_roster
 from gateway.store.apply import RosterApply
 from gateway.store.tables import enrollment_history, enrollments, runs, workers
 from tests.helpers.roster import HEADER, worker_row, write_roster

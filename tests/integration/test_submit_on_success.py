@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Connection, func, insert, select
 
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import RunFailed, submit_roster
+from gateway.roster.run import RunFailed
+from gateway.roster.submit import submit_roster
 from gateway.store.tables import budget_allocations, enrollments, runs
 from tests.helpers.roster import worker_row, write_roster
 

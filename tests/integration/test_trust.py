@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.security.crypto import KeyRingError, generate_keyring
 from gateway.store import audit
 from gateway.store.rotation import key_usage

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Category, RawRow
 from gateway.roster import prepare
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store import db
 from tests.helpers.roster import HEADER, worker_row, write_roster
 

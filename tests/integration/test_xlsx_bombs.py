@@ -19,7 +19,7 @@ import pytest
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.read import xlsx_parts
 from gateway.roster.read.reader import RosterFileError, open_roster
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from tests.helpers.roster import HEADER, worker_row
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.budget.allocation import declare_allocation
 from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.users import create_user
 from tests.helpers.web import PASSWORD, log_in
 

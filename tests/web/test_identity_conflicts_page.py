@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.users import create_user
 from tests.helpers.web import PASSWORD, log_in
 from tests.web.test_browser import chromium, shot  # noqa: F401  (the browser fixture)

@@ -15,7 +15,7 @@ import pytest
 
 from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store.users import MAX_FAILURES
 from tests.helpers.web import csrf_of, log_in
 

@@ -18,7 +18,7 @@ import pytest
 
 from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
-from gateway.roster.run import submit_roster
+from gateway.roster.submit import submit_roster
 from gateway.store import dashboard
 from gateway.store.users import UserError, create_user
 from tests.helpers.web import PASSWORD, csrf_of, log_in
