@@ -178,7 +178,7 @@ ORPHAN_POLL_SECONDS = 0.5
 
 def _die_with_parent(owner: int | None) -> None:
     parent = os.getppid()
-    _state["parent"] = parent
+    _state["parent"], _state["owner"] = parent, owner
     # PR_SET_PDEATHSIG fires when the parent *thread* ends: safe under the fork server (one
     # thread), not when forked by a thread of the submitting process that may end first.
     if sys.platform.startswith("linux") and parent != owner:
@@ -205,7 +205,14 @@ def _alive(pid: int) -> bool:
 
 
 def _orphaned() -> bool:
-    return os.getppid() != _state.get("parent", os.getppid())
+    # The owner too, not only the parent: each child of the fork server holds the pipe whose
+    # end tells the fork server its client is gone, so the fork server (the parent) outlives
+    # a killed owner for as long as a worker lives. Seen under gunicorn: a SIGKILLed worker
+    # process left the fork server and a preparation worker running.
+    if os.getppid() != _state.get("parent", os.getppid()):
+        return True
+    owner = _state.get("owner")
+    return owner is not None and not _alive(owner)
 
 
 def _watch_parent() -> None:
