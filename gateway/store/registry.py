@@ -1,4 +1,5 @@
-"""The registry: run bookkeeping, reads, worker lookup and API keys over one engine.
+"""The registry: run bookkeeping, reads and API keys over one engine (worker lookup:
+`store/workers.py`).
 
 Only the roster run writes enrollments (through `RosterApply`); everything here is bookkeeping
 around it and the read side the API, CLI and dashboard use.
@@ -17,7 +18,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from gateway.clock import aware
-from gateway.domain.nik import mask_nik
 from gateway.domain.records import Problem, Severity
 from gateway.security.crypto import KeyRing
 from gateway.security.receipts import ReceiptSigner
@@ -29,14 +29,13 @@ from gateway.store.db import writing
 from gateway.store.liveness import process_owner, sweep_runs
 from gateway.store.tables import (
     RUN_COUNTS,
-    enrollment_history,
     enrollments,
     problems,
     receipts,
     runs,
     source_state,
-    workers,
 )
+from gateway.store.workers import find_worker
 
 # Sixteen digits standing alone: a NIK, kept only as its region and last four digits.
 _NIK_LIKE = re.compile(r"(?<!\d)(\d{6})\d{6}(\d{4})(?!\d)")
@@ -262,60 +261,7 @@ class Registry:
     # -- workers -------------------------------------------------------------------------
     def find_worker(self, nik: str) -> dict | None:
         """A worker and their enrollments by NIK; the NIK comes back masked."""
-        index = self.keyring.blind_index(nik)
-        with self.engine.connect() as conn:
-            worker = (
-                conn.execute(select(workers).where(workers.c.nik_index == index)).mappings().first()
-            )
-            if worker is None:
-                return None
-            rows = conn.execute(
-                select(enrollments)
-                .where(enrollments.c.worker_id == worker["id"])
-                .order_by(enrollments.c.agency)
-            ).mappings()
-            enrolled = [
-                {
-                    "agency": e["agency"],
-                    "category": e["category"],
-                    "position": e["position"],
-                    "work_unit": e["work_unit"],
-                    "wage": e["wage"],
-                    "start_date": e["start_date"].isoformat(),
-                    "end_date": e["end_date"].isoformat() if e["end_date"] else None,
-                    "status": e["status"],
-                    "history": self._history(conn, e["id"]),
-                }
-                for e in rows
-            ]
-        return {
-            "nik": mask_nik(self.keyring.decrypt(worker["nik_enc"], "workers.nik")),
-            "name": self.keyring.decrypt(worker["name_enc"], "workers.name"),
-            "birth_date": worker["birth_date"].isoformat(),
-            "gender": worker["gender"],
-            "nik_region": worker["nik_region"],
-            "enrollments": enrolled,
-        }
-
-    @staticmethod
-    def _history(conn: Connection, enrollment_id: int) -> list[dict]:
-        """The enrollment's changes, oldest first: new, changed, ended, reactivated, each with
-        its run and the enrolled facts before and after (never a NIK or a name)."""
-        rows = conn.execute(
-            select(enrollment_history)
-            .where(enrollment_history.c.enrollment_id == enrollment_id)
-            .order_by(enrollment_history.c.id)
-        ).mappings()
-        return [
-            {
-                "change": h["change"],
-                "run_id": h["run_id"],
-                "at": aware(h["at"]).isoformat(),  # type: ignore[union-attr]
-                "before": h["before"],
-                "after": h["after"],
-            }
-            for h in rows
-        ]
+        return find_worker(self.engine, self.keyring, nik)
 
     def count_active(self, agency: str | None = None) -> int:
         query = (
