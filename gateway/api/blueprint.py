@@ -52,3 +52,14 @@ def number_arg(
             f"{name} must be a number from {lo} to {hi}.",
         )
     return value
+
+
+def page_args() -> tuple[int | None, int | None] | Response:
+    """A list's paging parameters, `limit` (1-500) and `before` (an id): both, or a 400."""
+    limit = number_arg("limit", int, 1, 500)
+    if isinstance(limit, Response):
+        return limit
+    before = number_arg("before", int, 1, MAX_ID)
+    if isinstance(before, Response):
+        return before
+    return limit, before

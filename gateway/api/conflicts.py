@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 
 from gateway.api.auth import require_key
-from gateway.api.blueprint import MAX_ID, bp, number_arg
+from gateway.api.blueprint import bp, page_args
 from gateway.api.errors import api_error
 from gateway.clock import aware
 from gateway.domain.nik import mask_nik
@@ -31,12 +31,10 @@ def _when(value: Any) -> str | None:
 @bp.get("/identity-conflicts")
 @require_key
 def list_identity_conflicts() -> Any:
-    limit = number_arg("limit", int, 1, 500)
-    if isinstance(limit, Response):
-        return limit
-    before = number_arg("before", int, 1, MAX_ID)
-    if isinstance(before, Response):
-        return before
+    paging = page_args()
+    if isinstance(paging, Response):
+        return paging
+    limit, before = paging
     state = request.args.get("state") or "open"
     if state not in STATES:
         return api_error(400, "query_invalid", "state harus open atau resolved.",

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, g, jsonify
 
 from gateway.api.auth import forbidden_agency, require_key
-from gateway.api.blueprint import MAX_ID, bp, number_arg
+from gateway.api.blueprint import MAX_ID, bp, page_args
 from gateway.api.errors import api_error
 from gateway.roster.run import stored_report
 from gateway.runtime import gateway
@@ -26,12 +26,10 @@ def _own_run(run_id: int) -> tuple[dict | None, Response | None]:
 @bp.get("/runs")
 @require_key
 def list_runs() -> Any:
-    limit = number_arg("limit", int, 1, 500)
-    if isinstance(limit, Response):
-        return limit
-    before = number_arg("before", int, 1, MAX_ID)
-    if isinstance(before, Response):
-        return before
+    paging = page_args()
+    if isinstance(paging, Response):
+        return paging
+    limit, before = paging
     runs = gateway().registry.list_runs(agency=g.agency, limit=limit or 50, before_id=before)
     return jsonify({"runs": [run_json(r) for r in runs]})
 
