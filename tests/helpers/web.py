@@ -22,3 +22,23 @@ def log_in(client: Any, username: str = "siti", password: str = PASSWORD) -> Any
     return client.post(
         "/dashboard/login", data={"username": username, "password": password, "csrf_token": token}
     )
+
+
+def log_in_browser(page: Any, base: str, username: str = "siti",
+                   password: str = PASSWORD) -> None:  # fmt: skip
+    """Log in through the login form in a real browser and wait for the overview."""
+    page.goto(f"{base}/dashboard/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button.primary")
+    page.wait_for_selector("h1:has-text('Ringkasan kepatuhan')")
+
+
+def confirm_endings_in_browser(page: Any) -> str:
+    """The upload page's second step: type the count of workers it says the roster ends, and
+    submit. Returns that count."""
+    page.wait_for_selector("#confirm-step:not([hidden])")
+    count = re.search(r"mengakhiri kepesertaan (\d+)", page.inner_text("#confirm-text")).group(1)
+    page.fill("#confirm-endings", count)
+    page.click("#confirm-submit")
+    return count

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from gateway.demo.rosters import generate_roster, write_csv
-from tests.helpers.web import PASSWORD
+from tests.helpers.web import PASSWORD, confirm_endings_in_browser, log_in_browser
 
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 CHROMIUM_ARGS = [
@@ -85,10 +85,7 @@ def test_compliance_officer_journey(chromium: Any, live_server: str, web_app: An
     page.set_input_files("input[name=file]", str(roster))
     page.click("button[value=submit]")
     # It ends the seeded workers: the page asks for their count first (issue 16).
-    page.wait_for_selector("#confirm-step:not([hidden])")
-    ends = re.search(r"mengakhiri kepesertaan (\d+)", page.inner_text("#confirm-text")).group(1)
-    page.fill("#confirm-endings", ends)
-    page.click("#confirm-submit")
+    confirm_endings_in_browser(page)
     page.wait_for_selector("#report")
     report = page.inner_text("#report")
     assert "Roster diterapkan" in report  # the CLI's words
@@ -159,11 +156,7 @@ def test_every_page_fits_a_phone_screen(chromium: Any, live_server: str) -> None
     context = chromium.new_context(viewport={"width": 375, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server}/dashboard/login")
-    page.fill("input[name=username]", "siti")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_selector("h1")
+    log_in_browser(page, live_server)
     widths = {}
     for path in MOBILE_PAGES:
         page.goto(f"{live_server}{path}")

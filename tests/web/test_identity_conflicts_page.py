@@ -13,7 +13,7 @@ from gateway.demo.rosters import generate_roster, write_csv
 from gateway.domain.agencies import resolve_agency
 from gateway.roster.submit import submit_roster
 from gateway.store.users import create_user
-from tests.helpers.web import PASSWORD, log_in
+from tests.helpers.web import PASSWORD, log_in, log_in_browser
 from tests.web.test_browser import chromium, shot  # noqa: F401  (the browser fixture)
 
 CLAIMED = "Ratna Kusumawati Dewi"
@@ -67,11 +67,7 @@ def test_the_conflicts_page_in_a_browser(chromium: Any, live_server: str, web_ap
     held = _claim(web_app, tmp_path)
     page = chromium.new_context(viewport={"width": 1366, "height": 900}).new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server}/dashboard/login")
-    page.fill("input[name=username]", "siti")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_selector("h1:has-text('Ringkasan kepatuhan')")
+    log_in_browser(page, live_server)
     page.click("#identity-conflicts-link a")
     page.wait_for_selector("table#identity-conflicts")
     rows = page.locator("table#identity-conflicts tbody tr")

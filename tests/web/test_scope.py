@@ -21,7 +21,7 @@ from gateway.domain.agencies import resolve_agency
 from gateway.roster.submit import submit_roster
 from gateway.store import dashboard
 from gateway.store.users import UserError, create_user
-from tests.helpers.web import PASSWORD, csrf_of, log_in
+from tests.helpers.web import PASSWORD, csrf_of, log_in, log_in_browser
 from tests.web import test_browser
 
 chromium = test_browser.chromium  # the module-scoped Chromium of the browser tests
@@ -200,11 +200,7 @@ def test_the_bound_users_navigation_in_a_real_browser(
     context = chromium.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server}/dashboard/login")
-    page.fill("input[name=username]", "rini")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button.primary")
-    page.wait_for_selector("h1:has-text('Ringkasan kepatuhan')")
+    log_in_browser(page, live_server, "rini")
     assert "Muaro Jambi" in page.inner_text("#my-scope")
     test_browser.shot(page, "scope_01_overview")
     page.click("#my-agency")

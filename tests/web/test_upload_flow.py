@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.demo.rosters import generate_roster, write_csv
+from tests.helpers.web import confirm_endings_in_browser
 from tests.web.test_browser import chromium, shot  # noqa: F401 (the browser fixture)
 
 SEEDED_15_05 = 120  # tests/web/conftest.py seeds Muaro Jambi with 120 workers
@@ -80,10 +81,7 @@ def test_the_run_page_shows_progress_while_the_apply_runs(
     page.set_input_files("input[name=file]", str(roster))
     page.click("#submit-roster")
     # It replaces the seeded workers: confirmed with the count the page shows.
-    page.wait_for_selector("#confirm-step:not([hidden])")
-    count = re.search(r"mengakhiri kepesertaan (\d+)", page.inner_text("#confirm-text")).group(1)
-    page.fill("#confirm-endings", count)
-    page.click("#confirm-submit")
+    confirm_endings_in_browser(page)
     page.wait_for_selector("#pending, #report")
     if page.is_visible("#pending"):
         assert "sedang diterapkan" in page.inner_text("#pending")
