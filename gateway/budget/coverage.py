@@ -81,7 +81,8 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
     return out
 
 
-def _name(code: str) -> str:
+def name_of(code: str) -> str:
+    """The agency's name as the region and ministry tables write it; the code if unknown."""
     try:
         return resolve_agency(code).name
     except UnknownAgency:
@@ -126,7 +127,7 @@ def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, 
             out.append(
                 {
                     "code": code,
-                    "name": _name(code),
+                    "name": name_of(code),
                     "enrolled": enrolled,
                     "target": t.target if t else None,
                     "target_year": t.year if t else None,

@@ -23,7 +23,7 @@ from flask import abort, current_app, request
 
 from gateway import clock
 from gateway.budget.check import check_budget
-from gateway.budget.coverage import coverage, load_targets
+from gateway.budget.coverage import coverage, load_targets, name_of
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
@@ -126,18 +126,11 @@ def _own_coverage(engine: Engine, table: dict[str, list[dict[str, Any]]], agency
                               lambda: covered_counts(engine, clock.today())[0],
                               ttl=COUNTS_TTL, stamp=dashboard.registry_stamp(engine))
             enrolled = own.get(agency, 0)
-        row = {"code": agency, "name": _plain_name(agency), "enrolled": enrolled,
+        row = {"code": agency, "name": name_of(agency), "enrolled": enrolled,
                "target": None, "target_year": None, "percent": None, "gap": None,
                "reported_percent": None, "source": None}
     out[kind] = [row]
     return out
-
-
-def _plain_name(code: str) -> str:
-    try:
-        return resolve_agency(code).name
-    except UnknownAgency:
-        return code
 
 
 # -- budget -------------------------------------------------------------------------------------
