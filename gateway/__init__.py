@@ -1,17 +1,27 @@
 """Jamsos Gateway: enrol government non-ASN workers into BPJS Ketenagakerjaan.
 
-The public face for plugin authors (docs/writing-a-plugin.md): the hook marker, the source
-classes to subclass, the canonical records every feed produces, the messages and problems a
-rule reports, the region table and NIK helpers a rule or a sample server needs, and the demo
-roster generator for `prepare_demo`. A plugin imports from here (and its tests from
-`gateway.testing`) only: the modules behind these names move as the gateway grows, these
-names stay (an import-linter contract in pyproject.toml holds the plugins to it).
+The public face for plugin authors (docs/writing-a-plugin.md): the hook marker, the classes to
+subclass (sources bring rosters in, destinations tell BPJS), the canonical records every feed
+produces, the messages and problems a rule reports, the region table and NIK helpers a rule or
+a sample server needs, and the demo roster generator for `prepare_demo`. A plugin imports from
+here (and its tests from `gateway.testing`) only: the modules behind these names move as the
+gateway grows, these names stay (an import-linter contract in pyproject.toml holds the plugins
+to it).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gateway.delivery.base import (
+    Ack,
+    AckPage,
+    AnswerFileError,
+    DeliveryError,
+    Destination,
+    Employer,
+    OutgoingMutation,
+)
 from gateway.domain.nik import make_nik
 from gateway.domain.records import (
     Category,
@@ -32,12 +42,19 @@ if TYPE_CHECKING:
     from gateway.demo.rosters import generate_roster, write_csv
 
 __all__ = [
+    "Ack",
+    "AckPage",
+    "AnswerFileError",
     "Category",
     "CsvSource",
+    "DeliveryError",
+    "Destination",
+    "Employer",
     "EnrollmentRecord",
     "Fetch",
     "Gender",
     "Message",
+    "OutgoingMutation",
     "Problem",
     "RawRow",
     "Region",

@@ -17,6 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from gateway.delivery.base import Destination
     from gateway.domain.records import Problem, RawRow, RowResult
     from gateway.sources.base import Source
 
@@ -34,6 +35,17 @@ def register_sources() -> list[type[Source]]:  # type: ignore[empty-body]
     gateway instantiates a class once per sync with that source's settings from
     config/sources.toml; a `[sources.<id>]` table with `type = "<class id>"` makes another
     instance of the same class (e.g. one regional roster source per regency).
+    """
+
+
+@hookspec
+def register_destinations() -> list[type[Destination]]:  # type: ignore[empty-body]
+    """Return the Destination classes (gateway.delivery.base) this plugin provides.
+
+    Each class has a unique `id` (e.g. "bpjs-h2h") and a `channel`, "push" (it sends to the
+    counterpart itself) or "file" (it writes files staff upload). The gateway makes one
+    instance per delivery with that destination's settings from config/destinations.toml;
+    which employers it serves is the registry's employer mapping (`jamsos employers`).
     """
 
 

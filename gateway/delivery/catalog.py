@@ -1,0 +1,90 @@
+"""Finding destinations: each plugin's `register_destinations`, with the settings of
+`[destinations.<id>]` in config/destinations.toml (or $JAMSOS_DESTINATIONS_FILE, or the
+DESTINATIONS_FILE setting). Secrets stay `$env:`/`$file:` references until used."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.config import ConfigError
+from gateway.delivery.base import Destination, DestinationEntry
+from gateway.sources.loader import GatewayPluginManager
+
+DESTINATIONS_ENV = "JAMSOS_DESTINATIONS_FILE"
+
+
+class UnknownDestination(LookupError):
+    """No plugin registers a destination by that id."""
+
+
+def load_destination_settings(config: Mapping[str, Any] | None = None) -> dict[str, dict]:
+    config = config or {}
+    path = config.get("DESTINATIONS_FILE") or os.environ.get(DESTINATIONS_ENV)
+    if path is None and Path("config/destinations.toml").is_file():
+        path = "config/destinations.toml"
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read destinations file {path}: {exc}") from exc
+    found = data.get("destinations", {})
+    return {str(k): dict(v) for k, v in found.items() if isinstance(v, dict)}
+
+
+def _check(cls: object) -> str | None:
+    if not (isinstance(cls, type) and issubclass(cls, Destination)):
+        return f"{cls!r} is not a Destination subclass"
+    if not cls.id or cls.id != cls.id.strip().lower() or " " in cls.id:
+        return f"{cls.__name__}.id must be a lower-case id without spaces, got {cls.id!r}"
+    if cls.channel not in ("push", "file"):
+        return f"{cls.__name__}.channel must be 'push' or 'file', got {cls.channel!r}"
+    return None
+
+
+def collect_destinations(
+    pm: GatewayPluginManager, settings: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, DestinationEntry]:
+    """Destination classes by id, one plugin at a time, so that one broken plugin costs only
+    its own destinations (its error is shown by `jamsos plugins list`)."""
+    settings = settings or {}
+    found: dict[str, DestinationEntry] = {}
+    for impl in pm.hook.register_destinations.get_hookimpls():
+        try:
+            classes = list(impl.function() or [])
+        except Exception as exc:
+            pm.report(impl.plugin_name, f"register_destinations: {type(exc).__name__}: {exc}")
+            continue
+        for cls in classes:
+            problem = _check(cls)
+            if problem is None and cls.id in found:
+                problem = f"destination id {cls.id!r} already registered by {found[cls.id].plugin}"
+            if problem:
+                pm.report(impl.plugin_name, f"register_destinations: {problem}")
+                continue
+            found[cls.id] = DestinationEntry(cls, impl.plugin_name, dict(settings.get(cls.id, {})))
+    return dict(sorted(found.items()))
+
+
+def destination_ids(pm: GatewayPluginManager) -> list[str]:
+    """The ids of every registered destination (one delivery DAG each)."""
+    return list(collect_destinations(pm))
+
+
+def make_destination(
+    pm: GatewayPluginManager, destination_id: str, settings: Mapping[str, Mapping] | None = None
+) -> Destination:
+    entries = collect_destinations(pm, settings if settings is not None else
+                                   load_destination_settings())  # fmt: skip
+    if destination_id not in entries:
+        known = ", ".join(entries) or "none"
+        raise UnknownDestination(
+            f"Tujuan {destination_id!r} tidak dikenal (terdaftar: {known}) / "
+            f"unknown destination {destination_id!r} (registered: {known})"
+        )
+    return entries[destination_id].create()
