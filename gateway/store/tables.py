@@ -300,3 +300,112 @@ ix_enrollments_agency_id = Index("ix_enrollments_agency_id", enrollments.c.agenc
 ix_runs_agency_source_id = Index(
     "ix_runs_agency_source_id", runs.c.agency, runs.c.source, runs.c.id
 )
+
+# -- delivery to BPJS (migration 0013, gateway/delivery/) ---------------------------------------
+
+# How BPJS knows an agency as an employer (docs/domain.md §7): an NPP with its SIPP division,
+# one per work unit chosen by `work_unit` (a pattern on the roster's work unit; NULL is the
+# agency's fallback), or a collective registration (wadah) with its segment code.
+employers = Table(
+    "employers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # npp | wadah
+    Column("npp", String(8), nullable=False),
+    Column("division", String(8)),
+    Column("segment", String(2)),  # wadah: SG | SD | SA | SL
+    # The roster's work unit this employer takes ("Dinas Kesehatan", "Puskesmas *"); NULL: the
+    # agency's workers no other rule of the agency takes. Stored normalised (lower case).
+    Column("work_unit", Text),
+    Column("name", Text),
+    Column("destination", String(64), nullable=False),  # the destination plugin delivering it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_employers_agency", "agency"),
+)
+
+# The outbox: one row per thing BPJS must be told (gateway/delivery/mutations.py derives them),
+# its state and BPJS's answer. `payload` holds the enrolled facts told (no NIK, no name: those
+# are read from the worker and decrypted only when sent); `key` is the idempotency key.
+mutations = Table(
+    "mutations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(32), nullable=False, unique=True),
+    Column("employer_id", Integer, ForeignKey("employers.id"), nullable=False),
+    Column("enrollment_id", Integer, ForeignKey("enrollments.id"), nullable=False),
+    Column("worker_id", Integer, ForeignKey("workers.id"), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("kind", String(8), nullable=False),  # new | wage | identity | ended
+    Column("month", String(7), nullable=False),  # the reporting month, "2026-12"
+    Column("payload", JSON, nullable=False),
+    # pending | sent | accepted | rejected | superseded (docs/delivery.md)
+    Column("state", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("batch_id", Integer),  # a file destination's batch (delivery_batches)
+    Column("kpj", String(16)),
+    Column("reason_code", String(32)),
+    Column("reason_id", Text),
+    Column("reason_en", Text),
+    Column("superseded_by", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("answered_at", DateTime(timezone=True)),
+    Index("ix_mutations_employer_id_state", "employer_id", "state"),
+    Index("ix_mutations_enrollment_id_id", "enrollment_id", "id"),
+    Index("ix_mutations_worker_id_kpj", "worker_id", "kpj"),
+    Index("ix_mutations_state_next_attempt_at", "state", "next_attempt_at"),
+)
+
+# A delivery: one destination, one or all employers; recorded as runs are, so a failed one
+# is visible and safe to retry.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("destination", String(64), nullable=False),
+    Column("employer_id", Integer),  # NULL: every employer of the destination
+    Column("trigger", String(32), nullable=False),
+    Column("actor", String(128)),
+    Column("status", String(16), nullable=False),  # running | succeeded | failed | refused
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("counts", JSON),
+    Column("owner", String(200)),
+    Column("external_id", Text),
+    Column("error", Text),
+    Index("ix_deliveries_destination_id", "destination", "id"),
+)
+
+# Who is delivering for an employer now: one row per employer at most, so two deliveries at
+# once for one employer are refused, not interleaved. A row whose process is gone is taken
+# over (store/liveness.py).
+delivery_locks = Table(
+    "delivery_locks",
+    metadata,
+    Column("employer_id", Integer, primary_key=True, autoincrement=False),
+    Column("delivery_id", Integer, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),
+)
+
+# A file destination's batch: the workbooks written for one employer and month, marked
+# uploaded by staff, then answered by BPJS's answer file.
+delivery_batches = Table(
+    "delivery_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("destination", String(64), nullable=False),
+    Column("employer_id", Integer, ForeignKey("employers.id"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("state", String(12), nullable=False),  # prepared | uploaded | answered
+    Column("files", JSON, nullable=False),
+    Column("mutations", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("uploaded_at", DateTime(timezone=True)),
+    Column("uploaded_by", String(128)),
+    Column("answered_at", DateTime(timezone=True)),
+    Index("ix_delivery_batches_employer_id_month", "employer_id", "month"),
+)
