@@ -9,6 +9,8 @@ from flask import Response, g, jsonify
 from gateway.api.auth import forbidden_agency, require_key
 from gateway.api.blueprint import MAX_ID, bp, page_args
 from gateway.api.errors import api_error
+from gateway.budget.allocation import allocation_coverage
+from gateway.roster.report import allocation_outcome
 from gateway.roster.run import stored_report
 from gateway.runtime import gateway
 from gateway.store.runs import run_json
@@ -41,4 +43,11 @@ def get_run(run_id: int) -> Any:
     if error or run is None:
         return error
     report = stored_report(gateway().registry, run, replayed=False).as_dict()
+    # An allocation declared with the run: does it cover the year, as the registry is now?
+    declared = (report.get("receipt") or {}).get("declared_allocation")
+    if declared and run["status"] == "succeeded":
+        check = allocation_coverage(gateway().registry.engine, run["agency"],
+                                    declared["fiscal_year"])  # fmt: skip
+        if check is not None:
+            report["allocation_check"] = allocation_outcome(check)
     return jsonify({**report, "run": run_json(run)})

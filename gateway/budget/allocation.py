@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gateway.budget.check import RatesNotInForce, check_budget
+from gateway.budget.rates import RatesError, load_packages, load_schedule
 from gateway.domain.budget import BUDGET_PROGRAMS
 from gateway.domain.parsing import MESSAGES, ParseError, parse_money
 from gateway.store.allocations import record_declared
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from gateway.domain.agencies import Agency
+    from gateway.domain.budget import BudgetCheck
 
 # How a caller names the two fields, in both languages: {"year"/"allocation": (id, en)}.
 FieldNames = dict[str, tuple[str, str]]
@@ -127,3 +130,16 @@ def declare_allocation(
     inside the run's transaction."""
     with writing(engine) as conn:
         record_declared(conn, government, fiscal_year, amounts, run_id)
+
+
+def allocation_coverage(engine: Engine, government: str, fiscal_year: int) -> BudgetCheck | None:
+    """Whether what the government allocated for `fiscal_year` covers its enrolled workers'
+    obligation for the year, as `jamsos budget check` computes it (the APBD feed's figures
+    win over a declaration): what a clerk is told after declaring an allocation with a
+    roster. None when the rate tables cannot cost the year (config/rates missing or not
+    reaching back that far): the allocation is still recorded, only not assessed."""
+    try:
+        return check_budget(engine, government, fiscal_year, schedule=load_schedule(),
+                            packages=load_packages())  # fmt: skip
+    except (RatesNotInForce, RatesError):
+        return None

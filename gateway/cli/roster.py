@@ -16,7 +16,12 @@ from gateway.cli.output import allocation_line, print_report, progress_bar
 from gateway.domain.agencies import Agency
 from gateway.domain.records import Category
 from gateway.roster import intake
-from gateway.roster.report import ALLOCATION_NOT_RECORDED, RosterReport, endings_text
+from gateway.roster.report import (
+    ALLOCATION_NOT_RECORDED,
+    RosterReport,
+    allocation_text,
+    endings_text,
+)
 from gateway.runtime import gateway
 
 # `roster check` without --agency: a regional government's roster (honorer by default).
@@ -119,6 +124,8 @@ def roster_submit(
         print_endings(report)
         if declaration is not None and submitted.allocation_recorded:
             click.echo(allocation_line(declaration.fiscal_year, declaration.amounts))
+            if submitted.allocation_check is not None:
+                click.echo(f"  {allocation_text(submitted.allocation_check).both}")
         elif declaration is not None:
             click.echo(f"  {ALLOCATION_NOT_RECORDED.both}")
     sys.exit(0 if report.status == "succeeded" else 1)

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gateway import clock
-from gateway.budget.allocation import Declaration, declare_allocation
+from gateway.budget.allocation import Declaration, allocation_coverage, declare_allocation
 from gateway.roster import queue, uploads
 from gateway.roster.endings import EndingsGuard, share_of
-from gateway.roster.report import ALLOCATION_NOT_RECORDED
+from gateway.roster.report import ALLOCATION_NOT_RECORDED, allocation_outcome
 from gateway.roster.run import Progress, RosterReport, RowCheck, RunFailed, check_roster
 from gateway.roster.submit import RosterInput, Started, finish_submit, start_submit
 from gateway.roster.sync import make_row_check
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from gateway.domain.agencies import Agency
+    from gateway.domain.budget import BudgetCheck
     from gateway.domain.records import RawRow, RowResult
     from gateway.store.registry import Registry
 
@@ -147,6 +148,8 @@ class Submitted:
     declaration: Declaration | None = None
     # The declaration is in the registry (and, but for a replay, on the run's receipt).
     allocation_recorded: bool = False
+    # Once recorded: does the year's allocation cover the obligation (budget/allocation.py)?
+    allocation_check: BudgetCheck | None = None
 
     @property
     def status(self) -> str:
@@ -158,6 +161,8 @@ class Submitted:
         out = self.report.as_dict()
         if self.declaration is not None and self.allocation_recorded:
             out["declared_allocation"] = self.declaration.as_dict()
+            if self.allocation_check is not None:
+                out["allocation_check"] = allocation_outcome(self.allocation_check)
         elif self.declaration is not None:
             out["declared_allocation"] = None
             out["allocation_note"] = ALLOCATION_NOT_RECORDED.as_message()
@@ -239,7 +244,10 @@ def complete(
         declare_allocation(registry.engine, agency.code, declaration.fiscal_year,
                            declaration.amounts, report.run_id)  # fmt: skip
         written = True
-    return Submitted(report, declaration, allocation_recorded=written)
+    coverage = None
+    if declaration is not None and written:
+        coverage = allocation_coverage(registry.engine, agency.code, declaration.fiscal_year)
+    return Submitted(report, declaration, allocation_recorded=written, allocation_check=coverage)
 
 
 def submit(

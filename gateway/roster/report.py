@@ -16,6 +16,7 @@ from gateway.domain.records import Problem, RowResult, Severity
 from gateway.roster.endings import Endings
 
 if TYPE_CHECKING:
+    from gateway.domain.budget import BudgetCheck
     from gateway.roster.prepare import PreparedRow
 
 # A report keeps at most this many problems in memory; the registry keeps all of them.
@@ -213,3 +214,59 @@ def more_problems(hidden: int) -> Text:
     return Text(
         f"… dan {hidden} masalah lain (gunakan --json)", f"and {hidden} more (use --json)"
     )
+
+
+def _rp(amount: int, lang: str) -> str:
+    """Rupiah as each language writes thousands: Rp 1.250.000 / Rp 1,250,000."""
+    text = f"Rp {amount:,}"
+    return text if lang == "en" else text.replace(",", ".")
+
+
+def allocation_text(check: BudgetCheck) -> Text:
+    """What a clerk is told after declaring an allocation with a roster: whether the year's
+    allocation covers the obligation of the workers enrolled for that year, and if not, by
+    how much (per program: each is its own account code) and for how many months it pays."""
+    year = check.fiscal_year
+    ob_id, ob_en = _rp(check.obligation, "id"), _rp(check.obligation, "en")
+    workers = check.workers
+    if check.status == "sufficient":
+        text = Text(
+            f"Alokasi {year} mencukupi kewajiban setahun: {_rp(check.allocated, 'id')} untuk "
+            f"kewajiban {ob_id} ({workers} pekerja).",
+            f"The {year} allocation covers the year's obligation: {_rp(check.allocated, 'en')} "
+            f"for an obligation of {ob_en} ({workers} workers).",
+        )
+    elif check.status == "shortfall":
+        short = [line for line in check.lines if line.gap]
+        per_id = ", ".join(f"{line.program.upper()} kurang {_rp(line.gap, 'id')}" for line in short)
+        per_en = ", ".join(f"{line.program.upper()} short by {_rp(line.gap, 'en')}"
+                           for line in short)  # fmt: skip
+        months = check.months_covered
+        text = Text(
+            f"Alokasi {year} belum mencukupi: kurang {_rp(check.gap, 'id')} dari kewajiban "
+            f"{ob_id} untuk {workers} pekerja ({per_id}); alokasi ini cukup untuk {months} "
+            "dari 12 bulan.",
+            f"The {year} allocation does not cover the year: {_rp(check.gap, 'en')} short of "
+            f"an obligation of {ob_en} for {workers} workers ({per_en}); it pays for {months} "
+            "of 12 months.",
+        )
+    else:
+        text = Text(
+            f"Alokasi {year} tidak memuat program yang wajib dibayar: kewajiban {ob_id} untuk "
+            f"{workers} pekerja belum teralokasikan.",
+            f"The {year} allocation holds none of the programs owed: the obligation of {ob_en} "
+            f"for {workers} workers has no budget.",
+        )
+    if check.allocation_source == "apbd":
+        said = (" Pagu APBD dari SIPD yang dipakai, bukan alokasi yang dideklarasikan"
+                + (", dan keduanya berbeda." if check.disagreement else "."),
+                " The APBD figures from SIPD are used, not the declared allocation"
+                + (", and the two differ." if check.disagreement else "."))  # fmt: skip
+        text = Text(text.id + said[0], text.en + said[1])
+    return text
+
+
+def allocation_outcome(check: BudgetCheck) -> dict[str, Any]:
+    """The machine form of `allocation_text` (the API's and `--json`'s `allocation_check`):
+    the budget check's figures for the year, with the sentence in both languages."""
+    return {**check.as_dict(), **allocation_text(check).as_message()}

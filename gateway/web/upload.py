@@ -24,7 +24,13 @@ from typing import Any
 from flask import abort, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.budget.allocation import AllocationError, Declaration, FieldNames, read_declaration
+from gateway.budget.allocation import (
+    AllocationError,
+    Declaration,
+    FieldNames,
+    allocation_coverage,
+    read_declaration,
+)
 from gateway.domain.agencies import Agency, UnknownAgency, resolve_agency
 from gateway.roster import intake
 from gateway.roster import report as roster_report
@@ -88,7 +94,8 @@ def _declared(declaration: Declaration | None, submitted: intake.Submitted | Non
     if submitted is not None and submitted.allocation_recorded:
         return {"fiscal_year": declaration.fiscal_year, "amounts": declaration.amounts,
                 # a replay answers with the earlier run's receipt
-                "on_receipt": not replayed}  # fmt: skip
+                "on_receipt": not replayed,
+                "check": submitted.allocation_check}  # fmt: skip
     return {"not_recorded": True}
 
 
@@ -191,7 +198,8 @@ def upload_run(run_id: int) -> Any:
     declared = None
     if f"declared_{run_id}" in session:
         year, amounts = session[f"declared_{run_id}"]
-        declared = ({"fiscal_year": year, "amounts": amounts, "on_receipt": True}
+        declared = ({"fiscal_year": year, "amounts": amounts, "on_receipt": True,
+                     "check": allocation_coverage(gateway().registry.engine, run["agency"], year)}
                     if report.status == "succeeded" else {"not_recorded": True})  # fmt: skip
     return _report_page(report, agency=agency, filename=run["filename"], mode="submit",
                         declared=declared,
