@@ -28,9 +28,22 @@ from typing import TYPE_CHECKING
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.parsing import read_rupiah
 from gateway.domain.records import Message, Problem, RawRow, Severity, make_problem
+from gateway.roster.cancel import commit_gate
 from gateway.roster.prepare import batched
-from gateway.roster.run import RosterReport, RowReader, recorded, require_data_rows
-from gateway.store.budget import add_problems, apbd_lines, finish_run, replace_apbd_lines
+from gateway.roster.run import (
+    AppliedMeanwhile,
+    RosterReport,
+    RowReader,
+    recorded,
+    require_data_rows,
+)
+from gateway.store.budget import (
+    add_problems,
+    apbd_lines,
+    finish_run,
+    lock_apbd_writes,
+    replace_apbd_lines,
+)
 from gateway.store.db import writing
 from gateway.store.registry import Registry
 
@@ -190,12 +203,24 @@ def apply_budget_rows(
     open_rows: Callable[[], RowReader],
     *,
     on_success: Callable[[Connection], None] | None = None,
+    replay_of: Callable[[Connection], dict | None] | None = None,
 ) -> RosterReport:
-    """Validate and apply a budget source's rows in one transaction; record the run."""
+    """Validate and apply a budget source's rows in one transaction; record the run.
+
+    As for a roster (`roster/run.py` `apply_rows`): the APBD writers' lock is taken first, so
+    concurrent syncs of an export apply one after the other, and `replay_of(conn)` is asked
+    under it: a sync whose input another applied meanwhile is discarded and answered with
+    that run's report (`replayed`), instead of applying the export twice. Before the lock,
+    three `jamsos sync apbd-sipd` at once on PostgreSQL each replaced the same lines and two
+    failed on the unique index (issue 20)."""
     tally = BudgetTally()
 
     def work(report: RosterReport) -> None:
-        with open_rows() as reader, writing(registry.engine) as conn:
+        with commit_gate() as gate, open_rows() as reader, writing(registry.engine) as conn:
+            lock_apbd_writes(conn)
+            earlier = replay_of(conn) if replay_of is not None else None
+            if earlier is not None:
+                raise AppliedMeanwhile(earlier)
             report.columns = dict(reader.columns)
             report.unknown_columns = list(reader.unknown_columns)
             registry.set_columns(conn, run_id, report.columns, report.unknown_columns)
@@ -226,6 +251,7 @@ def apply_budget_rows(
             report.receipt = registry.seal_run(conn, run_id)
             if on_success is not None and report.status == "succeeded":
                 on_success(conn)
+            gate.close()  # a SIGTERM from here on waits for the commit (roster/cancel.py)
 
     return recorded(registry, run_id, work)
 

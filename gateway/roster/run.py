@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from gateway.domain.agencies import Agency
 from gateway.domain.records import Problem, RawRow
+from gateway.roster.cancel import Stopped, commit_gate
 from gateway.roster.endings import (
     Endings,
     EndingsGuard,
@@ -70,7 +71,7 @@ class RowReader(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-class _AppliedMeanwhile(Exception):
+class AppliedMeanwhile(Exception):
     """Found under the agency's lock: the same input was applied while this run waited."""
 
     def __init__(self, earlier: dict) -> None:
@@ -244,10 +245,11 @@ def apply_rows(
     guard = endings or guard_from_env()
 
     def work(report: RosterReport) -> None:
-        with open_rows() as reader, registry.applying(run_id, agency.code, today) as apply:
+        with commit_gate() as gate, open_rows() as reader, \
+                registry.applying(run_id, agency.code, today) as apply:
             earlier = replay_of(apply.conn) if replay_of is not None else None
             if earlier is not None:
-                raise _AppliedMeanwhile(earlier)
+                raise AppliedMeanwhile(earlier)
             # Counted under the agency's lock, before this run writes anything.
             active = active_count(apply.conn, agency.code) if mode == "snapshot" else 0
             registry.set_columns(apply.conn, run_id, dict(reader.columns),
@@ -273,6 +275,7 @@ def apply_rows(
                 on_success(apply.conn)
             report.receipt = registry.seal_run(apply.conn, run_id)
             report.changes = apply.changes.as_dict()
+            gate.close()  # a SIGTERM from here on waits for the commit (roster/cancel.py)
 
     return recorded(registry, run_id, work)
 
@@ -292,7 +295,7 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     report = RosterReport(run_id=run_id)
     try:
         work(report)
-    except _AppliedMeanwhile as replay:  # rolled back before it wrote anything
+    except AppliedMeanwhile as replay:  # rolled back before it wrote anything
         registry.discard_run(run_id)
         return stored_report(registry, replay.earlier, replayed=True)
     except RosterFileError as exc:
@@ -310,8 +313,11 @@ def recorded(registry: Registry, run_id: int, work: Callable[[RosterReport], Non
     except BaseException as exc:
         # BaseException too: Ctrl-C, SystemExit and Airflow's task timeout are not Exceptions,
         # and left the run `running` (no error, feed health "running") for hours.
+        if isinstance(exc, Stopped) and exc.committed:
+            raise  # the stop came during the commit: the run was applied and says so
         report.status = "failed"
-        report.error = f"{type(exc).__name__}: {exc or 'interrupted, nothing was applied'}"
+        report.error = (str(exc) if isinstance(exc, Stopped) else
+                        f"{type(exc).__name__}: {exc or 'interrupted, nothing was applied'}")
         registry.fail_run(run_id, report.error)
         if not isinstance(exc, Exception):
             raise  # the interruption goes on: the process or the task is being stopped

@@ -288,6 +288,7 @@ def sync_source(
                 run_id,
                 lambda: GuardedReader(source, fetch, extra),
                 on_success=save_cursor,
+                replay_of=replay_of,
             )
         else:
             assert agency is not None
@@ -304,8 +305,8 @@ def sync_source(
                 on_success=save_cursor,
                 replay_of=replay_of,
             )
-            if report.replayed:  # discarded: an earlier run applied what this one fetched
-                return _nothing_new(registry, source, report.run_id)
+        if report.replayed:  # discarded: an earlier run applied what this one fetched
+            return _nothing_new(registry, source, report.run_id)
     except RunFailed as exc:
         report = exc.report
     result = SyncResult(source.id, report.status, report, stats=dict(fetch.stats))

@@ -7,12 +7,13 @@ with a roster) are `store/allocations.py`.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, not_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, insert, not_, or_, select, text, update
 
 from gateway.clock import aware
 from gateway.domain.records import Problem
@@ -140,6 +141,16 @@ def apbd_lines(conn: Connection, government: str, fiscal_year: int) -> dict[str,
     scope = and_(t.c.government == government, t.c.fiscal_year == fiscal_year,
                  t.c.source == "apbd")  # fmt: skip
     return dict(conn.execute(select(t.c.account_code, t.c.amount).where(scope)).all())
+
+
+def lock_apbd_writes(conn: Connection) -> None:
+    """Serialize APBD feed applies until `conn`'s transaction ends (SQLite: BEGIN IMMEDIATE
+    already did). One lock for every budget source, not one per source: two exports may
+    both list a government's year, and replacing its lines at once broke the unique index."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(b"jamsos-apply:apbd", digest_size=8).digest(),
+                             "big", signed=True)  # fmt: skip
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def replace_apbd_lines(
