@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from gateway.domain.contributions import (
 from gateway.domain.records import Category
 
 PACKAGES_FILE = "packages.toml"
+TITLE_MEMO = 50_000  # distinct job titles whose risk class a Packages remembers
 ENV_VAR = "JAMSOS_RATES_DIR"
 # config/rates beside the `gateway` package: present in a source checkout / editable install.
 CHECKOUT_RATES_DIR = Path(__file__).resolve().parents[2] / "config" / "rates"
@@ -228,9 +230,31 @@ class Packages:
         bpu = not base.isdisjoint(BPU_PROGRAMS)
         return base | {p for p in extra if (p in BPU_PROGRAMS) == bpu}
 
+    # [[position_patterns]]: (compiled pattern, class), tried in file order after the exact
+    # [positions]: job titles are typed by hand ("Sopir Ambulans", "PENGEMUDI", "Satpam RSUD").
+    position_patterns: tuple[tuple[re.Pattern[str], int], ...] = ()
+    # A title's class once worked out: a budget check asks once per enrollment period, and
+    # an agency has few distinct titles. Bounded all the same (a feed of free-text titles).
+    _by_title: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def position_class(self, position: str) -> int | None:
+        """The class a job title alone decides: an exact [positions] entry, else the first
+        [[position_patterns]] entry that matches it; None when neither does."""
+        key = position_key(position)
+        if key in self._by_title:
+            return self._by_title[key]
+        found = self.position_risk_class.get(key)
+        if found is None:
+            found = next((risk for pattern, risk in self.position_patterns
+                          if pattern.search(key)), None)  # fmt: skip
+        if len(self._by_title) < TITLE_MEMO:
+            self._by_title[key] = found
+        return found
+
     def risk_class_for(self, agency: str | None = None, position: str | None = None) -> int:
-        """JKK risk class: the position's override, else the agency's, else the default."""
-        if position and (found := self.position_risk_class.get(position_key(position))):
+        """JKK risk class: the position's (exact title, else pattern), else the agency's,
+        else the default. The budget check and `jamsos contributions` both ask here."""
+        if position and (found := self.position_class(position)):
             return found
         if agency and (found := self.agency_risk_class.get(agency_key(agency))):
             return found
@@ -246,7 +270,8 @@ def _programs(row: _Row, key: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=8)
 def _packages(path: Path, stamp: tuple[tuple[str, int, int], ...]) -> Packages:
-    data = _Row(_read(path), path.name, {"defaults", "categories", "agencies", "positions"}).data
+    data = _Row(_read(path), path.name,
+                {"defaults", "categories", "agencies", "positions", "position_patterns"}).data
     default = _Row(data.get("defaults", {}), f"{path.name} [defaults]", {"risk_class"})
     categories: dict[str, frozenset[str]] = {}
     for name, table in data.get("categories", {}).items():
@@ -275,4 +300,25 @@ def _packages(path: Path, stamp: tuple[tuple[str, int, int], ...]) -> Packages:
     return Packages(
         categories, default.integer("risk_class", 1, low=1, high=5), agency_programs,
         agency_class,
-        {position_key(k): positions.integer(k, low=1, high=5) for k in positions.data})
+        {position_key(k): positions.integer(k, low=1, high=5) for k in positions.data},
+        _position_patterns(data.get("position_patterns", []), path.name))
+
+
+def _position_patterns(tables: object, name: str) -> tuple[tuple[re.Pattern[str], int], ...]:
+    """[[position_patterns]]: `pattern`, a regular expression searched (case-insensitively)
+    in the job title with its spaces collapsed, and the `risk_class` it gives."""
+    if not isinstance(tables, list):
+        raise RatesError(f"{name}: position_patterns must be [[position_patterns]] tables")
+    out: list[tuple[re.Pattern[str], int]] = []
+    for index, table in enumerate(tables, start=1):
+        row = _Row(table, f"{name} [[position_patterns]] #{index}",
+                   {"pattern", "risk_class", "note"})  # fmt: skip
+        text = row.data.get("pattern")
+        if not isinstance(text, str) or not text.strip():
+            raise row.fail("pattern is required, e.g. '\\b(sopir|pengemudi)\\b'")
+        try:
+            pattern = re.compile(text, re.IGNORECASE)
+        except re.error as exc:
+            raise row.fail(f"pattern {text!r} is not a regular expression: {exc}") from None
+        out.append((pattern, row.integer("risk_class", low=1, high=5)))
+    return tuple(out)
