@@ -312,12 +312,23 @@ def test_alias_spellings_do_not_collide_between_fields() -> None:
 
 
 def test_unknown_columns_are_reported_in_file_order() -> None:
-    reader, rows = read_all(csv_bytes([["No", *HEADER, "Keterangan", ""], ["1", *ROW_A, "x"]]))
-    assert reader.unknown_columns == ["No", "Keterangan"]
+    reader, rows = read_all(csv_bytes([["Catatan", *HEADER, "Keterangan", ""],
+                                       ["1", *ROW_A, "x"]]))  # fmt: skip
+    assert reader.unknown_columns == ["Catatan", "Keterangan"]
     assert set(rows[0].values) == {"nik", "name", "gender", "birth_date", "wage", "start_date"}
     notices = reader.notices()
     assert [(p.code, p.row) for p in notices] == [("unknown_column", 1), ("unknown_column", 1)]
     assert "Keterangan" in notices[1].message_id
+
+
+@pytest.mark.parametrize("number", ["No", "No.", "NO", "Nomor", "No Urut", "No. Urut"])
+def test_the_row_number_column_is_known_not_warned_about(number: str) -> None:
+    """Issue 21: the first column of most Indonesian sheets numbers the rows; it was warned
+    about as an unknown column on every upload."""
+    reader, rows = read_all(csv_bytes([[number, *HEADER, "Keterangan"], ["1", *ROW_A, "x"]]))
+    assert reader.unknown_columns == ["Keterangan"]
+    assert [p.code for p in reader.notices()] == ["unknown_column"]
+    assert rows[0].values["nik"] == ROW_A[0] and "1" not in rows[0].values.values()
 
 
 def test_a_million_unknown_columns_make_one_capped_notice_not_a_million() -> None:

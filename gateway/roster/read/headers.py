@@ -34,6 +34,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "category": ("Kategori", "Jenis Pekerja"),
 }
 
+# The first column of most Indonesian sheets numbers the rows ("No", "No.", "Nomor", "No
+# Urut"): known, carries nothing to map, and is never warned about as an unknown column.
+ROW_NUMBER_HEADERS: frozenset[str] = frozenset({"no", "nomor", "nourut", "nomorurut", "nr"})
+
 # Without these a row cannot become an EnrollmentRecord; gender and birth date can come from
 # the NIK, and position, work unit and category have defaults.
 REQUIRED_FIELDS: tuple[str, ...] = ("nik", "name", "wage", "start_date")
@@ -105,7 +109,8 @@ def read_header(cells: Sequence[str | None], index: Mapping[str, str]) -> Header
             continue  # an unnamed column carries nothing we could map
         field = match_header(text, index)
         if field is None:
-            unknown.append(text)
+            if normalise_header(text) not in ROW_NUMBER_HEADERS:
+                unknown.append(text)
             continue
         claimed.setdefault(field, []).append(text)
         columns[text] = field
