@@ -129,7 +129,7 @@ class RosterApply:
                 good.append(record if isinstance(record, Sealed) else seal(keyring, record))
                 sources.append(res)
         if good:
-            conflicts = self._apply_records(good, found)
+            conflicts = self._apply_records(good, found, [res.row for res in sources])
             # Known only now, against the registry: the row's warning goes into the run's
             # problems and, being on the row, into the report's count and list (run.py).
             for res, s in zip(sources, good, strict=True):
@@ -164,10 +164,12 @@ class RosterApply:
             )
 
     def _apply_records(
-        self, records: list[Sealed], found: dict[str, tuple] | None
+        self, records: list[Sealed], found: dict[str, tuple] | None, rows: list[int]
     ) -> dict[str, list[str]]:
-        """Write accepted rows; {nik_index: differing fields} of the rows whose identity
+        """Write accepted rows (`rows`: their spreadsheet rows, kept on the history for the
+        clerk, docs/verification.md); {nik_index: differing fields} of the rows whose identity
         conflicts with another agency's (store/identity.py): applied, identity unchanged."""
+        row_of = dict(zip((s.nik_index for s in records), rows, strict=True))
         writer, c, run, now = self.writer, self.changes, self.run_id, self._now
         # (nik_index, worker_id, enrollment id, status, record_hash, *facts) per known worker
         if found is None:
@@ -230,8 +232,9 @@ class RosterApply:
             )  # fmt: skip
             writer.insert_with(
                 "enrollment_history",
-                ("enrollment_id", "after"),
-                [(eid, s.snapshot) for eid, s in zip(ids, inserts, strict=True)],
+                ("enrollment_id", "after", "row"),
+                [(eid, s.snapshot, row_of[s.nik_index])
+                 for eid, s in zip(ids, inserts, strict=True)],
                 {"run_id": run, "change": "new", "before": None, "at": now},
             )
             c.new += len(inserts)
@@ -241,10 +244,11 @@ class RosterApply:
         if redigested:
             writer.set_row_digests([(digest, eid) for digest, eid, _ in redigested])
         if updates:
-            self._apply_updates(updates, verdicts)
+            self._apply_updates(updates, verdicts, row_of)
         return {ix: conflicted[wid] for ix, wid in worker_ids.items() if wid in conflicted}
 
-    def _apply_updates(self, updates: list[tuple[tuple, Sealed]], verdicts: Verdicts) -> None:
+    def _apply_updates(self, updates: list[tuple[tuple, Sealed]], verdicts: Verdicts,
+                       row_of: dict[str, int]) -> None:  # fmt: skip
         run, now = self.run_id, self._now
         history: list[tuple] = []
         params: list[tuple] = []
@@ -265,7 +269,8 @@ class RosterApply:
                 # gender) was corrected, or, for a worker another agency enrolls, claimed
                 # otherwise. The history never holds a name, but says so.
                 after = after[:-1] + f', "identity": "{"conflict" if conflict else "changed"}"}}'
-            history.append((eid, run, change, json.dumps(before), after, now))
+            history.append((eid, run, change, json.dumps(before), after, now,
+                            row_of[s.nik_index]))  # fmt: skip
             # Name, birth date and gender are part of the digest but live on the worker,
             # shared by every agency enrolling them: the new values reach the record only
             # when this agency alone enrolls the worker (store/identity.py).
@@ -274,7 +279,7 @@ class RosterApply:
         self.writer.update_enrollments(params)
         if renamed:
             self.writer.rename_workers(renamed)
-        self.writer.insert("enrollment_history", HISTORY_COLUMNS, history)
+        self.writer.insert("enrollment_history", (*HISTORY_COLUMNS, "row"), history)
         self.changes.changed += len(updates)
 
     def _mark_kept(self, indexes: list[str]) -> None:

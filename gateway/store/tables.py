@@ -88,6 +88,9 @@ enrollment_history = Table(
     Column("before", JSON),
     Column("after", JSON),
     Column("at", DateTime(timezone=True), nullable=False),
+    # The spreadsheet row (or feed item) that made a new, changed or reactivated entry; NULL
+    # for an ending (migration 0014): verification problems name it to the clerk.
+    Column("row", Integer),
 )
 
 # The counters every run carries; reports, the API and the audit log list them in this order.
@@ -291,6 +294,31 @@ identity_conflicts = Table(
     Column("resolved_run_id", Integer, ForeignKey("runs.id")),
     UniqueConstraint("worker_id", "agency"),
     Index("ix_identity_conflicts_agency_resolved_at", "agency", "resolved_at"),
+)
+
+# -- identity verification (migration 0014) -----------------------------------------------------
+
+# The population registry's last answer about each worker (store/verification.py, docs/
+# verification.md): the verdict, the scores per element and the answer code, never an element
+# itself. `identity_digest` is a keyed digest of the elements asked about (name, birth date,
+# gender): a changed identity is asked about again, a worker only touched is not.
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("worker_id", Integer, ForeignKey("workers.id"), primary_key=True),
+    Column("outcome", String(16), nullable=False),  # gateway/verify/elements.py VERDICTS
+    Column("scores", JSON),  # {"name": 59, "birth_date": 100, ...}
+    Column("elements", JSON),  # the elements below the threshold
+    Column("code", String(8)),  # the service's answer code: "01", "11", ...
+    Column("threshold", Integer, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("identity_digest", String(32), nullable=False),
+    # workers.updated_at when asked: a later one is compared by digest (a wage change of a
+    # worker one agency alone enrolls rewrites the record, not the identity).
+    Column("identity_at", DateTime(timezone=True), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_verifications_outcome", "outcome"),
+    Index("ix_verifications_checked_at", "checked_at"),
 )
 
 # Keyset paging of an agency's workers (WHERE agency = ? AND id > ? ORDER BY id) must not sort
