@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 import click
@@ -10,6 +11,7 @@ from flask.cli import with_appcontext
 
 from gateway import clock
 from gateway.cli.output import print_report, running_count
+from gateway.roster.cancel import Stopped, stop_on_signals
 from gateway.runtime import gateway
 
 
@@ -78,7 +80,8 @@ def sources_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
 def sync_command(source_id: str, full: bool, as_json: bool) -> None:
-    """Run one source now. Exit status 1 when the run failed or was rejected."""
+    """Run one source now. Exit status 1 when the run failed or was rejected; 143 when
+    stopped by SIGTERM (the run rolled back and recorded failed with the cause)."""
     from gateway.roster.sync import sync_source
 
     gw = gateway()
@@ -106,16 +109,25 @@ def sync_command(source_id: str, full: bool, as_json: bool) -> None:
     def progress(rows: int, _fraction: float | None) -> None:
         count(rows)
 
-    result = sync_source(
-        gw.registry,
-        gw.plugins,
-        source,
-        today=clock.today(),
-        trigger="cli",
-        full=full,
-        batch_size=gw.config["BATCH_SIZE"],
-        progress=None if as_json else progress,
-    )
+    # SIGTERM (a scheduler giving up on the task, `kill`) rolls the run back and records it
+    # failed with the cause before the process ends (gateway/roster/cancel.py).
+    try:
+        with stop_on_signals():
+            result = sync_source(
+                gw.registry,
+                gw.plugins,
+                source,
+                today=clock.today(),
+                trigger="cli",
+                full=full,
+                batch_size=gw.config["BATCH_SIZE"],
+                progress=None if as_json else progress,
+            )
+    except Stopped as stop:
+        after = ("diterapkan sebelum berhenti / applied before it stopped" if stop.committed
+                 else "tidak ada yang diterapkan / nothing was applied")
+        click.echo(f"\n{stop}: {after}", err=True)
+        sys.exit(128 + signal.Signals[stop.signame].value)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
     else:
