@@ -1,0 +1,403 @@
+"""A loopback stand-in for BPJS Ketenagakerjaan's host-to-host service: for tests, the
+benchmark and `make run` (docs/bpjs-h2h.md).
+
+JSON over real HTTP on 127.0.0.1, every request signed (`jamsos_bpjs_h2h.signing`). A batch of
+mutations is answered 202 at once; a background thread applies them in arrival order and
+writes acknowledgements, read by paging. Its own SQLite log (`jamsos_bpjs_h2h.ledger`) keeps
+what it received by idempotency key, so a test can prove exactly what BPJS saw:
+
+    with BpjsServer(tmp_path / "bpjs.sqlite", rules=Rules(unknown_niks={nik})) as bpjs:
+        bpjs.fail("submit", "http503", times=2)   # slow | drop | http500 | http503 | 429 | repeat
+        ... deliver with url=bpjs.url ...
+        assert all(r["times_received"] == 1 for r in bpjs.ledger.received().values())
+
+Faults can also be set over HTTP (`POST /h2h/admin/faults`, loopback only) when the service
+runs on its own: `python -m jamsos_bpjs_h2h.server --port 8082`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from jamsos_bpjs_h2h.ledger import Ledger
+from jamsos_bpjs_h2h.rules import Rules
+from jamsos_bpjs_h2h.signing import verify
+
+PREFIX = "/h2h/v1"
+SUBMIT_PATH = f"{PREFIX}/mutations"
+ACKS_PATH = f"{PREFIX}/acks"
+ADMIN_PATH = "/h2h/admin/faults"
+MAX_BATCH = 1000  # mutations in one request
+MAX_BODY = 16 * 1024 * 1024
+MAX_PAGE = 1000
+FAULT_KINDS = ("slow", "drop", "http500", "http503", "429", "repeat")
+ENDPOINTS = ("submit", "acks", "any")
+
+ERRORS: dict[str, tuple[int, str, str]] = {
+    "consumer_unknown": (401, "Consumer ID tidak dikenal.", "Unknown consumer id."),
+    "timestamp_invalid": (401, "X-Timestamp bukan detik Unix.", "X-Timestamp is not Unix seconds."),
+    "timestamp_skew": (
+        401, "X-Timestamp berbeda lebih dari 5 menit dari jam server.",
+        "X-Timestamp is more than 5 minutes off the server's clock.",
+    ),
+    "signature_invalid": (401, "Tanda tangan (X-Signature) tidak cocok.",
+                          "The signature (X-Signature) does not match."),
+    "not_found": (404, "Alamat tidak dikenal.", "Unknown path."),
+    "body_invalid": (400, "Isi permintaan bukan JSON batch yang sah: {detail}.",
+                     "The request body is not a valid JSON batch: {detail}."),
+    "batch_too_large": (413, "Satu batch paling banyak {max} mutasi.",
+                        "A batch holds at most {max} mutations."),
+    "rate_limited": (429, "Terlalu banyak permintaan; coba lagi setelah {seconds} detik.",
+                     "Too many requests; try again after {seconds} seconds."),
+    "unavailable": (503, "Layanan sedang tidak tersedia.", "The service is unavailable."),
+    "internal": (500, "Kesalahan internal server.", "Internal server error."),
+}  # fmt: skip
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int
+    seconds: float  # slow: how long; 429: the Retry-After value
+
+
+@dataclass
+class ServiceState:
+    ledger: Ledger
+    consumers: dict[str, str]
+    admin: bool
+    faults: dict[str, Fault] = field(default_factory=dict)  # endpoint -> fault
+    requests: list[tuple[str, int]] = field(default_factory=list)  # (endpoint, status)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    wake: threading.Event = field(default_factory=threading.Event)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    hold_acks: bool = False
+    ack_delay: float = 0.0
+
+    def take_fault(self, endpoint: str) -> Fault | None:
+        with self.lock:
+            for name in (endpoint, "any"):
+                fault = self.faults.get(name)
+                if fault is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del self.faults[name]
+                    return fault
+        return None
+
+
+class BpjsServer:
+    """The service in background threads (HTTP and the acknowledger); a context manager."""
+
+    def __init__(
+        self,
+        log_path: str | Path,
+        *,
+        rules: Rules | None = None,
+        consumers: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        admin: bool = True,
+        ack_delay: float = 0.0,
+    ) -> None:
+        self.ledger = Ledger(log_path, rules)
+        self.state = ServiceState(
+            self.ledger, dict(consumers or {"jamsos": "rahasia-demo"}), admin, ack_delay=ack_delay
+        )
+        self._httpd = ThreadingHTTPServer((host, port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.state = self.state  # type: ignore[attr-defined]
+        self._threads = [
+            threading.Thread(target=self._httpd.serve_forever, daemon=True, name="bpjs-http"),
+            threading.Thread(target=self._acknowledge, daemon=True, name="bpjs-acks"),
+        ]
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{PREFIX}"
+
+    def start(self) -> BpjsServer:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.stopping.set()
+        self.state.wake.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._threads[1].join(timeout=10)
+        self.ledger.close()
+
+    def __enter__(self) -> BpjsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- scripting the service ---------------------------------------------------------------
+    def fail(self, endpoint: str, kind: str, *, times: int = 1, seconds: float = 1.0) -> None:
+        """Make the next `times` requests to `endpoint` (submit | acks | any) misbehave."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
+        with self.state.lock:
+            self.state.faults[endpoint] = Fault(kind, times, seconds)
+
+    def heal(self) -> None:
+        with self.state.lock:
+            self.state.faults.clear()
+
+    def hold_acks(self, hold: bool = True) -> None:
+        """Stop (or resume) acknowledging: received mutations wait, as at a busy BPJS."""
+        self.state.hold_acks = hold
+        self.state.wake.set()
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until everything received is acknowledged (tests)."""
+        deadline = time.monotonic() + timeout
+        while self.ledger.pending():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the acknowledger did not catch up")
+            time.sleep(0.02)
+
+    @property
+    def requests(self) -> list[tuple[str, int]]:
+        return self.state.requests
+
+    def _acknowledge(self) -> None:
+        state = self.state
+        while not state.stopping.is_set():
+            state.wake.wait(0.2)
+            state.wake.clear()
+            if state.hold_acks or state.stopping.is_set():
+                continue
+            if state.ack_delay:
+                time.sleep(state.ack_delay)
+            while not state.hold_acks and not state.stopping.is_set():
+                if not state.ledger.process_pending(500):
+                    break
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "BpjsH2HLoopback/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    @property
+    def state(self) -> ServiceState:
+        return self.server.state  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            self._error("batch_too_large", max=MAX_BATCH)
+            return
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        if parts.path == ADMIN_PATH and self.state.admin:
+            self._admin(method, body)
+            return
+        endpoint = {("POST", SUBMIT_PATH): "submit", ("GET", ACKS_PATH): "acks"}.get(
+            (method, parts.path)
+        )
+        if endpoint is None:
+            self._error("not_found")
+            return
+        reason = verify(self.state.consumers, dict(self.headers), method, self.path, body)
+        if reason is not None:
+            self._error(reason, endpoint=endpoint)
+            return
+        fault = self.state.take_fault(endpoint)
+        if fault is not None and self._fault_before(fault, endpoint):
+            return
+        try:
+            if endpoint == "submit":
+                status, answer = self._submit(body)
+            else:
+                status, answer = self._acks(parse_qs(parts.query), fault)
+        except Exception:  # a bug of the service: say so, keep serving
+            self._error("internal", endpoint=endpoint)
+            return
+        if fault is not None and fault.kind == "drop":
+            # Applied, then the connection is lost before the answer: the client cannot know.
+            self._record(endpoint, 0)
+            self.close_connection = True
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.seconds)
+        self._json(status, answer, endpoint)
+
+    def _fault_before(self, fault: Fault, endpoint: str) -> bool:
+        """Faults answered before anything is applied; True when answered."""
+        if fault.kind in ("http500", "http503"):
+            self._error("internal" if fault.kind == "http500" else "unavailable", endpoint=endpoint)
+        elif fault.kind == "429":
+            seconds = max(0, round(fault.seconds))
+            self._error("rate_limited", endpoint=endpoint, retry_after=seconds, seconds=seconds)
+        else:
+            return False
+        return True
+
+    def _submit(self, body: bytes) -> tuple[int, dict[str, Any]]:
+        try:
+            batch = json.loads(body)
+        except ValueError:  # not UTF-8, not JSON
+            return _problem("body_invalid", detail="not JSON")
+        mutations = batch.get("mutations") if isinstance(batch, dict) else None
+        if not isinstance(mutations, list) or not mutations:
+            return _problem("body_invalid", detail="'mutations' must be a non-empty list")
+        if len(mutations) > MAX_BATCH:
+            return _problem("batch_too_large", max=MAX_BATCH)
+        for i, m in enumerate(mutations):
+            key = m.get("idempotency_key") if isinstance(m, dict) else None
+            if not isinstance(key, str) or not 1 <= len(key) <= 128:
+                return _problem(
+                    "body_invalid", detail=f"mutations[{i}].idempotency_key must be 1-128 chars"
+                )
+        batch_id = batch.get("batch_id")
+        counts = self.state.ledger.receive(str(batch_id) if batch_id else None, mutations)
+        self.state.wake.set()
+        return 202, {"batch_id": batch_id, **counts}
+
+    def _acks(self, query: dict[str, list[str]], fault: Fault | None) -> tuple[int, dict]:
+        after_text = (query.get("after") or ["0"])[0] or "0"
+        limit_text = (query.get("limit") or ["100"])[0]
+        if not after_text.isdigit() or not limit_text.isdigit():
+            return _problem("body_invalid", detail="after and limit must be whole numbers")
+        after, limit = int(after_text), max(1, min(MAX_PAGE, int(limit_text)))
+        if fault is not None and fault.kind == "repeat":
+            after = max(0, after - limit)  # an answer given again: the page before, too
+        acks = self.state.ledger.acks(after, limit + 1)
+        more = len(acks) > limit
+        acks = acks[:limit]
+        return 200, {
+            "acks": acks,
+            "next": acks[-1]["cursor"] if acks else str(after),
+            "more": more,
+            "pending": self.state.ledger.pending(),
+        }
+
+    def _admin(self, method: str, body: bytes) -> None:
+        if method == "DELETE":
+            with self.state.lock:
+                self.state.faults.clear()
+            self._json(200, {"faults": {}}, "admin")
+            return
+        if method == "POST":
+            try:
+                spec = json.loads(body)
+                fault = Fault(str(spec["kind"]), int(spec.get("times", 1)),
+                              float(spec.get("seconds", 1.0)))  # fmt: skip
+                endpoint = str(spec.get("endpoint", "any"))
+                if fault.kind not in FAULT_KINDS or endpoint not in ENDPOINTS:
+                    raise ValueError(fault.kind)
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+                self._json(*_problem("body_invalid", detail=(
+                    f"kind one of {', '.join(FAULT_KINDS)}, endpoint one of "
+                    f"{', '.join(ENDPOINTS)}, times, seconds")), "admin")  # fmt: skip
+                return
+            with self.state.lock:
+                self.state.faults[endpoint] = fault
+        with self.state.lock:
+            faults = {k: vars(f) for k, f in self.state.faults.items()}
+        self._json(200, {"faults": faults}, "admin")
+
+    # -- answering ---------------------------------------------------------------------------
+    def _error(self, code: str, *, endpoint: str = "-", retry_after: int | None = None,
+               **values: Any) -> None:  # fmt: skip
+        status, answer = _problem(code, **values)
+        self._json(status, answer, endpoint, retry_after=retry_after)
+
+    def _json(self, status: int, answer: dict, endpoint: str, *,
+              retry_after: int | None = None) -> None:  # fmt: skip
+        body = json.dumps(answer, ensure_ascii=False).encode()
+        self._record(endpoint, status)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _record(self, endpoint: str, status: int) -> None:
+        with self.state.lock:
+            self.state.requests.append((endpoint, status))
+
+
+def _problem(code: str, **values: Any) -> tuple[int, dict[str, Any]]:
+    status, text_id, text_en = ERRORS[code]
+    return status, {"error": {"code": code, "message_id": text_id.format(**values),
+                              "message_en": text_en.format(**values)}}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:  # manual use: python -m jamsos_bpjs_h2h.server
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(
+        description="Loopback BPJS Ketenagakerjaan host-to-host service (tests and demos only)"
+    )
+    parser.add_argument("--port", type=int, default=8082)
+    parser.add_argument("--log", default="bpjs-h2h-loopback.sqlite",
+                        help="its own SQLite log (default: %(default)s)")  # fmt: skip
+    parser.add_argument("--consumer", default="jamsos", help="consumer id (default: %(default)s)")
+    parser.add_argument("--secret-env", default="BPJS_H2H_SECRET", metavar="NAME",
+                        help="environment variable holding the consumer secret "
+                             "(default: %(default)s; unset: 'rahasia-demo')")  # fmt: skip
+    parser.add_argument("--unknown-nik", action="append", default=[], metavar="NIK",
+                        help="a NIK the population registry does not know (repeatable)")
+    parser.add_argument("--registered", action="append", metavar="NPP",
+                        help="a registered NPP or wadah code (repeatable; default: all)")
+    parser.add_argument("--minimum-wage", action="append", default=[], metavar="REGION=RUPIAH",
+                        help="a UMP/UMK, e.g. 31=5396761 or 32.73=4482914 (repeatable)")
+    parser.add_argument("--closed-through", metavar="YYYY-MM",
+                        help="months up to this one are closed for new start dates")
+    args = parser.parse_args(argv)
+    wages = {}
+    for item in args.minimum_wage:
+        region, _, amount = item.partition("=")
+        if not amount.isdigit():
+            parser.error(f"--minimum-wage {item!r}: expected REGION=RUPIAH")
+        wages[region] = int(amount)
+    rules = Rules(
+        registered=set(args.registered) if args.registered else None,
+        unknown_niks=set(args.unknown_nik),
+        minimum_wages=wages,
+        closed_through=args.closed_through,
+    )
+    secret = os.environ.get(args.secret_env, "rahasia-demo")
+    with BpjsServer(args.log, rules=rules, consumers={args.consumer: secret},
+                    port=args.port) as server:  # fmt: skip
+        print(f"BPJS H2H loopback at {server.url} (log: {args.log}); Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
