@@ -53,8 +53,10 @@ MESSAGES: dict[str, Message] = {
     ),
     "nik_not_digits": Message(
         _E,
-        "NIK hanya boleh berisi angka (spasi dan titik diabaikan).",
-        "A NIK may contain digits only (spaces and dots are ignored).",
+        "NIK hanya boleh berisi angka (spasi dan titik diabaikan): karakter ke-{position} "
+        "adalah {char}, bukan angka.{hint_id}",
+        "A NIK may contain digits only (spaces and dots are ignored): character {position} is "
+        "{char}, not a digit.{hint_en}",
     ),
     "nik_province": Message(
         _E,
@@ -73,10 +75,10 @@ MESSAGES: dict[str, Message] = {
     ),
     "nik_birth_date": Message(
         _E,
-        "Tanggal lahir di dalam NIK (digit 7-12) bukan tanggal yang ada "
-        "(untuk perempuan tanggal ditambah 40).",
-        "The birth date inside the NIK (digits 7-12) is not a real date "
-        "(for women 40 is added to the day).",
+        "Tanggal lahir di dalam NIK (digit 7-12) bukan tanggal yang ada: tanggal {day}, "
+        "bulan {month}, tahun {yy} (untuk perempuan tanggal ditambah 40, jadi 41-71).",
+        "The birth date inside the NIK (digits 7-12) is not a real date: day {day}, month "
+        "{month}, year {yy} (for women 40 is added to the day, so 41-71).",
     ),
     "nik_serial": Message(
         _E,
@@ -227,7 +229,7 @@ def read_nik(
         if not nik:
             return NikError("nik_missing")
         if not (nik.isascii() and nik.isdigit()):
-            return NikError("nik_not_digits")
+            return _not_digits(nik)
     if len(nik) != 16:
         return NikError("nik_length", {"length": len(nik)})
     place = _place(nik[:6])
@@ -245,7 +247,9 @@ def read_nik(
     else:
         born = _guess_birth_date(day, month, yy, today)
     if born is None:
-        return NikError("nik_birth_date")
+        digits = nik[6:12]
+        return NikError("nik_birth_date", {"day": digits[:2], "month": digits[2:4],
+                                           "yy": digits[4:]})  # fmt: skip
     if nik[12:] == "0000":
         return NikError("nik_serial")
     return nik, gender, born
@@ -281,6 +285,18 @@ def parse_nik(
     )
 
 
+# A letter typed for the digit it looks like.
+_LOOKALIKE = {"o": "0", "i": "1", "l": "1", "z": "2", "s": "5", "b": "8", "g": "9", "q": "0"}
+
+
+def _not_digits(nik: str) -> NikError:
+    """Where the first character that is not a digit stands, and what it is: one character,
+    never the NIK (the parameters are stored and shown)."""
+    position, char = next((i, c) for i, c in enumerate(nik, start=1)
+                          if not (c.isascii() and c.isdigit()))  # fmt: skip
+    return NikError("nik_not_digits", {"position": position, "char": char})
+
+
 def nik_problem(error: NikError, row: int) -> Problem:
     """The `Problem` (field "nik") reporting `error` on spreadsheet row `row`."""
     params = dict(error.params)
@@ -288,6 +304,14 @@ def nik_problem(error: NikError, row: int) -> Problem:
         fifteen = params.get("length") == 15
         params["hint_id"] = _LENGTH_15_HINT_ID if fifteen else ""
         params["hint_en"] = _LENGTH_15_HINT_EN if fifteen else ""
+    elif error.code == "nik_not_digits":
+        char = str(params.pop("char"))
+        shown = f"'{char}'" if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+        params["char"] = shown
+        digit = _LOOKALIKE.get(char.casefold())
+        params["hint_id"] = f" Huruf {shown} mungkin maksudnya angka {digit}?" if digit else ""
+        params["hint_en"] = (f" Is the letter {shown} meant to be the digit {digit}?"
+                             if digit else "")  # fmt: skip
     return make_problem(MESSAGES, error.code, row, "nik", **params)
 
 

@@ -61,13 +61,16 @@ MESSAGES: dict[str, Message] = {
     ),
     "gender_mismatch": Message(
         _E,
-        "Jenis kelamin tidak sesuai dengan NIK.",
-        "The gender does not match the NIK.",
+        "Jenis kelamin tidak sesuai dengan NIK: {nik_says_id}, sedangkan roster menulis "
+        "{roster_id}.",
+        "The gender does not match the NIK: {nik_says_en}, while the roster says {roster_en}.",
     ),
     "birth_date_mismatch": Message(
         _E,
-        "Tanggal lahir tidak sesuai dengan NIK.",
-        "The birth date does not match the NIK.",
+        "Tanggal lahir tidak sesuai dengan NIK: NIK (digit 7-12) menyatakan lahir {nik_date}"
+        "{female_id}, sedangkan roster menulis {roster_date}.",
+        "The birth date does not match the NIK: the NIK (digits 7-12) says born {nik_date}"
+        "{female_en}, while the roster says {roster_date}.",
     ),
     "birth_date_future": Message(
         _E,
@@ -138,6 +141,39 @@ _DUPLICATE_FIRST_UNKNOWN: dict[str, Message] = {
         "This NIK already appears in an earlier row of this file.",
     ),
 }
+
+
+_GENDER_WORDS = {Gender.MALE: ("laki-laki", "male"), Gender.FEMALE: ("perempuan", "female")}
+
+
+def _gender_mismatch(nik: str, roster: Gender, row: int) -> Problem:
+    """Say what the NIK implies: a woman's day of birth has 40 added (digits 7-8)."""
+    day_digits = nik[6:8]
+    if int(day_digits) > 40:
+        says_id = (f"NIK ini milik perempuan (digit 7-8 = {day_digits}, yaitu tanggal lahir "
+                   f"{int(day_digits) - 40} + 40)")
+        says_en = (f"this NIK is a woman's (digits 7-8 = {day_digits}, i.e. day of birth "
+                   f"{int(day_digits) - 40} + 40)")
+    else:
+        says_id = (f"NIK ini milik laki-laki (digit 7-8 = {day_digits}, tanggal lahir tanpa "
+                   "tambahan 40 untuk perempuan)")
+        says_en = (f"this NIK is a man's (digits 7-8 = {day_digits}, the day of birth without "
+                   "the 40 added for women)")
+    roster_id, roster_en = _GENDER_WORDS[roster]
+    return make_problem(MESSAGES, "gender_mismatch", row, "gender", nik_says_id=says_id,
+                        nik_says_en=says_en, roster_id=roster_id, roster_en=roster_en)
+
+
+def _birth_mismatch(nik_birth: date | None, gender: Gender | None, roster: date,
+                    row: int) -> Problem:  # fmt: skip
+    """Say which date the NIK encodes (its century as the roster's year or a working age)."""
+    female = gender is Gender.FEMALE
+    return make_problem(
+        MESSAGES, "birth_date_mismatch", row, "birth_date",
+        nik_date=f"{nik_birth:%d-%m-%Y}" if nik_birth else "-", roster_date=f"{roster:%d-%m-%Y}",
+        female_id=" (perempuan: tanggal di NIK dikurangi 40)" if female else "",
+        female_en=" (a woman: 40 taken off the NIK's day)" if female else "",
+    )  # fmt: skip
 
 
 def _merge(*catalogs: dict[str, Message]) -> dict[str, Message]:
@@ -273,14 +309,14 @@ def validate_row(
         if roster_gender is None:
             problems.append(_parse_problem(parse_gender, text, row, "gender"))
         elif nik is not None and roster_gender != nik_gender:
-            problems.append(make_problem(MESSAGES, "gender_mismatch", row, "gender"))
+            problems.append(_gender_mismatch(nik, roster_gender, row))
 
     birth = nik_birth
     if birth_problem is not None:
         problems.append(birth_problem)
     elif roster_birth is not None:
         if nik is not None and roster_birth != nik_birth:
-            problems.append(make_problem(MESSAGES, "birth_date_mismatch", row, "birth_date"))
+            problems.append(_birth_mismatch(nik_birth, nik_gender, roster_birth, row))
         birth = roster_birth
 
     position = _free_text(get("position"))
