@@ -28,10 +28,21 @@ DEFAULTS: dict[str, Any] = {
     "REJECT_ATTENTION_SHARE": 0.1,
     "UPLOAD_THREADS": 2,  # rosters a server process applies at once (gateway/roster/queue.py)
     "SERVE_TIMEOUT": 120,  # seconds: gunicorn's worker timeout for `jamsos serve`
+    # Operations (issue 20, docs/operations.md): every gateway process (server worker,
+    # command, scheduler task) sweeps runs left `running` by a killed process this often; a
+    # run whose process it cannot check (another machine or container) fails after
+    # STALE_RUN_HOURS. A feed whose last run failed raises an alert once it stayed failed
+    # ALERT_FAILED_AFTER_MINUTES (past Airflow's last retry; 0: never, Airflow's callback
+    # alone); the same alert is not raised again within ALERT_REPEAT_HOURS.
+    "SWEEP_SECONDS": 60,
+    "STALE_RUN_HOURS": 6,
+    "ALERT_FAILED_AFTER_MINUTES": 75,
+    "ALERT_REPEAT_HOURS": 24,
 }
 
 # Settings whose environment value is converted from text.
-_INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE", "UPLOAD_THREADS", "SERVE_TIMEOUT"}
+_INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE", "UPLOAD_THREADS", "SERVE_TIMEOUT", "SWEEP_SECONDS",
+         "STALE_RUN_HOURS", "ALERT_FAILED_AFTER_MINUTES", "ALERT_REPEAT_HOURS"}
 _FLOATS = {"ENDING_CONFIRM_SHARE", "REJECT_ATTENTION_SHARE"}
 
 
