@@ -245,9 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._record(endpoint, 0)
             self.close_connection = True
             return
-        if fault is not None and fault.kind == "slow":
-            time.sleep(fault.seconds)
-        self._json(status, answer, endpoint)
+        slow = fault.seconds if fault is not None and fault.kind == "slow" else 0.0
+        self._json(status, answer, endpoint, delay=slow)
 
     def _fault_before(self, fault: Fault, endpoint: str) -> bool:
         """Faults answered before anything is applied; True when answered."""
@@ -331,16 +330,20 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(status, answer, endpoint, retry_after=retry_after)
 
     def _json(self, status: int, answer: dict, endpoint: str, *,
-              retry_after: int | None = None) -> None:  # fmt: skip
+              retry_after: int | None = None, delay: float = 0.0) -> None:  # fmt: skip
         body = json.dumps(answer, ensure_ascii=False).encode()
         self._record(endpoint, status)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        if retry_after is not None:
-            self.send_header("Retry-After", str(retry_after))
-        self.end_headers()
-        self.wfile.write(body)
+        time.sleep(delay)  # a slow answer: applied already, the client may have given up
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            if retry_after is not None:
+                self.send_header("Retry-After", str(retry_after))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+            self.close_connection = True
 
     def _record(self, endpoint: str, status: int) -> None:
         with self.state.lock:
