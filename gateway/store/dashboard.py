@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, select, tuple_
 
+from gateway.store.problem_sets import holder_of
 from gateway.store.tables import budget_allocations, enrollments, problems, runs, workers
 
 
@@ -148,6 +149,7 @@ def problem_counts(engine: Engine, run_id: int) -> list[Any]:
     """(code, field, severity, count) of the run's problems, most frequent first: a pass over
     all of them (0.1 s per 100,000)."""
     with engine.connect() as conn:
+        run_id = holder_of(conn, run_id)  # an unchanged re-sync's: an earlier run's rows
         return list(conn.execute(
             select(problems.c.code, problems.c.field, problems.c.severity, func.count())
             .where(problems.c.run_id == run_id)
@@ -164,6 +166,8 @@ def problem_page(
 
     `filters`: "code", "field" ("-": problems about the whole file, with no field) and
     "severity", each optional. Keyset over the (run_id, row) index."""
+    with engine.connect() as conn:
+        run_id = holder_of(conn, run_id)  # an unchanged re-sync's: an earlier run's rows
     cond = [problems.c.run_id == run_id]
     if "code" in filters:
         cond.append(problems.c.code == filters["code"])

@@ -27,6 +27,7 @@ from gateway.store.apikeys import ApiKey
 from gateway.store.apply import RosterApply, problem_row
 from gateway.store.db import writing
 from gateway.store.liveness import process_owner, sweep_runs
+from gateway.store.problem_sets import holder_of, share_with_previous
 from gateway.store.tables import (
     RUN_COUNTS,
     enrollments,
@@ -250,13 +251,15 @@ class Registry:
                 problems.c.message_id,
                 problems.c.message_en,
             )
-            .where(problems.c.run_id == run_id)
             .order_by(problems.c.row, problems.c.id)
         )
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            # An unchanged re-sync's problems are held by an earlier run (problem_sets.py).
+            holder = holder_of(conn, run_id)
+            return [dict(r) for r in conn.execute(query.where(problems.c.run_id == holder))
+                    .mappings()]  # fmt: skip
 
     # -- workers -------------------------------------------------------------------------
     def find_worker(self, nik: str) -> dict | None:
@@ -288,6 +291,17 @@ class Registry:
             )
         ).first()
         return (row[0], row[1]) if row else (None, None)
+
+    def set_input_sha256(self, run_id: int, digest: str) -> None:
+        """A feed's input digest, known once its fetch is complete (the canonical rows of a
+        SOAP feed, a downloaded file's bytes): before the apply, so the receipt states it."""
+        with writing(self.engine) as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(input_sha256=digest))
+
+    def share_problems(self, conn: Connection, run_id: int, source: str, agency: str) -> None:
+        """In the run's transaction: keep its problems once if they are the source's previous
+        succeeded run's (store/problem_sets.py)."""
+        share_with_previous(conn, run_id, source, agency)
 
     def set_run_cursor_before(self, run_id: int, cursor: str | None) -> None:
         with writing(self.engine) as conn:

@@ -129,6 +129,9 @@ runs = Table(
     # process is gone is failed as interrupted at once, not after hours (Registry.sweep_runs).
     Column("owner", String(200)),
     Column("error", Text),
+    # An unchanged re-sync's problems are its source's previous run's: kept once, held by
+    # this run (migration 0017, store/problem_sets.py). NULL: the run holds its own.
+    Column("problems_run_id", Integer),
     Index("ix_runs_agency_status", "agency", "status"),
     Index("ix_runs_started_at", "started_at"),
 )
