@@ -35,7 +35,7 @@ from gateway.domain.records import (
     make_problem,
 )
 from gateway.domain.regions import Region, all_regions, get_region
-from gateway.sources.base import CsvSource, Fetch, SoapSource, Source
+from gateway.sources.base import CsvSource, Fetch, SoapSource, Source, StatusFlag
 from gateway.sources.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ __all__ = [
     "Severity",
     "SoapSource",
     "Source",
+    "StatusFlag",
     "all_regions",
     "generate_roster",
     "get_region",

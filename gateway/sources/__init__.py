@@ -8,6 +8,6 @@ import-linter contract holds it): running a source into it is `gateway/roster/sy
 runs a feed's health is judged from are read by `gateway/store/feed_health.py`.
 """
 
-from gateway.sources.base import CsvSource, Fetch, SoapSource, Source
+from gateway.sources.base import CsvSource, Fetch, SoapSource, Source, StatusFlag
 
-__all__ = ["CsvSource", "Fetch", "SoapSource", "Source"]
+__all__ = ["CsvSource", "Fetch", "SoapSource", "Source", "StatusFlag"]
