@@ -21,7 +21,7 @@ The same path for every source and every trigger (CLI, Airflow, `make run`):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -83,10 +83,14 @@ def _who(source: Source) -> str:
 class GuardedReader:
     """Wraps a source's reader so a failure names the plugin and never quotes a response."""
 
-    def __init__(self, source: Source, fetch: Fetch, extra: list[Problem]) -> None:
+    def __init__(
+        self, source: Source, fetch: Fetch, extra: list[Problem],
+        on_input: Callable[[str], None] | None = None,
+    ) -> None:
         self._source = source
         self._fetch = fetch
         self._extra = extra  # warnings raised while checking rows (make_row_check)
+        self._on_input = on_input  # told the input's digest when the fetch found it
         self._reader: RowReader | None = None
         self.columns: dict[str, str] = {}
         self.unknown_columns: list[str] = []
@@ -97,10 +101,13 @@ class GuardedReader:
         return SourceError(f"{_who(self._source)}: {describe_error(exc)}")
 
     def __enter__(self) -> GuardedReader:
+        known = self._fetch.sha256
         try:
             self._reader = self._fetch.open().__enter__()
         except Exception as exc:
             raise self._guard(exc) from exc
+        if self._on_input is not None and self._fetch.sha256 and self._fetch.sha256 != known:
+            self._on_input(self._fetch.sha256)
         self.columns = dict(self._reader.columns)
         self.unknown_columns = list(self._reader.unknown_columns)
         return self
@@ -279,6 +286,20 @@ def sync_source(
         if fetch.cursor_after is not None:
             registry.save_cursor(conn, source.id, fetch.cursor_after, run_id)
 
+    def on_success(conn: Any) -> None:
+        save_cursor(conn)
+        # The same problems as the source's last run (an unchanged daily re-sync) are kept
+        # once: this run points at the run that holds them (store/problem_sets.py).
+        registry.share_problems(conn, run_id, source.id, source.agency)
+
+    def record_input(digest: str) -> None:
+        # A feed's digest is known only once fetched (a SOAP feed's canonical rows, a
+        # download's bytes); recorded before the apply, so the receipt states it.
+        registry.set_input_sha256(run_id, digest)
+
+    def guarded() -> GuardedReader:
+        return GuardedReader(source, fetch, extra, record_input)
+
     extra: list[Problem] = []
     source.extra_notices.clear()
     try:
@@ -286,7 +307,7 @@ def sync_source(
             report = apply_budget_rows(
                 registry,
                 run_id,
-                lambda: GuardedReader(source, fetch, extra),
+                guarded,
                 on_success=save_cursor,
                 replay_of=replay_of,
             )
@@ -295,14 +316,14 @@ def sync_source(
             report = apply_rows(
                 registry,
                 run_id,
-                lambda: GuardedReader(source, fetch, extra),
+                guarded,
                 agency=agency,
                 today=today,
                 mode=fetch.mode,
                 batch_size=batch_size,
                 progress=progress,
                 check_row=make_row_check(pm, source, extra),
-                on_success=save_cursor,
+                on_success=on_success,
                 replay_of=replay_of,
             )
         if report.replayed:  # discarded: an earlier run applied what this one fetched

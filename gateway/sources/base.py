@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any, ClassVar
@@ -36,7 +37,49 @@ SOURCE_MESSAGES: dict[str, Message] = {
         "Baris dilewati oleh sumber {source}: {reason_id}.",
         "Row skipped by source {source}: {reason_en}.",
     ),
+    "status_unknown": Message(
+        Severity.WARNING,
+        "Status '{value}' di kolom {field} tidak dikenal oleh sumber {source}: baris tetap "
+        "diproses sebagai pegawai aktif; periksa nilai status yang dikirim instansi.",
+        "Status '{value}' in field {field} is unknown to source {source}: the row is kept as "
+        "an active worker; check the status values the agency sends.",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class StatusFlag:
+    """Which field of a row says whether the worker still works there, and which of its
+    values mean "left" (docs/writing-a-plugin.md, "Status flags"):
+
+        status = StatusFlag("status", left=("NONAKTIF", "KELUAR"))
+        status = StatusFlag("status_pegawai", active=("AKTIF", "1"))
+
+    A row whose worker left is skipped with a warning naming the value, so a full sync (a
+    snapshot) ends that worker like any other who is absent. With only `active`, every
+    other value (an empty one too) means left; with only `left`, every other value means
+    active; with both, a value in neither keeps the row and warns (`status_unknown`).
+    Values are compared trimmed and case-insensitively.
+    """
+
+    field: str
+    left: tuple[str, ...] = ()
+    active: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.left and not self.active:
+            raise ValueError("StatusFlag needs the values that mean left, or active, or both")
+
+    def has_left(self, value: object) -> bool | None:
+        """True: the worker left; False: active; None: a value the flag does not know."""
+        text = "" if value is None else str(value).strip().casefold()
+        if self.left and text in {v.strip().casefold() for v in self.left}:
+            return True
+        if self.active:
+            if text in {v.strip().casefold() for v in self.active}:
+                return False
+            return None if self.left else True
+        return False
 
 
 class Source:
@@ -48,6 +91,7 @@ class Source:
     title: ClassVar[str] = ""  # one line for `jamsos sources`
     schedule: ClassVar[str | None] = None  # cron expression, read by the scheduler (Airflow)
     snapshot: ClassVar[bool] = True  # a complete fetch names every worker: the absent end
+    status: ClassVar[StatusFlag | None] = None  # the field saying a worker left, if any
     categories: ClassVar[tuple[str, ...]] = ()  # categories this source may send; () any
     aliases: ClassVar[Mapping[str, Iterable[str]]] = {}  # field -> the feed's column names
     required: ClassVar[tuple[str, ...]] = REQUIRED_FIELDS
@@ -105,6 +149,29 @@ class Source:
             )
         )
 
+    def has_left(self, values: Mapping[str, Any], row: int, *, mode: str) -> bool:
+        """Whether the row's `status` flag says the worker left: then the row is skipped with
+        a warning (a snapshot ends that worker; an incremental sync cannot, and says so)."""
+        flag = self.status
+        if flag is None:
+            return False
+        value = values.get(flag.field)
+        left = flag.has_left(value)
+        if left is None:
+            notice = make_problem(SOURCE_MESSAGES, "status_unknown", row, None,
+                                  source=self.id, field=flag.field, value=str(value)[:40])
+            self.extra_notices.append(notice)
+            return False
+        if left:
+            if mode == "snapshot":
+                why = ("pegawai keluar, diakhiri karena tidak ada di data lengkap ini",
+                       "the worker left, ended as absent from this full fetch")  # fmt: skip
+            else:
+                why = ("pegawai keluar, diakhiri pada sinkronisasi penuh berikutnya",
+                       "the worker left, ended by the next full sync")  # fmt: skip
+            self.skip(row, f"status {value} ({why[0]})", f"status {value} ({why[1]})")
+        return left
+
     @classmethod
     def resource(cls, name: str) -> Traversable:
         """A file shipped inside the plugin's package (WSDL, samples): no network, no cwd."""
@@ -121,7 +188,8 @@ class CsvSource(Source):
     processed once (`folder`, `pattern`), or an HTTP(S) URL (`url`).
 
     Reuses the upload reader (`gateway.roster.read.reader`): streaming, encodings, totals rows,
-    header spellings. `aliases` adds the feed's own column names.
+    header spellings. `aliases` adds the feed's own column names (a `status` flag's field
+    among them: `aliases = {"status": ("Status Pegawai",)}`).
     """
 
     defaults: ClassVar[Mapping[str, Any]] = {
@@ -143,11 +211,14 @@ class SoapSource(Source):
     """Rows from a paged SOAP operation, fetched with zeep (see `gateway.sources.soap`).
 
     Declare `wsdl` (a file in your package), `operation`, and override `request()` (the
-    operation's arguments for one page), `items()` (the employees in a response) and
-    `map_row()` (one employee -> canonical field texts). `cursor_after()` returns the value to
-    send as "changed since" next time; with a saved cursor the run is incremental.
-    Settings: url, username, password (`$env:`/`$file:` reference), timeout,
-    connect_timeout, retries, backoff, page_size.
+    operation's arguments for one page; `previous` is the page before's response, for a
+    next-page token), `items()` (the employees in a response) and `map_row()` (one employee
+    -> canonical field texts). A service that answers "changed since" declares
+    `incremental = True` and returns from `cursor_after()` the value to send next time; with a
+    saved cursor the run is then incremental. Without it every sync is a full snapshot and
+    ends the workers it no longer lists. A `status` flag (`StatusFlag`) skips the rows of
+    workers who left. Settings: url, username, password (`$env:`/`$file:` reference),
+    timeout, connect_timeout, retries, backoff, page_size.
     """
 
     wsdl: ClassVar[str] = ""
@@ -155,6 +226,9 @@ class SoapSource(Source):
     binding: ClassVar[str | None] = None  # "{namespace}Name"; default: the WSDL's first binding
     columns: ClassVar[Mapping[str, str]] = {}  # feed element -> canonical field (for reports)
     page_size: ClassVar[int] = 500
+    # The service answers "changed since <cursor>" (`cursor_after`): after the first sync,
+    # syncs fetch only changes and end nobody. False: every sync is a full snapshot.
+    incremental: ClassVar[bool] = False
     max_pages: ClassVar[int] = 100_000  # a server that never says "last page" is a fault
     defaults: ClassVar[Mapping[str, Any]] = {
         "timeout": 60,
@@ -163,8 +237,10 @@ class SoapSource(Source):
         "backoff": 1.0,
     }
 
-    def request(self, page: int, cursor: str | None) -> dict[str, Any]:
-        """The operation's keyword arguments for page `page` (1-based)."""
+    def request(self, page: int, cursor: str | None, previous: Any = None) -> dict[str, Any]:
+        """The operation's keyword arguments for page `page` (1-based). `previous` is the
+        response to page `page - 1` (None for page 1): a service that pages by token takes
+        its next-page token from it. `cursor` is None unless the source is incremental."""
         return {"page": page, "pageSize": self.page_size}
 
     def items(self, response: Any) -> Iterable[Any]:
@@ -176,7 +252,9 @@ class SoapSource(Source):
         return count >= self.page_size
 
     def cursor_after(self, first_response: Any, cursor: str | None) -> str | None:
-        """The cursor to save after a successful run; default: none (always full)."""
+        """The cursor to save after a successful run (an `incremental` source's "changed
+        since" for next time, e.g. the server's time on page 1). Only called when
+        `incremental` is True; default: none (every sync full)."""
         return None
 
     def map_row(self, item: Any, row: int) -> dict[str, str | None] | None:

@@ -9,7 +9,10 @@ same encodings, totals-row handling and header matching as a file a clerk upload
   with the same name is. The cursor moves only when the run succeeds, so a rejected file is
   retried (and rejected again) until a corrected one is dropped.
 * `url`: downloaded to a temporary file inside the run (timeouts, retries on transport
-  errors, a size limit) before anything is applied: a dropped download applies nothing.
+  errors, a size limit) before anything is applied: a dropped download applies nothing. The
+  run records the downloaded file's SHA-256 once it is in, so its receipt states it.
+* A `status` flag (`gateway.sources.base.StatusFlag`) skips the rows of workers who left,
+  before `transform()`.
 """
 
 from __future__ import annotations
@@ -81,8 +84,12 @@ class SourceReader:
 
     def __iter__(self) -> Iterator[RawRow]:
         assert self._reader is not None, "enter the reader first"
-        transform = self._source.transform
+        source = self._source
+        transform = source.transform
+        mode = "snapshot" if source.snapshot else "incremental"
         for raw in self._reader:
+            if source.status is not None and source.has_left(raw.values, raw.row, mode=mode):
+                continue
             out = transform(raw)
             if out is not None:
                 yield out
@@ -185,6 +192,8 @@ def _download(source: CsvSource, url: str, fetch: Fetch) -> tuple[Path, str]:
     finally:
         session.close()
     fetch.stats["bytes"] = path.stat().st_size
+    # The receipt states the bytes downloaded, as an upload's states the file's.
+    fetch.sha256 = sha256_file(path)
     return path, name
 
 

@@ -11,11 +11,18 @@
   reference: the configuration file never holds the secret itself.
 * **All or nothing.** Every page is fetched into an encrypted spool before the registry's
   transaction starts (`gateway.sources.spool`); a failure on any page fails the run, applies
-  nothing and keeps the cursor.
+  nothing and keeps the cursor. The run's error names the page and the HTTP status.
+* **Snapshot unless declared incremental.** The cursor is sent (and `cursor_after` asked)
+  only when the source declares `incremental = True`: a service with no "changed since" is
+  fetched whole every time, and the workers it no longer lists are ended.
+* **SOAP 1.1 faults.** A SOAP 1.1 service answers a fault with HTTP 500 and a SOAP body:
+  that is the service's considered answer, never retried; an HTTP 5xx whose body is not
+  SOAP (a proxy's error page) is a transport failure, retried (docs/writing-a-plugin.md).
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Iterator
@@ -29,7 +36,13 @@ from gateway.config import ConfigError
 from gateway.domain.records import RawRow
 from gateway.sources.fetch import Fetch
 from gateway.sources.spool import Spool, SpoolReader
-from gateway.sources.transport import TransportFailure, make_session, with_retries
+from gateway.sources.transport import (
+    TransportFailure,
+    describe_error,
+    is_transient,
+    make_session,
+    with_retries,
+)
 
 if TYPE_CHECKING:
     from zeep import Client
@@ -39,6 +52,31 @@ if TYPE_CHECKING:
 
 class SoapFetchError(Exception):
     """The feed answered something the source cannot page through (e.g. no end)."""
+
+
+class PageFailed(SoapFetchError):
+    """Page `page` could not be fetched or read; `status` is the HTTP status of its last
+    answer, when there was one. Its text is what the run's record says."""
+
+    def __init__(self, page: int, cause: BaseException, *, status: int | None, tries: int):
+        self.page, self.status = page, status
+        if _is_fault(cause):
+            what = "SOAP Fault, tidak diulang / not retried"
+        elif tries > 1:
+            what = f"{tries} kali dicoba / tried {tries} times"
+        else:
+            what = "tidak diulang / not retried"
+        http = f"HTTP {status}" if status is not None else "tanpa jawaban HTTP / no HTTP answer"
+        super().__init__(
+            f"halaman {page} gagal / page {page} failed ({http}; {what}): "
+            f"{describe_error(cause)}"
+        )
+
+
+def _is_fault(exc: BaseException) -> bool:
+    from zeep.exceptions import Fault
+
+    return isinstance(exc, Fault)
 
 
 def hardened_settings() -> Any:
@@ -76,8 +114,12 @@ def make_client(
         """An HTTP error whose body is no SOAP message (a proxy's or a crashed server's error
         page) is a transport failure, retried; zeep would call it an "unknown fault"."""
 
+        last_status: int | None = None  # of the latest answer: a failed page's record names it
+
         def post(self, address: str, message: Any, headers: Any) -> Any:
+            self.last_status = None
             response = super().post(address, message, headers)
+            self.last_status = response.status_code
             kind = response.headers.get("Content-Type", "").lower()
             if response.status_code >= 400 and "xml" not in kind:
                 raise TransportFailure(
@@ -102,6 +144,8 @@ def make_client(
 
 def prepare_soap(source: SoapSource, cursor: str | None) -> Fetch:
     """Plan a sync: incremental from the saved cursor, or a full fetch without one."""
+    if not source.incremental:
+        cursor = None  # no "changed since": a saved cursor (an older release's) is not sent
     incremental = cursor is not None or not source.snapshot
     fetch = Fetch(open=_unopened, mode="incremental" if incremental else "snapshot")
 
@@ -132,37 +176,55 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
         )
     operation = getattr(service, source.operation)
     retries, backoff = int(source.setting("retries")), float(source.setting("backoff"))
+    ask = _request_of(source)
     started = time.monotonic()
     row = 0
     page = 1
+    previous: Any = None
     try:
         while True:
-            args = source.request(page, cursor)
+            args = ask(page, cursor, previous)
             with unreadable_values() as unreadable:
-                response = with_retries(
-                    lambda args=args: operation(**args),
-                    retries=retries,
-                    backoff=backoff,
-                    what=f"{source.id} page {page}",
-                )
+                try:
+                    response = with_retries(
+                        lambda args=args: operation(**args),
+                        retries=retries,
+                        backoff=backoff,
+                        what=f"{source.id} page {page}",
+                    )
+                except Exception as exc:
+                    tries = 1 + retries if is_transient(exc) else 1
+                    status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+                    status = status or getattr(client.transport, "last_status", None)
+                    raise PageFailed(page, exc, status=status, tries=tries) from exc
             if unreadable:
                 raise SoapFetchError(
                     f"page {page}: the service sent a value its WSDL type does not allow "
                     f"({unreadable[0]}) / layanan mengirim nilai yang tidak sesuai tipe WSDL"
                 )
-            if page == 1:
+            if page == 1 and source.incremental:
                 # The cursor is taken from the first page: changes made while we page are
                 # seen again next time (applying an unchanged record again changes nothing).
                 fetch.cursor_after = source.cursor_after(response, cursor)
             count = 0
-            for item in source.items(response):
-                count += 1
-                row += 1
-                values = source.map_row(item, row)
-                if values is not None:
-                    spool.append(RawRow(row=row, values=cell_texts(values, row)))
-            if not source.more_pages(response, page, count):
+            try:
+                for item in source.items(response):
+                    count += 1
+                    row += 1
+                    values = source.map_row(item, row)
+                    if values is None:
+                        continue
+                    texts = cell_texts(values, row)
+                    if not source.has_left(texts, row, mode=fetch.mode):
+                        spool.append(RawRow(row=row, values=texts))
+                more = source.more_pages(response, page, count)
+            except SoapFetchError:
+                raise
+            except Exception as exc:  # the plugin's own code on this page's answer
+                raise SoapFetchError(f"page {page}: {type(exc).__name__}: {exc}") from exc
+            if not more:
                 break
+            previous = response
             page += 1
             if page > source.max_pages:
                 raise SoapFetchError(
@@ -171,7 +233,21 @@ def fetch_all(source: SoapSource, cursor: str | None, spool: Spool, fetch: Fetch
                 )
     finally:
         client.transport.session.close()
+    # What the receipt states: the SHA-256 of the canonical rows fetched (spool.py).
+    fetch.sha256 = spool.sha256
     fetch.stats.update(pages=page, records=row, seconds=round(time.monotonic() - started, 3))
+
+
+def _request_of(source: SoapSource) -> Any:
+    """`source.request` as (page, cursor, previous): a `request(page, cursor)` written before
+    token paging was supported is called without the previous response."""
+    try:
+        takes_previous = "previous" in inspect.signature(source.request).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin or C callable
+        takes_previous = False
+    if takes_previous:
+        return lambda page, cursor, previous: source.request(page, cursor, previous=previous)
+    return lambda page, cursor, previous: source.request(page, cursor)
 
 
 class _Unreadable(logging.Handler):

@@ -8,12 +8,17 @@ go to a temporary file, not to memory, so memory stays flat for any roster size;
 is sealed with AES-GCM under a key that exists only in this process for this run, so the
 NIKs and names in the spool are never readable on disk (docs/design.md §1, PII at rest).
 
+The spool also digests what it holds: `Spool.sha256` is the SHA-256 of the canonical rows
+(`canonical_row`, one line each, in fetch order), what a feed's receipt states as its input
+(docs/writing-a-plugin.md, "What a feed's receipt proves").
+
 `SpoolReader` satisfies `gateway.roster.run.RowReader`: entering it runs the fetch (raising
 whatever the fetch raised), iterating it replays the rows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -29,15 +34,31 @@ _LEN = struct.Struct(">I")
 _NONCE = 12
 
 
+def canonical_row(raw: RawRow) -> bytes:
+    """One fetched row as the line its feed's input digest covers: JSON of [row number,
+    {field: text}] with sorted keys, no spaces, UTF-8, then a newline. The same rows give the
+    same digest whatever the XML's whitespace, namespace prefixes or element order."""
+    line = json.dumps([raw.row, raw.values], sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
+    return (line + "\n").encode()
+
+
 class Spool:
     """Append-only encrypted file of RawRows; read back once."""
 
     def __init__(self) -> None:
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="jamsos-spool-")  # noqa: SIM115
+        self._digest = hashlib.sha256()
         self.count = 0
 
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 (hex) of the canonical rows appended so far."""
+        return self._digest.hexdigest()
+
     def append(self, raw: RawRow) -> None:
+        self._digest.update(canonical_row(raw))
         plain = json.dumps(
             [raw.row, raw.values, sorted(raw.numeric_fields)], ensure_ascii=False
         ).encode()

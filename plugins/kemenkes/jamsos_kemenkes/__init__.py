@@ -1,11 +1,11 @@
 """Kementerian Kesehatan: the PPNPN roster from SIMPEG over SOAP.
 
 The ministry's HR system lists its non-civil-servant staff (PPNPN) page by page; with a saved
-cursor it lists only those changed since. A first or full sync is a snapshot (staff missing
-from it are ended); later syncs are incremental. A contract that ended shows as status
-NONAKTIF: in a full sync that worker is simply absent (and ended); in an incremental sync the
-row is skipped with a warning and the worker is ended by the next full sync
-(`jamsos sync kemenkes-ppnpn --full`, weekly).
+cursor it lists only those changed since (`incremental`). A first or full sync is a snapshot
+(staff missing from it are ended); later syncs are incremental. A contract that ended shows
+as a status other than AKTIF (the `status` flag): the row is skipped with a warning; in a
+full sync that worker is then absent and ended, in an incremental sync the worker is ended by
+the next full sync (`jamsos sync kemenkes-ppnpn --full`, weekly).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from gateway import (
     RowResult,
     Severity,
     SoapSource,
+    StatusFlag,
     hookimpl,
     make_problem,
 )
@@ -58,6 +59,8 @@ class KemenkesPPNPN(SoapSource):
     operation = "DaftarPPNPN"
     schedule = "0 2 * * *"
     snapshot = True
+    incremental = True  # SIMPEG answers "berubahSejak" (changed since)
+    status = StatusFlag("status", active=("AKTIF",))  # any other status: the contract ended
     categories = ("ppnpn",)
     page_size = 500
     columns: ClassVar[dict[str, Any]] = {
@@ -69,6 +72,7 @@ class KemenkesPPNPN(SoapSource):
         "jabatan": "position",
         "honorarium": "wage",
         "tmt": "start_date",
+        "status": "status",
     }
 
     def request(self, page: int, cursor: str | None) -> dict[str, Any]:
@@ -87,13 +91,6 @@ class KemenkesPPNPN(SoapSource):
         return first_response.waktuServer.isoformat()
 
     def map_row(self, item: Any, row: int) -> dict[str, str | None] | None:
-        if (item.status or "").strip().upper() != "AKTIF":
-            self.skip(
-                row,
-                f"status {item.status}: diakhiri pada sinkronisasi penuh berikutnya",
-                f"status {item.status}: ended by the next full sync",
-            )
-            return None
         values = {field: getattr(item, element) for element, field in self.columns.items()}
         values["category"] = "ppnpn"
         return values
