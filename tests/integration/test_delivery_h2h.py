@@ -295,3 +295,26 @@ def test_admin_endpoint_scripts_faults_for_a_service_run_on_its_own(bpjs):
     assert answer.json()["faults"]["submit"]["kind"] == "429"
     assert requests.post(admin, json={"kind": "explode"}, timeout=5).status_code == 400
     assert requests.delete(admin, timeout=5).json() == {"faults": {}}
+
+
+def test_the_documented_signature_example_holds():
+    from jamsos_bpjs_h2h.signing import signature
+
+    doc = (__import__("pathlib").Path(__file__).parents[2] / "docs/bpjs-h2h.md").read_text()
+    value = signature("rahasia", "POST", "/h2h/v1/mutations", "1764681600", b'{"mutations":[]}')
+    assert f"the signature is `{value}`" in doc
+
+
+def test_the_demo_service_knows_the_demo_secret_and_rejects_a_few(tmp_path):
+    import jamsos_bpjs_h2h
+
+    settings = jamsos_bpjs_h2h.prepare_demo(instance_path=str(tmp_path))["bpjs-h2h"]
+    assert settings["secret"].startswith("$file:")
+    assert jamsos_bpjs_h2h.DEMO_SECRET not in str(settings)
+    dest = BpjsHostToHost({**settings, "ack_wait": 10})
+    unknown = sorted(jamsos_bpjs_h2h.demo_rules().unknown_niks)[0]
+    dest.send([mutation(1), mutation(2, nik=unknown)])
+    acks = poll_all(dest)
+    assert acks[mutation(1).key].outcome == "accepted"
+    assert acks[mutation(2).key].reason_code == "nik_unknown"
+    assert (tmp_path / "demo" / "bpjs_h2h_loopback.sqlite").exists()
