@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
+import weakref
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from flask import current_app
 from gateway.security.crypto import KeyRing, KeyRingError, load_keyring
 from gateway.security.private_files import private_folder
 from gateway.security.receipts import ReceiptSigner, load_signer
-from gateway.store import db, rekey
+from gateway.store import db, liveness, rekey
 from gateway.store.registry import Registry
 from gateway.store.rotation import check_keys
 
@@ -114,6 +115,27 @@ class Gateway:
         # seen and retried (its transaction was rolled back by the database).
         Registry(self.engine, self.keyring).mark_interrupted()
         self._ready = True
+        # And again every SWEEP_SECONDS while this process lives (issue 20).
+        me = weakref.ref(self)  # the thread must not keep a finished runtime alive
+
+        def sweep() -> bool:
+            runtime = me()
+            if runtime is None:
+                return False  # this runtime is gone: the thread ends
+            runtime.sweep()
+            return True
+
+        liveness.start_sweeper(f"{self.config['DATABASE_URL']}#{id(self)}", sweep,
+                               float(self.config.get("SWEEP_SECONDS", 60)))  # fmt: skip
+
+    def sweep(self) -> None:
+        """One pass of the periodic sweep: runs left `running` by a killed process (at once
+        on this machine, after STALE_RUN_HOURS elsewhere) and the upload spools they left."""
+        from gateway.roster.intake import sweep_uploads
+
+        hours = float(self.config.get("STALE_RUN_HOURS", 6))
+        Registry(self.engine, self.keyring).mark_interrupted(timedelta(hours=hours))
+        sweep_uploads(self)
 
     def check_keys(self) -> None:
         """Refuse keys that do not open the stored data (or index it differently)."""

@@ -41,6 +41,7 @@ from gateway.roster.submit import RosterInput, Started, finish_submit, start_sub
 from gateway.roster.sync import make_row_check
 from gateway.sources.base import Source
 from gateway.store.allocations import record_declared
+from gateway.store.liveness import fail_interrupted
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -73,12 +74,9 @@ class UploadMissing(ValueError):
 
 
 def _fail_interrupted(runtime: Runtime, run_id: int) -> None:
-    run = runtime.registry.get_run(run_id)
-    if run is not None and run["status"] == "running":
-        runtime.registry.fail_run(
-            run_id, "interrupted: the server stopped while applying this upload, nothing was "
-            "applied; send the file again",
-        )  # fmt: skip
+    # The same text and audit entry as the runs sweep gives it (store/liveness.py): whichever
+    # of the two finds a killed upload first, it reads the same.
+    fail_interrupted(runtime.registry.engine, run_id)
 
 
 def sweep_uploads(runtime: Runtime) -> int:

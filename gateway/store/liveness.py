@@ -10,8 +10,11 @@ recorded before migration 0011) is not ours to judge and falls back to its age.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from gateway.store.db import writing
 from gateway.store.tables import runs
 
 _PROC = Path("/proc")
+log = logging.getLogger(__name__)
 
 
 def _read(path: Path) -> str:
@@ -89,6 +93,30 @@ def owner_alive(owner: str | None) -> bool | None:
     return now is not None and now == started
 
 
+def interrupted_error(why: str) -> str:
+    """The one text a run failed by a sweep gets, whichever sweep found it (the runs sweep
+    below, or the uploads' spool sweep, gateway/roster/uploads.py)."""
+    return (f"interrupted: {why} before it finished; nothing of it was applied, send it "
+            "again / terhenti: tidak ada yang diterapkan, kirim ulang")
+
+
+def fail_interrupted(engine: Engine, run_id: int, why: str = "its process ended",
+                     *, now: datetime | None = None) -> bool:
+    """Fail one run still `running` as interrupted (audited `run_interrupted`, so `audit
+    verify` finds no finished run without an entry); False if it had finished meanwhile."""
+    with writing(engine) as conn:
+        if not conn.execute(
+            update(runs)
+            .where(and_(runs.c.id == run_id, runs.c.status == "running"))
+            .values(status="failed", finished_at=now or datetime.now(UTC),
+                    error=interrupted_error(why))
+        ).rowcount:
+            return False
+        audit.append(conn, actor="system", action="run_interrupted",
+                     subject=f"run:{run_id}", details={"reason": why})
+    return True
+
+
 def sweep_runs(engine: Engine, older_than: timedelta, *, now: datetime | None = None) -> int:
     """Fail the runs left `running` by a process that is gone: at once when their owner ran
     on this machine and is dead; a run this process cannot judge (another machine or
@@ -107,17 +135,48 @@ def sweep_runs(engine: Engine, older_than: timedelta, *, now: datetime | None = 
     for run_id, alive in gone:
         why = ("its process ended" if alive is False
                else f"no sign of its process for over {older_than}")
-        with writing(engine) as conn:
-            if conn.execute(
-                update(runs)
-                .where(and_(runs.c.id == run_id, runs.c.status == "running"))
-                .values(status="failed", finished_at=now,
-                        error=f"interrupted: {why} before it finished; nothing of it was "
-                              "applied, send it again / terhenti: tidak ada yang diterapkan, "
-                              "kirim ulang")
-            ).rowcount:
-                # Audited, so `audit verify` finds no finished run without an entry.
-                audit.append(conn, actor="system", action="run_interrupted",
-                             subject=f"run:{run_id}", details={"reason": why})
-                failed += 1
+        failed += fail_interrupted(engine, run_id, why, now=now)
     return failed
+
+
+class Sweeper:
+    """Sweeps now and then while a process lives (issue 20): a run whose process was
+    SIGKILLed (Airflow's second signal, the OOM killer) used to stay `running` until some
+    other run started, or 6 hours. Every gateway process starts one (`start_sweeper`): a
+    server worker, a command, a scheduler task; a daemon thread, so it never keeps a process
+    alive, and one per process (after a fork, the child starts its own)."""
+
+    def __init__(self, key: tuple[int, str], sweep: Callable[[], bool], period: float) -> None:
+        self.key, self.sweep, self.period = key, sweep, period
+        self.stop = threading.Event()
+        self.passes = 0
+        self.thread = threading.Thread(target=self._loop, name="jamsos-sweeper", daemon=True)
+
+    def _loop(self) -> None:
+        while not self.stop.wait(self.period):
+            try:
+                if not self.sweep():
+                    break  # its runtime is gone
+            except Exception:  # a database away for a moment: the next pass tries again
+                log.warning("stale-run sweep failed; retrying in %s s", self.period,
+                            exc_info=True)
+            self.passes += 1
+        with _sweepers_lock:
+            _sweepers.pop(self.key, None)
+
+
+_sweepers: dict[tuple[int, str], Sweeper] = {}
+_sweepers_lock = threading.Lock()
+
+
+def start_sweeper(name: str, sweep: Callable[[], bool], period: float) -> Sweeper | None:
+    """Run `sweep()` every `period` seconds in a daemon thread of this process, once per
+    `name` (a runtime), until it returns False; None when `period` is 0 (switched off)."""
+    if period <= 0:
+        return None
+    key = (os.getpid(), name)
+    with _sweepers_lock:
+        if key not in _sweepers:
+            _sweepers[key] = Sweeper(key, sweep, period)
+            _sweepers[key].thread.start()
+        return _sweepers[key]
