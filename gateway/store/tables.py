@@ -440,3 +440,25 @@ delivery_batches = Table(
     Column("answered_at", DateTime(timezone=True)),
     Index("ix_delivery_batches_employer_id_month", "employer_id", "month"),
 )
+
+# Alerts raised (issue 20, gateway/alerts.py): one row per alert key, so the same alert (a
+# late feed's missed due time, a run's unusual endings) is delivered once however many
+# processes notice it, and again only after ALERT_REPEAT_HOURS. Never a NIK (masked in
+# gateway/domain/alerts.py).
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("kind", String(50), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("agency", String(32)),
+    Column("title_id", String(300), nullable=False),
+    Column("title_en", String(300), nullable=False),
+    Column("details", JSON, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("raised_at", DateTime(timezone=True), nullable=False),
+    Column("times", Integer, nullable=False),
+    Column("delivered", JSON, nullable=False),  # plugin names that took it, last time
+    Column("failures", JSON, nullable=False),  # {plugin: error} of the last time
+)
