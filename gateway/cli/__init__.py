@@ -3,9 +3,10 @@
 Each command group (or top-level command) is a module named after it: roster.py (`jamsos
 roster check|submit`), db.py, keys.py, apikeys.py, serve.py, demo.py, budget.py, coverage.py,
 contributions.py, plugins.py (`plugins list`, `plugin new`), sync.py (`sources`, `sync`),
-receipt.py, audit.py, users.py, runs.py and workers.py. What several share: output.py (a
-roster's report, progress) and options.py (--agency, an inspecting command's database). This
-module holds only the `main` group and the registrations, in `jamsos --help` order.
+receipt.py, audit.py, users.py, runs.py, workers.py, employers.py and deliver.py. What
+several share: output.py (a roster's report, progress) and options.py (--agency, an
+inspecting command's database). This module holds only the `main` group and the
+registrations, in `jamsos --help` order.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from gateway.cli.budget import budget
 from gateway.cli.contributions import contributions
 from gateway.cli.coverage import coverage_command
 from gateway.cli.db import db_group
+from gateway.cli.deliver import deliver_group
 from gateway.cli.demo import demo
+from gateway.cli.employers import employers_group
 from gateway.cli.keys import keys
 from gateway.cli.plugins import plugin_group, plugins_group, register_plugin_commands
 from gateway.cli.receipt import receipt
@@ -61,7 +64,8 @@ def main() -> None:
 
 
 for command in (
-    apikeys, audit_group, budget, contributions, coverage_command, db_group, demo, keys,
+    apikeys, audit_group, budget, contributions, coverage_command, db_group, deliver_group,
+    demo, employers_group, keys,
     plugin_group, plugins_group, receipt, roster, runs_command, serve, sources_command,
     sync_command, users_group, workers,
 ):  # fmt: skip

@@ -53,6 +53,10 @@ def workers_find(nik: str | None, as_json: bool) -> None:
             f"  {e['agency']:<10} {e['status']:<7} {e['category']:<16} "
             f"{rupiah(e['wage'])} sejak {e['start_date']}{end}"
         )
+        b = e["bpjs"]  # what BPJS was told and answered (docs/delivery.md)
+        why = f": {b['reason_id']} / {b['reason_en']}" if b["reason_id"] else ""
+        click.echo(f"    BPJS: {b['status_id']} / {b['status_en']}"
+                   f"{'  KPJ ' + b['kpj'] if b['kpj'] else ''}{why}")  # fmt: skip
         for h in e["history"]:
             click.echo(f"    {h['at'][:10]}  run {h['run_id']:<6} {_change_text(h)}")
 

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine, select
 from gateway.clock import aware
 from gateway.domain.nik import mask_nik
 from gateway.security.crypto import KeyRing
+from gateway.store.mutations import bpjs_status, worker_kpjs
 from gateway.store.tables import enrollment_history, enrollments, workers
 
 
@@ -24,7 +25,11 @@ def find_worker(engine: Engine, keyring: KeyRing, nik: str) -> dict | None:
             select(enrollments)
             .where(enrollments.c.worker_id == worker["id"])
             .order_by(enrollments.c.agency)
-        ).mappings()
+        ).mappings().all()
+        # What BPJS was told and answered, per enrollment (docs/delivery.md): the KPJ is the
+        # person's, whatever the employer.
+        told = bpjs_status(conn, [e["id"] for e in rows])
+        kpj = worker_kpjs(conn, [worker["id"]]).get(worker["id"])
         enrolled = [
             {
                 "agency": e["agency"],
@@ -36,6 +41,7 @@ def find_worker(engine: Engine, keyring: KeyRing, nik: str) -> dict | None:
                 "end_date": e["end_date"].isoformat() if e["end_date"] else None,
                 "status": e["status"],
                 "history": _history(conn, e["id"]),
+                "bpjs": told.get(e["id"]) or {**NOT_SENT, "kpj": kpj},
             }
             for e in rows
         ]
@@ -47,6 +53,12 @@ def find_worker(engine: Engine, keyring: KeyRing, nik: str) -> dict | None:
         "nik_region": worker["nik_region"],
         "enrollments": enrolled,
     }
+
+
+NOT_SENT = {"status": "none", "status_id": "belum dikirim", "status_en": "not sent",
+            "kpj": None, "month": None, "reason_code": None, "reason_id": None,
+            "reason_en": None}  # fmt: skip
+
 
 def _history(conn: Connection, enrollment_id: int) -> list[dict]:
     """The enrollment's changes, oldest first: new, changed, ended, reactivated, each with
