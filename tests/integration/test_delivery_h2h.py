@@ -61,7 +61,7 @@ def sleeps():
 def dest(bpjs, monkeypatch, sleeps):
     monkeypatch.setenv("BPJS_H2H_SECRET", SECRET)
     settings = {"url": bpjs.url, "consumer_id": "jamsos", "secret": "$env:BPJS_H2H_SECRET",
-                "timeout": 0.5, "connect_timeout": 0.5, "retries": 3, "backoff": 0.01,
+                "timeout": 0.5, "connect_timeout": 0.5, "http_retries": 3, "http_backoff": 0.01,
                 "ack_wait": 5, "page_size": 50}  # fmt: skip
     return BpjsHostToHost(settings, sleep=sleeps.append)
 

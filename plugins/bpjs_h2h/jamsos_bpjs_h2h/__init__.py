@@ -51,7 +51,7 @@ def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]]:
             "url": server.url,
             "consumer_id": "jamsos-demo",
             "secret": f"$file:{secret}",
-            "backoff": 0.5,
+            "http_backoff": 0.5,
         }
     }
 

@@ -43,11 +43,17 @@ class BpjsHostToHost(Destination):
     secret           the consumer secret: a `$env:NAME` or `$file:/path` reference (required)
     timeout          seconds to wait for an answer (default 30)
     connect_timeout  seconds to wait for a connection (default 5)
-    retries          further attempts after a transient failure (default 5)
-    backoff          first wait in seconds, doubled each time (default 1.0)
+    http_retries     further attempts of one request after a transient failure (default 2)
+    http_backoff     the first wait between them in seconds, doubled each time (default 0.5)
     max_wait         the longest single wait, Retry-After included (default 60)
+    batch_size       mutations per request (default 500, at most 1000)
     page_size        acknowledgements per page (default 500, at most 1000)
-    ack_wait         seconds `poll` waits for acknowledgements still being made (default 10)
+    ack_wait         seconds one `poll` waits while BPJS is still answering (default 0: the
+                     outbox's `answer_wait` does the waiting)
+
+    The outbox's own settings of the same table (`retries`, `backoff_base`, `backoff_max`,
+    `answer_wait`, `poll_interval`) apply around these: when one request's retries are spent
+    it sends the batch again later, with the same keys.
     """
 
     id = "bpjs-h2h"
@@ -57,6 +63,7 @@ class BpjsHostToHost(Destination):
 
     def __init__(self, settings: Any = None, *, sleep: Callable[[float], None] = time.sleep):
         super().__init__(settings)
+        self.batch_size = max(1, min(1000, int(self.setting("batch_size", 500))))  # type: ignore[misc]
         self._sleep = sleep
         self._session: requests.Session | None = None
 
@@ -72,7 +79,7 @@ class BpjsHostToHost(Destination):
     def poll(self, cursor: str | None) -> AckPage:
         after = cursor or "0"
         size = max(1, min(1000, int(self.setting("page_size", 500))))
-        deadline = time.monotonic() + float(self.setting("ack_wait", 10))
+        deadline = time.monotonic() + float(self.setting("ack_wait", 0))
         while True:
             answer = self._request("GET", f"/acks?after={after}&limit={size}", b"", what="acks")
             acks = [ack_of(item) for item in answer.get("acks", [])]
@@ -94,8 +101,8 @@ class BpjsHostToHost(Destination):
         parts = urlsplit(url)
         signed_path = parts.path + (f"?{parts.query}" if parts.query else "")
         consumer, secret = self.secret("consumer_id"), self.secret("secret")
-        retries = int(self.setting("retries", 5))
-        backoff = float(self.setting("backoff", 1.0))
+        retries = int(self.setting("http_retries", 2))
+        backoff = float(self.setting("http_backoff", 0.5))
         max_wait = float(self.setting("max_wait", 60))
         timeout = (float(self.setting("connect_timeout", 5)), float(self.setting("timeout", 30)))
         attempt = 0

@@ -79,7 +79,8 @@ class ServiceState:
     wake: threading.Event = field(default_factory=threading.Event)
     stopping: threading.Event = field(default_factory=threading.Event)
     hold_acks: bool = False
-    ack_delay: float = 0.0
+    ack_delay: float = 0.0  # seconds before each round of acknowledgements
+    latency: float = 0.0  # seconds added to every signed request: a distant service
 
     def take_fault(self, endpoint: str) -> Fault | None:
         with self.lock:
@@ -106,11 +107,13 @@ class BpjsServer:
         port: int = 0,
         admin: bool = True,
         ack_delay: float = 0.0,
+        latency: float = 0.0,
     ) -> None:
         self.ledger = Ledger(log_path, rules)
         self.state = ServiceState(
-            self.ledger, dict(consumers or {"jamsos": "rahasia-demo"}), admin, ack_delay=ack_delay
-        )
+            self.ledger, dict(consumers or {"jamsos": "rahasia-demo"}), admin,
+            ack_delay=ack_delay, latency=latency,
+        )  # fmt: skip
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.state = self.state  # type: ignore[attr-defined]
@@ -229,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reason is not None:
             self._error(reason, endpoint=endpoint)
             return
+        if self.state.latency:
+            time.sleep(self.state.latency)
         fault = self.state.take_fault(endpoint)
         if fault is not None and self._fault_before(fault, endpoint):
             return
