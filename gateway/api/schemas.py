@@ -39,6 +39,22 @@ ERROR = {
     "additionalProperties": False,
 }
 
+# What BPJS was told about one enrollment and answered (docs/delivery.md).
+BPJS_STATUS = _closed(
+    ["status", "status_id", "status_en", "kpj"],
+    {
+        "status": {"enum": ["none", "pending", "sent", "accepted", "rejected", "ended"]},
+        "status_id": {"enum": ["belum dikirim", "terkirim", "terdaftar", "ditolak",
+                               "non-aktif"]},
+        "status_en": _STR,
+        "kpj": {"type": ["string", "null"], "description": "The BPJS membership number"},
+        "month": {"type": ["string", "null"], "description": "Reporting month, YYYY-MM"},
+        "reason_code": {"type": ["string", "null"]},
+        "reason_id": {"type": ["string", "null"], "description": "Rejected: what to do"},
+        "reason_en": {"type": ["string", "null"]},
+    },
+)
+
 PROBLEM = _closed(
     ["row", "field", "code", "severity", "message_id", "message_en"],
     {
@@ -107,6 +123,13 @@ REPORT = _closed(
             "properties": {"message_id": _STR, "message_en": _STR},
             "description": "Why a declared allocation was not recorded",
         },
+        "allocation_check": {
+            "type": "object",
+            "description": "Once a declared allocation is recorded: the budget check of its "
+            "fiscal year (as GET /budget/{government}/{year}: status, obligation, gap, lines, "
+            "months_covered) with the sentence a clerk reads, message_id and message_en",
+            "required": ["status", "fiscal_year", "gap", "message_id", "message_en"],
+        },
         "run": {"$ref": "#/components/schemas/Run", "description": "GET /runs/{id}: the run"},
         "endings": {
             "type": "object",
@@ -159,8 +182,10 @@ WORKER = _closed(
         "enrollments": {
             "type": "array",
             "items": _closed(
-                ["agency", "category", "wage", "start_date", "end_date", "status", "history"],
+                ["agency", "category", "wage", "start_date", "end_date", "status", "history",
+                 "bpjs"],
                 {
+                    "bpjs": BPJS_STATUS,
                     "agency": _STR,
                     "category": _STR,
                     "position": {"type": ["string", "null"]},
@@ -239,7 +264,9 @@ _COVERAGE_ROW = _closed(
         "percent": {"type": ["number", "null"]},
         "gap": {"type": ["integer", "null"]},
         "reported_percent": {"type": ["number", "null"]},
-        "source": {"type": ["string", "null"]},
+        "source": {"type": ["string", "null"], "description": "Where the target comes "
+                   "from, in Bahasa Indonesia"},
+        "source_en": {"type": ["string", "null"], "description": "The same in English"},
     },
 )
 

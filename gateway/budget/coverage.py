@@ -31,7 +31,8 @@ class Target:
     year: int
     target: int | None
     reported_percent: float | None
-    source: str
+    source: str  # where the figure comes from, in Bahasa Indonesia
+    source_en: str = ""  # the same in English; empty: `source` serves both
 
 
 # config/targets.toml beside the `gateway` package: present in a source checkout (an editable
@@ -63,6 +64,7 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
                 target=int(row["target"]) if "target" in row else None,
                 reported_percent=row.get("reported_percent"),
                 source=str(row.get("source", "")),
+                source_en=str(row.get("source_en", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TargetsError(f"{chosen}: target #{i} is malformed ({exc!r})") from exc
@@ -137,6 +139,7 @@ def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, 
                     if code in reported
                     else None,
                     "source": t.source if t else None,
+                    "source_en": (t.source_en or t.source) if t else None,
                 }
             )
         return out

@@ -24,6 +24,8 @@ from gateway.roster.report import (
     ROW,
     SEVERITY,
     UNKNOWN_COLUMNS,
+    failure_cause,
+    field_name,
     more_problems,
     status_text,
 )
@@ -100,12 +102,13 @@ def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
         c = report.changes
         echo("  " + "   ".join(f"{CHANGES[k].both}: {c[k]}" for k in CHANGES))
     if report.columns:
-        mapped = ", ".join(f"{h} → {f}" for h, f in report.columns.items())
+        mapped = ", ".join(f"{h} → {field_name(f).id}" for h, f in report.columns.items())
         echo(f"  {COLUMNS.both}: {mapped}")
     if report.unknown_columns:
         echo(f"  {UNKNOWN_COLUMNS.both}: {', '.join(report.unknown_columns)}")
     if report.error:
-        echo(click.style(f"  {ERROR.both}: {report.error}", fg="red"))
+        cause = failure_cause(report.error)
+        echo(click.style(f"  {ERROR.both}: {cause.both if cause else report.error}", fg="red"))
     if report.receipt:
         r = report.receipt
         echo(f"  {RECEIPT.both}: sha256 {r['input_sha256']}, key {r['key_id']}, "
@@ -122,7 +125,7 @@ def print_report(report: RosterReport, *, max_problems: int = 200) -> None:
     for p in report.problems[:max_problems]:
         color = "red" if p["severity"] == "error" else "yellow"
         label = SEVERITY.get(p["severity"], SEVERITY["warning"]).id
-        field = p["field"] or "-"
+        field = field_name(p["field"]).id
         echo(click.style(f"  {ROW.id} {p['row']:>6}  {label:<10} {field:<11} {p['code']}",
                          fg=color))
         echo(f"      {p['message_id']}")

@@ -8,7 +8,8 @@ dashboard shows the language the user chose.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -161,6 +162,29 @@ CHANGES: dict[str, Text] = {
     "unchanged": Text("tetap", "unchanged"),
     "ended": Text("diakhiri", "ended"),
 }
+# A roster field as a clerk names it (the data keeps the canonical ids: `birth_date`, `wage`);
+# the dashboard's field_label (gateway/web/i18n.py) and the CLI both read these.
+FIELD_NAMES: dict[str, Text] = {
+    "nik": Text("NIK", "NIK"),
+    "name": Text("Nama", "Name"),
+    "gender": Text("Jenis kelamin", "Gender"),
+    "birth_date": Text("Tanggal lahir", "Birth date"),
+    "position": Text("Jabatan", "Position"),
+    "work_unit": Text("Unit kerja", "Work unit"),
+    "wage": Text("Upah", "Wage"),
+    "start_date": Text("TMT", "Start date (TMT)"),
+    "category": Text("Kategori", "Category"),
+    "kpj": Text("KPJ", "KPJ"),
+}
+
+
+def field_name(field: str | None) -> Text:
+    """A field as a clerk names it; a plugin's own field as it is called; "-" for none."""
+    if not field:
+        return Text("-", "-")
+    return FIELD_NAMES.get(field) or Text(field, field)
+
+
 COLUMNS = Text("Kolom", "columns")
 UNKNOWN_COLUMNS = Text("Kolom tidak dikenal (diabaikan)", "unknown columns (ignored)")
 ERROR = Text("Kesalahan", "error")
@@ -270,3 +294,70 @@ def allocation_outcome(check: BudgetCheck) -> dict[str, Any]:
     """The machine form of `allocation_text` (the API's and `--json`'s `allocation_check`):
     the budget check's figures for the year, with the sentence in both languages."""
     return {**check.as_dict(), **allocation_text(check).as_message()}
+
+
+# Why a run failed, as the registry records it (partly English, from older code, exceptions and
+# transports) -> the words a clerk reads, Indonesian first. Read at display time, so causes
+# recorded before this existed are worded too.
+_SAFE_AGAIN = Text("Tidak ada yang diubah; aman dikirim ulang.",
+                   "Nothing was changed; safe to send again.")  # fmt: skip
+_TRANSPORT: dict[str, str] = {  # describe_error's bilingual details (English first there)
+    "timed out / waktu habis": "waktu habis",
+    "connection failed or dropped / koneksi gagal atau terputus": "koneksi gagal atau terputus",
+}
+_CAUSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Text]], ...] = (
+    (re.compile(r"endings_unconfirmed \(\d+/\d+\): (.*?) / (.*)", re.S),
+     lambda m: Text(m[1], m[2])),
+    (re.compile(r"interrupted: the server stopped while applying this upload"),
+     lambda m: Text("Terhenti: server berhenti saat menerapkan unggahan ini. Kirim ulang "
+                    "berkasnya; tidak ada yang diterapkan.",
+                    "Interrupted: the server stopped while applying this upload. Send the file "
+                    "again; nothing was applied.")),
+    (re.compile(r"interrupted: its process ended before it finished"),
+     lambda m: Text("Terhenti: prosesnya berakhir sebelum selesai. Kirim ulang; tidak ada yang "
+                    "diterapkan.",
+                    "Interrupted: its process ended before it finished. Send it again; nothing "
+                    "was applied.")),
+    (re.compile(r"interrupted: no sign of its process for over (.+?) before it finished"),
+     lambda m: Text(f"Terhenti: prosesnya tidak terlihat lebih dari {m[1]} sebelum selesai. "
+                    "Kirim ulang; tidak ada yang diterapkan.",
+                    f"Interrupted: no sign of its process for over {m[1]} before it finished. "
+                    "Send it again; nothing was applied.")),
+    (re.compile(r"Stopped: dihentikan oleh (\S+) / stopped by \S+"),
+     lambda m: Text(f"Dihentikan oleh {m[1]}. {_SAFE_AGAIN.id}",
+                    f"Stopped by {m[1]}. {_SAFE_AGAIN.en}")),
+    (re.compile(r"(KeyboardInterrupt|SystemExit): interrupted, nothing was applied"),
+     lambda m: Text(f"Dihentikan ({m[1]}). {_SAFE_AGAIN.id}",
+                    f"Stopped ({m[1]}). {_SAFE_AGAIN.en}")),
+    (re.compile(r"(?:SourceError: )?plugin (\S+), source (\S+): (.*)", re.S),
+     lambda m: Text(f"Sumber {m[2]} (plugin {m[1]}) gagal: {_detail_id(m[3])}. "
+                    f"{_SAFE_AGAIN.id}",
+                    f"Source {m[2]} (plugin {m[1]}) failed: {m[3].rstrip('.')}. {_SAFE_AGAIN.en}")),
+    (re.compile(r"([A-Z]\w*(?: \(HTTP \d{3}\))?): (.*)", re.S),
+     lambda m: Text(f"Gagal karena kesalahan tak terduga ({m[1]}): {_detail_id(m[2])}. "
+                    f"{_SAFE_AGAIN.id}",
+                    f"Failed on an unexpected error ({m[1]}): {m[2].rstrip('.')}. "
+                    f"{_SAFE_AGAIN.en}")),
+)
+
+
+def _detail_id(detail: str) -> str:
+    """A cause's detail for the Indonesian text: a transport's own Indonesian half, else as
+    recorded (an exception's text is quoted, not translated)."""
+    name, _, rest = detail.partition(": ")
+    for both, indonesian in _TRANSPORT.items():
+        if rest == both:
+            return f"{name}: {indonesian}"
+    return detail.rstrip(".")
+
+
+def failure_cause(error: str | None) -> Text | None:
+    """A failed run's recorded cause in the clerk's words, Indonesian first; an unknown cause
+    as recorded in both. None for no cause."""
+    if not error:
+        return None
+    error = error.strip()
+    for pattern, words in _CAUSES:
+        if found := pattern.match(error):
+            return words(found)
+    return Text(error, error)

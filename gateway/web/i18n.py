@@ -13,6 +13,7 @@ from typing import Any
 from flask import request, session
 
 from gateway.clock import WIB, aware
+from gateway.roster.report import failure_cause, field_name
 
 LANGS = ("id", "en")
 # Compliance staff work on Jakarta time; a fixed offset needs no tz database.
@@ -118,32 +119,22 @@ def schedule_text(schedule: str) -> tuple[str, str]:
     return schedule, schedule
 
 
-# A roster field by its name on the page (the data keeps the canonical field ids).
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "nik": ("NIK", "NIK"),
-    "name": ("Nama", "Name"),
-    "gender": ("Jenis kelamin", "Gender"),
-    "birth_date": ("Tanggal lahir", "Birth date"),
-    "position": ("Jabatan", "Position"),
-    "work_unit": ("Unit kerja", "Work unit"),
-    "wage": ("Upah", "Wage"),
-    "start_date": ("TMT", "Start date (TMT)"),
-    "category": ("Kategori", "Category"),
-    "kpj": ("KPJ", "KPJ"),
-}
-
-
 def field_label(field: str | None) -> str:
-    """A field as the page's language names it; a plugin's own field as it is called."""
-    if not field:
-        return "-"
-    found = FIELD_LABELS.get(field)
-    return tr(*found) if found else field
+    """A field as the page's language names it (gateway/roster/report.py's FIELD_NAMES, which
+    the CLI prints too); a plugin's own field as it is called."""
+    return field_name(field).in_(current_lang())
+
+
+def cause_text(error: str | None) -> str:
+    """A failed run's recorded cause in the page's language (report.py's failure_cause)."""
+    cause = failure_cause(error)
+    return "" if cause is None else cause.in_(current_lang())
 
 
 def template_helpers() -> dict[str, Any]:
     return {
         "field_label": field_label,
+        "cause_text": cause_text,
         "tr": tr,
         "lang": current_lang(),
         "fmt_int": fmt_int,

@@ -16,7 +16,6 @@ from gateway.roster.read.formats import SAMPLE_BYTES
 from gateway.roster.read.headers import (
     HEADER_ALIASES,
     MAX_COLUMNS,
-    REQUIRED_FIELDS,
     normalise_header,
 )
 from gateway.roster.read.reader import (
@@ -568,9 +567,19 @@ def test_no_recognisable_header_names_the_required_columns() -> None:
         read_all(csv_bytes([ROW_A, ROW_B]))
     error = caught.value
     assert error.code == "no_header"
-    for field in REQUIRED_FIELDS:
-        assert field in error.message_en
-        assert field in error.message_id
+    # As a clerk knows the columns (issue 21), never the internal ids (start_date, wage).
+    said = "NIK/No. KTP, Nama/Nama Lengkap, Upah/Gaji, TMT/Tanggal Mulai."
+    assert error.message_id.endswith(f"kolom wajib: {said}")
+    assert error.message_en.endswith(f"required columns: {said}")
+    assert "start_date" not in error.message_en and "wage" not in error.message_id
+
+
+def test_a_plugins_own_spelling_names_its_column_first() -> None:
+    with pytest.raises(RosterFileError) as caught:
+        read_all(csv_bytes([["NIK", "Nama", "Honor", "Mulai"], ROW_A[:4]]),
+                 aliases={"start_date": ("Mulai Bertugas",), "wage": "Honor"})
+    assert caught.value.code == "missing_columns"
+    assert "Mulai Bertugas/TMT" in caught.value.message_id
 
 
 def test_missing_required_columns_are_listed() -> None:
@@ -578,8 +587,9 @@ def test_missing_required_columns_are_listed() -> None:
         read_all(csv_bytes([["NIK", "Nama", "Jabatan"], ["3171011708900002", "Budi", "Sopir"]]))
     error = caught.value
     assert error.code == "missing_columns"
-    assert "wage (Upah), start_date (TMT)" in error.message_en
-    assert "wage (Upah), start_date (TMT)" in error.message_id
+    assert "Upah/Gaji, TMT/Tanggal Mulai" in error.message_en
+    assert "Upah/Gaji, TMT/Tanggal Mulai" in error.message_id
+    assert "wage" not in error.message_en and "start_date" not in error.message_en
 
 
 def test_duplicate_header_for_one_field() -> None:
@@ -587,6 +597,7 @@ def test_duplicate_header_for_one_field() -> None:
         read_all(csv_bytes([["NIK", "No. KTP", "Nama", "Gaji", "TMT"], ROW_A[:5]]))
     assert caught.value.code == "duplicate_column"
     assert "NIK, No. KTP" in caught.value.message_en
+    assert caught.value.message_id.startswith("Kolom NIK/No. KTP muncul lebih dari sekali")
 
 
 def test_corrupt_xlsx(tmp_path: Path) -> None:

@@ -46,6 +46,23 @@ REQUIRED_FIELDS: tuple[str, ...] = ("nik", "name", "wage", "start_date")
 # anyone made in a spreadsheet: a million columns made a million notices (issue 16, item 10).
 MAX_COLUMNS = 16_384
 
+# How many spellings of a column a refusal lists ("Upah/Gaji"): enough to be recognised.
+SPELLINGS_SHOWN = 2
+
+
+def column_names(fields: Iterable[str], extra: Mapping[str, Iterable[str]] | None = None) -> str:
+    """Fields as a clerk knows the columns, for a refusal: 'NIK/No. KTP, Upah/Gaji, TMT/...'
+    (the first spellings of each, a plugin's own first), never the internal ids
+    (`start_date`). A field without a known spelling is given as it is called."""
+    names = []
+    for field in fields:
+        own = (extra or {}).get(field, ())
+        spellings = [own] if isinstance(own, str) else list(own)
+        spellings += [s for s in HEADER_ALIASES.get(field, ()) if s not in spellings]
+        names.append("/".join(spellings[:SPELLINGS_SHOWN]) or field)
+    return ", ".join(names)
+
+
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _BRACKETED = re.compile(r"[(\[].*?[)\]]")
 

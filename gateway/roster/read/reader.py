@@ -59,6 +59,7 @@ from gateway.roster.read.headers import (
     HEADER_ALIASES,
     REQUIRED_FIELDS,
     build_alias_index,
+    column_names,
     read_header,
 )
 from gateway.roster.read.xlsx import MAX_SHARED_STRINGS_BYTES, xlsx_source
@@ -103,6 +104,7 @@ class RosterReader:
         self.rows_read = 0  # data rows yielded so far
         self._source = source
         self._last_row = 0
+        self._aliases = aliases  # a refusal names the columns by the plugin's spellings too
         try:
             self._read_header(build_alias_index(aliases), tuple(required))
         except BaseException:
@@ -127,15 +129,18 @@ class RosterReader:
         self.unknown_not_shown: int = max(0, len(header.unknown) - UNKNOWN_SHOWN)
         self._positions = header.positions
         if not header.positions:
-            raise RosterFileError.from_catalog("no_header", required=_describe(required))
+            raise RosterFileError.from_catalog("no_header",
+                                               required=column_names(required, self._aliases))
         if header.duplicates:
             field, texts = next(iter(header.duplicates.items()))
             raise RosterFileError.from_catalog(
-                "duplicate_column", field=field, headers=", ".join(texts)
+                "duplicate_column", field=column_names([field], self._aliases),
+                headers=", ".join(texts)
             )
         missing = header.missing(required)
         if missing:
-            raise RosterFileError.from_catalog("missing_columns", columns=_describe(missing))
+            raise RosterFileError.from_catalog("missing_columns",
+                                               columns=column_names(missing, self._aliases))
 
     def __iter__(self) -> Iterator[RawRow]:
         for raw in data_rows(self._numbered(), self._positions, self.skipped_totals):
@@ -218,11 +223,6 @@ def data_rows(
 
 def _shortened(header: str) -> str:
     return header if len(header) <= HEADER_SHOWN_CHARS else header[: HEADER_SHOWN_CHARS - 1] + "…"
-
-
-def _describe(fields: Iterable[str]) -> str:
-    """'wage (Upah), start_date (TMT)': the field and a header spelling the user would know."""
-    return ", ".join(f"{f} ({HEADER_ALIASES[f][0]})" if f in HEADER_ALIASES else f for f in fields)
 
 
 def _says_total(cells: Iterable[str | None]) -> bool:
