@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import click
 
     from gateway.delivery.base import Destination
+    from gateway.domain.alerts import Alert, AlertSettings
     from gateway.domain.records import Problem, RawRow, RowResult
     from gateway.sources.base import Source
 
@@ -70,6 +71,21 @@ def after_run(source: Source, run: dict[str, Any]) -> None:
 
     Called for every run: succeeded, rejected or failed (`run["status"]`, `run["error"]`).
     An exception here is reported as a warning; the run's outcome stands.
+    """
+
+
+@hookspec
+def send_alert(alert: Alert, settings: AlertSettings) -> None:
+    """Deliver an alert (e-mail, chat, a pager): a feed late past its schedule, a sync still
+    failing after its retries, a run that ended an unusual share of an agency's workers, and
+    whatever else the gateway or a scheduler raises (`alert.kind`; gateway/alerts.py).
+
+    Called only on plugins with an `[alerts.<plugin>]` table in config/gateway.toml, and only
+    for alerts at least its `min_severity` (default "warning"); `settings.setting("password")`
+    resolves `$env:`/`$file:` references. `alert.subject` and `alert.text()` are ready to
+    send; no NIK is ever in an alert. The same alert is delivered once (again only after
+    ALERT_REPEAT_HOURS). Raise if it could not be delivered: the failure is recorded and
+    logged, other plugins still deliver, and whoever raised the alert carries on.
     """
 
 
