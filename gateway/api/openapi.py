@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.api.delivery import DELIVERY_PATHS
 from gateway.api.schemas import SCHEMAS
+from gateway.api.verification import OPENAPI_PATHS as VERIFICATION_PATHS
 
 
 def _resp(description: str, schema: str) -> dict[str, Any]:
@@ -84,6 +86,13 @@ _CONFLICTS = {
 
 
 def openapi_document() -> dict[str, Any]:
+    document = _document()
+    # Resource modules that keep their own paths beside their routes.
+    document["paths"].update(DELIVERY_PATHS)
+    return document
+
+
+def _document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -328,5 +337,6 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **VERIFICATION_PATHS,  # api/verification.py
         },
     }
