@@ -166,8 +166,12 @@ def _drop_superseded(feeds: dict[tuple[str, str], Feed], key: tuple[str, str]) -
 
 
 def _judge(feed: Feed, now: datetime, upload_stale_days: int) -> None:
-    if feed.source == "upload" and not feed.schedule:
-        feed.due = now - timedelta(days=upload_stale_days)
+    upload = feed.source == "upload" and not feed.schedule
+    if upload:
+        # The next roster is expected UPLOAD_STALE_DAYS after the last good one: that date
+        # is the "expected since" a stale upload shows, not one counted back from now.
+        feed.due = (feed.last_ok_at + timedelta(days=upload_stale_days)
+                    if feed.last_ok_at is not None else None)  # fmt: skip
     elif valid_schedule(feed.schedule):
         feed.due = latest_due(feed.schedule, now)  # type: ignore[arg-type]
     if feed.last is None:
@@ -179,10 +183,20 @@ def _judge(feed: Feed, now: datetime, upload_stale_days: int) -> None:
         and feed.checked_at > aware(feed.last["started_at"])  # type: ignore[operator]
     ):  # a later sync that found nothing new: the feed is back (with the same file)
         feed.health = "failing"
-    elif feed.due is not None and (feed.last_ok_at is None or feed.last_ok_at < feed.due):
+    elif _late(feed, now, upload):
         feed.health = "stale"
     else:
         feed.health = "healthy"
+
+
+def _late(feed: Feed, now: datetime, upload: bool) -> bool:
+    """An upload is late once its expected date has passed; a scheduled feed once its last
+    good run is older than the run its schedule expects."""
+    if feed.due is None:
+        return False
+    if upload:
+        return feed.due < now
+    return feed.last_ok_at is None or feed.last_ok_at < feed.due
 
 
 def _needs_attention(feed: Feed, ending_share: float, reject_share: float) -> None:
