@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 
-from gateway.store.tables import enrollments, mutations, workers
+from gateway.store.tables import employers, enrollments, mutations, workers
 
 CHUNK = 2000  # enrollments read per round: bounded memory for an agency of a million
 OPEN = ("pending",)  # not yet handed over: a correction supersedes it
@@ -168,3 +168,53 @@ def worker_niks(conn: Connection, worker_ids: Sequence[int]) -> dict[int, str]:
         return {}
     return dict(conn.execute(select(workers.c.id, workers.c.nik_enc)
                              .where(workers.c.id.in_(list(worker_ids)))).all())
+
+
+def rejected_page(engine: Engine, *, agency: str | None = None, before: int | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:  # fmt: skip
+    """Rejected mutations, newest first, with the worker's sealed NIK and name (to be shown
+    masked) and the employer's NPP."""
+    query = (
+        select(mutations.c.id, mutations.c.agency, mutations.c.kind, mutations.c.month,
+               mutations.c.reason_code, mutations.c.reason_id, mutations.c.reason_en,
+               mutations.c.answered_at, mutations.c.payload, employers.c.npp,
+               workers.c.nik_enc, workers.c.name_enc)
+        .join(workers, workers.c.id == mutations.c.worker_id)
+        .join(employers, employers.c.id == mutations.c.employer_id)
+        .where(mutations.c.state == "rejected")
+        .order_by(mutations.c.id.desc())
+        .limit(limit)
+    )  # fmt: skip
+    if agency is not None:
+        query = query.where(mutations.c.agency == agency)
+    if before is not None:
+        query = query.where(mutations.c.id < before)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def employer_month_counts(engine: Engine, agency: str | None = None) -> list[dict[str, Any]]:
+    """Per employer and month: mutations by state, newest month first."""
+    query = (
+        select(employers.c.id, employers.c.agency, employers.c.npp, employers.c.division,
+               employers.c.segment, employers.c.work_unit, employers.c.destination,
+               mutations.c.month, mutations.c.state, func.count().label("n"))
+        .join(employers, employers.c.id == mutations.c.employer_id)
+        .group_by(employers.c.id, employers.c.agency, employers.c.npp, employers.c.division,
+                  employers.c.segment, employers.c.work_unit, employers.c.destination,
+                  mutations.c.month, mutations.c.state)
+    )  # fmt: skip
+    if agency is not None:
+        query = query.where(employers.c.agency == agency)
+    table: dict[tuple, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for r in conn.execute(query).mappings():
+            row = table.setdefault((r["id"], r["month"]), {
+                "employer_id": r["id"], "agency": r["agency"], "npp": r["npp"],
+                "division": r["division"], "segment": r["segment"],
+                "work_unit": r["work_unit"], "destination": r["destination"],
+                "month": r["month"], "pending": 0, "sent": 0, "accepted": 0, "rejected": 0,
+                "superseded": 0})  # fmt: skip
+            row[r["state"]] = r["n"]
+    return sorted(table.values(), key=lambda r: (r["month"], r["agency"], r["npp"]),
+                  reverse=True)  # fmt: skip

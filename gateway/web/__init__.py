@@ -53,7 +53,16 @@ def _headers(response: Any) -> Any:
 
 
 # Views register themselves on `bp` when imported.
-from gateway.web import auth, conflicts, pages, runs_pages, upload  # noqa: E402, F401
+from gateway.web import (  # noqa: E402, F401
+    auth,
+    conflicts,
+    delivery,
+    list_exports,
+    pages,
+    runs_pages,
+    upload,
+    worker_search,
+)
 
 _ERRORS = {
     400: ("Permintaan tidak valid. Jika Anda mengirim formulir, muat ulang halaman lalu coba "
