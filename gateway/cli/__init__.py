@@ -17,6 +17,7 @@ import click
 from flask.cli import FlaskGroup
 
 from gateway.app import create_app
+from gateway.cli import deliver_files  # noqa: F401  (deliver batches|download|uploaded|answers)
 from gateway.cli.apikeys import apikeys
 from gateway.cli.audit import audit_group
 from gateway.cli.budget import budget
