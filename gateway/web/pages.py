@@ -34,19 +34,22 @@ from gateway.web.data import (
 )
 from gateway.web.i18n import fmt_int, fmt_pct, fmt_rp, tr
 from gateway.web.masking import mask_name, mask_nik
+from gateway.web.whatif import WhatIfError, parse_what_if, run_what_if
 
 PAGE = 50
 
 
-def _engine() -> Any:
+def engine() -> Any:
     return gateway().registry.engine
 
 
-def _feeds() -> list[Any]:
+def readable_feeds() -> list[Any]:
+    """The feeds of the agencies the user may read."""
     return [f for f in gateway().feeds() if may_read(f.agency)]
 
 
-def _year() -> int:
+def fiscal_year() -> int:
+    """The page's `year`, this year by default."""
     year = request.args.get("year", type=int)
     return year if year and 2000 <= year <= 2100 else clock.today().year
 
@@ -69,17 +72,17 @@ def _target_title() -> str | None:
 
 def _coverage_rows(agency: str | None) -> list[dict[str, Any]]:
     """The provinces nationally; a bound user's own single row, whatever its kind."""
-    table = coverage_table(_engine(), agency)
+    table = coverage_table(engine(), agency)
     return table["provinces"] if agency is None else [r for rows in table.values() for r in rows]
 
 
 @bp.get("/")
 @login_required
 def overview() -> Any:
-    feeds = _feeds()
+    feeds = readable_feeds()
     year = clock.today().year
     # The overview computes budget checks for at most 0.3 s: the budget page does the rest.
-    budget = budget_rows(_engine(), year, auto_seconds=0.3, agency=scope())
+    budget = budget_rows(engine(), year, auto_seconds=0.3, agency=scope())
     provinces = _coverage_rows(scope())
     shown = request.args.get("health")
     listed = [f for f in feeds if not shown or f.health == shown]
@@ -94,14 +97,14 @@ def overview() -> Any:
         budget_counts={s: sum(1 for b in budget if b.status == s)
                        for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
         provinces=provinces,
-        coverage_chart=coverage_chart(provinces, _target_title()),
+        coverage_chart=coverage_chart(provinces, _target_title()), display_name=display_name,
     )
 
 
 @bp.get("/feeds")
 @login_required
 def feeds_page() -> Any:
-    feeds = _feeds()
+    feeds = readable_feeds()
     shown = request.args.get("health")
     listed = [f for f in feeds if not shown or f.health == shown]
     page = max(1, request.args.get("page", 1, type=int))
@@ -118,7 +121,7 @@ def _worker_page(code: str, status: str | None, after: int | None, before: int |
                  ) -> tuple[list[dict[str, Any]], bool, bool]:
     """One page of the agency's workers by keyset on the enrollment id; (rows, has_prev,
     has_next). Only the rows shown are decrypted, and only to be masked."""
-    rows, more = dashboard.worker_page(_engine(), code, status, after, before, PAGE)
+    rows, more = dashboard.worker_page(engine(), code, status, after, before, PAGE)
     ring = gateway().registry.keyring
     for r in rows:
         r["nik"] = mask_nik(ring.decrypt(r.pop("nik_enc"), "workers.nik"))
@@ -145,8 +148,8 @@ def agency(code: str) -> Any:
     rows, has_prev, has_next = _worker_page(
         code, None if status == "all" else status, id_arg("after"), id_arg("before"),
     )
-    counts = dashboard.agency_status_counts(_engine(), code)
-    months = monthly_changes(_engine(), code)
+    counts = dashboard.agency_status_counts(engine(), code)
+    months = monthly_changes(engine(), code)
     chart = column_chart(
         [(m, (new, ended)) for m, new, _changed, ended in months[-24:]],
         [(tr("baru", "new"), GREEN), (tr("diakhiri", "ended"), RED)],
@@ -159,7 +162,7 @@ def agency(code: str) -> Any:
     return render_template(
         "agency.html", agency=found, rows=rows, has_prev=has_prev, has_next=has_next,
         status=status, counts=counts, months=months[-24:], chart=chart,
-        runs=dashboard.runs_of(_engine(), code), searched=searched,
+        runs=dashboard.runs_of(engine(), code), searched=searched,
     )
 
 
@@ -178,9 +181,9 @@ def _search(code: str, nik: str) -> dict[str, Any]:
 @bp.get("/budget")
 @login_required
 def budget() -> Any:
-    year = _year()
+    year = fiscal_year()
     try:
-        rows = budget_rows(_engine(), year, check=request.args.get("check"), agency=scope())
+        rows = budget_rows(engine(), year, check=request.args.get("check"), agency=scope())
     except RatesNotInForce as exc:
         return _rates_not_in_force(exc, year)
     shown = request.args.get("status")
@@ -199,7 +202,7 @@ def budget() -> Any:
         value_format=fmt_rp,
     )
     return render_template(
-        "budget.html", year=year, years=budget_years(_engine()), rows=page_rows, page=page,
+        "budget.html", year=year, years=budget_years(engine()), rows=page_rows, page=page,
         pages=max(1, -(-len(listed) // PAGE)), shown=shown, chart=chart,
         counts={s: sum(1 for r in rows if r.status == s)
                 for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
@@ -216,11 +219,20 @@ def budget_detail(government: str) -> Any:
     if found.kind == "ministry":
         abort(404)
     readable_or_404(found.code)
-    year = _year()
+    year = fiscal_year()
     try:
-        check = budget_check_cached(_engine(), found.code, year)
+        check = budget_check_cached(engine(), found.code, year)
     except RatesNotInForce as exc:
         return _rates_not_in_force(exc, year, found)
+    what, what_error, simulated = None, None, None
+    try:
+        what = parse_what_if(request.args)
+        if what.asked:  # computed over the registry, written nowhere
+            simulated = run_what_if(engine(), found.code, year, check, what)
+    except WhatIfError as exc:
+        what_error = str(exc)
+    except RatesNotInForce as exc:
+        what_error = tr(exc.message_id, exc.message_en)
     chart = bar_chart(
         [Bar(line.program.upper(), (line.allocated or 0, line.obligation),
              note=f"{tr('kurang', 'gap')} {fmt_rp(line.gap)}" if line.gap else "OK",
@@ -230,27 +242,60 @@ def budget_detail(government: str) -> Any:
         value_format=fmt_rp,
     )
     return render_template("budget_detail.html", agency=found, year=year, check=check,
-                           chart=chart, years=budget_years(_engine()))
+                           chart=chart, years=budget_years(engine()), simulated=simulated,
+                           what_error=what_error, what=request.args), 400 if what_error else 200
 
 
 def _rates_not_in_force(exc: RatesNotInForce, year: int, agency: Any = None) -> Any:
     """A year the rate tables do not cover: said on the page (422), not an HTTP 500."""
     message = tr(exc.message_id, exc.message_en)
-    return render_template("budget_unavailable.html", year=year, years=budget_years(_engine()),
+    return render_template("budget_unavailable.html", year=year, years=budget_years(engine()),
                            agency=agency, message=message), 422
 
 
 # -- coverage -------------------------------------------------------------------------------------
 
 
+def drilled_province() -> str | None:
+    """The `province` the coverage page is narrowed to (its regencies and cities); None for
+    every province. Only in the national view: a bound user's page holds its own row."""
+    code = (request.args.get("province") or "").strip()
+    if not code:
+        return None
+    try:
+        found = resolve_agency(code)
+    except UnknownAgency:
+        abort(404)
+    if found.kind != "province" or scope() is not None:
+        abort(404)
+    return found.code
+
+
+def coverage_tables(province: str | None) -> dict[str, list[dict[str, Any]]]:
+    """The coverage table as the page shows it: national, the user's own row, or (`province`)
+    that province's row and its regencies and cities."""
+    table = coverage_table(engine(), scope())
+    if province is None:
+        return table
+    return {"provinces": [r for r in table["provinces"] if r["code"] == province],
+            "regencies": [r for r in table["regencies"] if r["code"].startswith(province + ".")],
+            "agencies": []}
+
+
 @bp.get("/coverage")
 @login_required
 def coverage_page() -> Any:
-    table = coverage_table(_engine(), scope())
-    provinces = _coverage_rows(scope())
+    province = drilled_province()
+    table = coverage_tables(province)
+    provinces = table["regencies"] if province else _coverage_rows(scope())
     enrolled = sorted((r for r in provinces if r["enrolled"]), key=lambda r: -r["enrolled"])
     title = (tr("Pekerja terdaftar per provinsi", "Enrolled workers by province") if not scope()
              else tr("Pekerja terdaftar instansi Anda", "Your agency's enrolled workers"))
+    target_title = _target_title()
+    if province:
+        title = tr("Pekerja terdaftar per kabupaten/kota", "Enrolled workers by regency/city")
+        target_title = tr("Terdaftar terhadap target per kabupaten/kota",
+                          "Enrolled against target by regency/city")
     chart = bar_chart(
         [Bar(display_name(r["name"]), (r["enrolled"],), note=fmt_int(r["enrolled"]))
          for r in enrolled[:20]],
@@ -259,9 +304,9 @@ def coverage_page() -> Any:
         value_format=fmt_int,
     )
     return render_template(
-        "coverage.html", table=table, target_chart=coverage_chart(provinces, _target_title()),
-        chart=chart,
-        counts=enrollment_counts(_engine()), display_name=display_name,
+        "coverage.html", table=table, target_chart=coverage_chart(provinces, target_title),
+        chart=chart, province=province,
+        counts=enrollment_counts(engine()), display_name=display_name,
     )
 
 

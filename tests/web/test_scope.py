@@ -132,11 +132,11 @@ def test_a_province_user_reads_its_own_roster_not_its_regencies(
     # Coverage: the province government's own covered workers (the seeded 30, all started),
     # not the province-wide count that includes Muaro Jambi's.
     coverage = jambi.get("/dashboard/coverage").text
-    row = re.search(r'<span class="code">15</span></td>\s*<td class="num">([\d.]+)</td>',
+    row = re.search(r'<span class="code">15</span></td>\s*<td class="num"[^>]*>([\d.]+)</td>',
                     coverage)
     assert row and int(row.group(1).replace(".", "")) == 30
     national = _client(web_app, "siti").get("/dashboard/coverage").text
-    province = re.search(r'<span class="code">15</span></td>\s*<td class="num">([\d.]+)</td>',
+    province = re.search(r'<span class="code">15</span></td>\s*<td class="num"[^>]*>([\d.]+)</td>',
                          national)
     assert province and int(province.group(1).replace(".", "")) > 30
     # The overview says why its own roster is not set against the province-wide target.
