@@ -17,19 +17,24 @@ input (`samples/` in its package): CSV/XLSX files for a CsvSource; recorded resp
 * every sample row maps to a record or is rejected with a coded problem, never an exception;
 * malformed or truncated input becomes problems or a failed run, never an unhandled
   exception, and leaves the registry as it was;
-* a sync succeeds end to end, and the cursor moves only on success.
+* a sync succeeds end to end, and the cursor moves only on success;
+* a SOAP source asks for each recorded page as the service needs to be asked: a new page
+  number, or the next-page token the page before gave (`gateway/sources/replay.py`);
+* a full fetch (every sync of a source that is not `incremental`) ends the workers it no
+  longer lists; a `cursor_after()` needs `incremental = True`, and a status flag's field
+  is in the samples.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import threading
+import time
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -37,56 +42,12 @@ import pytest
 
 from gateway.domain.records import RawRow, Severity
 from gateway.sources.base import CsvSource, SoapSource, Source
+from gateway.sources.replay import ReplayServer
 from gateway.store.db import count_rows
 
 TODAY = date(2025, 6, 2)
 
-
-class ReplayServer:
-    """Answers every POST with the next recorded response (page 1, 2, ... then the last
-    again); `breaking` serves a page cut in half. Real HTTP on 127.0.0.1."""
-
-    def __init__(self, pages: list[bytes]) -> None:
-        self.pages = pages
-        self.served = 0
-        self.broken_page: int | None = None  # 1-based page to truncate
-        replay = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                index = replay.served
-                replay.served += 1
-                body = replay.pages[min(index, len(replay.pages) - 1)]
-                if replay.broken_page == index + 1:
-                    body = body[: len(body) // 2]
-                self.send_response(200)
-                self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/service"
-
-    def reset(self, broken_page: int | None = None) -> None:
-        self.served = 0
-        self.broken_page = broken_page
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+__all__ = ["TODAY", "ReplayServer", "SourceContract", "registry_counts", "sample_files"]
 
 
 def sample_files(source_class: type[Source]) -> list[Path]:
@@ -181,6 +142,18 @@ class SourceContract:
             assert cls.operation, "SoapSource.operation"
             assert cls.resource(cls.wsdl).is_file(), f"WSDL {cls.wsdl} not in the package"
         assert sample_files(cls), f"no sample input in {cls.samples}/"
+        if issubclass(cls, SoapSource):
+            own_cursor = cls.cursor_after is not SoapSource.cursor_after
+            assert cls.incremental or not own_cursor, (
+                f"{cls.__name__} defines cursor_after() but not incremental = True: the "
+                "cursor is never sent, every sync is a full snapshot. If the service answers "
+                "'changed since', declare incremental = True; if it does not, remove "
+                "cursor_after() (the absent workers are then ended every sync)"
+            )
+            assert own_cursor or not cls.incremental, (
+                f"{cls.__name__} says incremental = True but has no cursor_after(): nothing "
+                "would be sent as 'changed since' next time"
+            )
 
     def test_imports_without_network(self) -> None:
         module = self.source_class.__module__
@@ -216,13 +189,22 @@ class SourceContract:
                 replay.reset()
             fetch = source.prepare(None)
             seen = 0
+            flagged = 0  # rows carrying the status flag's field, skipped ones included
             with fetch.open() as reader:
                 check = make_row_check(plugin_manager, source, [])
                 tally = BudgetTally()
                 for raw in reader:
                     seen += 1
+                    flagged += source.status is not None and source.status.field in raw.values
                     self._assert_coded(raw, source, check, tally, validate_row, check_budget_row)
+                flagged += sum(p.code == "row_skipped" for p in source.extra_notices)
             assert seen, f"{sample.name}: no rows read"
+            if source.status is not None:
+                assert flagged, (
+                    f"{sample.name}: no row has the status flag's field "
+                    f"{source.status.field!r}: map it (aliases for a CSV source, columns or "
+                    "map_row for a SOAP source), or the flag never ends anyone"
+                )
             if replay is not None:
                 break  # the recorded pages are one fetch
 
@@ -293,3 +275,101 @@ class SourceContract:
 
     def _drop(self, drop: Path) -> dict[str, Any]:
         return {"folder": str(drop)} if issubclass(self.source_class, CsvSource) else {}
+
+    def test_asks_for_each_recorded_page(self, replay: ReplayServer | None) -> None:
+        """A SOAP source sends what the real service needs to give the next page (its page
+        number or the token of the page before), and stops at the last page."""
+        if replay is None:
+            pytest.skip("a CSV source has no pages")
+        replay.reset()
+        source = self.make_source(replay)
+        failure: Exception | None = None
+        try:
+            with source.prepare(None).open() as reader:
+                for _ in reader:
+                    pass
+        except Exception as exc:  # reported below, after what the server saw
+            failure = exc
+        assert not replay.violations, "\n".join(replay.violations)
+        assert failure is None, f"the fetch failed: {failure}"
+        assert replay.served == len(replay.pages), (
+            f"the fetch asked for {replay.served} of the {len(replay.pages)} recorded pages: "
+            "more_pages() ended it early"
+        )
+
+    def test_a_full_fetch_ends_the_absent(
+        self, plugin_manager: Any, registry: Any, replay: ReplayServer | None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """A worker missing from a full fetch is ended: every sync of a source that is not
+        `incremental`, a `--full` sync of one that is."""
+        cls = self.source_class
+        if cls.kind != "roster" or not cls.snapshot:
+            pytest.skip("a source that never sends a complete list (snapshot = False) ends nobody")
+        # The kit's samples are small: one worker of a handful is over the endings guard's
+        # share, which is about real feeds (gateway/roster/endings.py).
+        monkeypatch.setenv("JAMSOS_ENDING_CONFIRM_SHARE", "1")
+        drop = tmp_path / "drop"
+        drop.mkdir()
+        sample = sample_files(cls)[0]
+        if replay is not None:
+            replay.reset()
+        else:
+            shutil.copy(sample, drop)
+        first = self.sync(registry, plugin_manager, self.make_source(replay, **self._drop(drop)))
+        assert first.status == "succeeded", first.report and first.report.as_dict()
+        if replay is not None:
+            replay.reset()
+        else:
+            later = drop / f"zz_later{sample.suffix}"
+            shutil.copy(sample, later)
+            stamp = time.time() + 60
+            os.utime(later, (stamp, stamp))
+        second = self.make_source(replay, **self._drop(drop))
+        dropped = self._leave_out_one_worker(second, registry)
+        full = bool(getattr(cls, "incremental", False))  # an incremental source: --full
+        result = self.sync(registry, plugin_manager, second, full=full)
+        assert dropped, "no sample row became an active worker of the first sync"
+        assert result.status == "succeeded", result.report and result.report.as_dict()
+        run = registry.get_run(result.run_id)
+        worker = registry.find_worker(dropped[0]) or {}
+        status = {e["agency"]: e["status"] for e in worker.get("enrollments", [])}
+        assert status.get(second.agency) == "ended", (
+            f"a worker absent from a full fetch was not ended (run mode {run['mode']}, status "
+            f"{status.get(second.agency)}): a source whose service has no 'changed since' must "
+            "not be incremental (no cursor_after(), incremental = False), and its sync must "
+            "fetch every page"
+        )
+
+    def _leave_out_one_worker(self, source: Source, registry: Any) -> list[str]:
+        """Make `source` leave out the first row naming a worker the registry holds active
+        for its agency; the list gets that NIK."""
+        dropped: list[str] = []
+
+        def active(nik: object) -> bool:
+            digits = "".join(ch for ch in str(nik or "") if ch.isdigit())
+            if dropped or len(digits) != 16:
+                return False
+            worker = registry.find_worker(digits) or {}
+            if any(e["agency"] == source.agency and e["status"] == "active"
+                   for e in worker.get("enrollments", [])):  # fmt: skip
+                dropped.append(digits)
+                return True
+            return False
+
+        if isinstance(source, SoapSource):
+            map_row = source.map_row
+
+            def leave_out(item: Any, row: int) -> dict[str, str | None] | None:
+                values = map_row(item, row)
+                return None if values is not None and active(values.get("nik")) else values
+
+            source.map_row = leave_out  # type: ignore[method-assign]
+        else:
+            transform = source.transform
+
+            def leave_out_raw(raw: RawRow) -> RawRow | None:
+                return None if active(raw.values.get("nik")) else transform(raw)
+
+            source.transform = leave_out_raw  # type: ignore[method-assign]
+        return dropped

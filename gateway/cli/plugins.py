@@ -68,12 +68,24 @@ def plugin_group() -> None:
     show_default=True,
     help="Where to create the package folder.",
 )
-def plugin_new(name: str, kind: str, agency: str | None, directory: Path) -> None:
+@click.option(
+    "--incremental/--snapshot",
+    default=False,
+    show_default=True,
+    help="--incremental: the feed can send changes only (a SOAP service with 'changed since', "
+    "a CSV of changed workers); later syncs then end nobody. --snapshot (default): every "
+    "sync is complete and ends the workers it no longer lists.",
+)
+def plugin_new(
+    name: str, kind: str, agency: str | None, directory: Path, incremental: bool
+) -> None:
     """Scaffold plugin package NAME: source class, sample data, contract tests."""
     from gateway.sources.scaffold import ScaffoldError, scaffold
 
     try:
-        target = scaffold(name, kind=kind, agency=agency, directory=directory)
+        target = scaffold(
+            name, kind=kind, agency=agency, directory=directory, incremental=incremental
+        )
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Plugin dibuat / created: {target}")

@@ -7,6 +7,12 @@ contract tests as generated, for an engineer to adapt to the agency's real feed.
       jamsos_<name>/service.wsdl              (soap) the WSDL to replace with the agency's
       jamsos_<name>/samples/...  sample input: a roster file (csv) or recorded pages (soap)
       tests/test_<name>_contract.py           gateway.testing.SourceContract
+
+`incremental` says whether the agency's feed can send changes only: a SOAP service that
+answers "changed since" (the source then declares `incremental = True` and a
+`cursor_after()`), a CSV export that lists only the changed workers (`snapshot = False`).
+Without it every sync is a full snapshot that ends the workers no longer listed, which is
+what a service with no "changed since" needs.
 """
 
 from __future__ import annotations
@@ -56,7 +62,48 @@ def _sample_workers(agency_region: str) -> list[dict[str, str]]:
     return rows
 
 
-def scaffold(name: str, *, kind: str, agency: str | None, directory: Path) -> Path:
+_CURSOR_REQUEST = """\
+        if cursor is not None:  # the saved cursor: ask for the changes since then
+            args["changedSince"] = datetime.fromisoformat(cursor)
+"""
+_CURSOR_AFTER = """
+    def cursor_after(self, first_response: Any, cursor: str | None) -> str | None:
+        # The server's clock when it answered page 1: next time, ask for changes since then.
+        return first_response.serverTime.isoformat()
+"""
+
+
+def _kind_values(kind: str, incremental: bool) -> dict[str, str]:
+    """The template text that differs between a full-snapshot and an incremental feed."""
+    if kind == "csv":
+        line = (
+            "    snapshot = False  # the file lists only changed workers: nobody is ended"
+            if incremental
+            else "    snapshot = True  # the file lists every worker: those missing are ended"
+        )
+        return {"snapshot_line": line}
+    if incremental:
+        return {
+            "datetime_import": "\nfrom datetime import datetime",
+            "incremental_line": "    incremental = True  # the service answers 'changed since'",
+            "cursor_request": _CURSOR_REQUEST,
+            "cursor_after": _CURSOR_AFTER,
+        }
+    return {
+        "datetime_import": "",
+        "incremental_line": (
+            "    # No 'changed since' in the service: every sync fetches it whole. If it has\n"
+            "    # one, run `jamsos plugin new` with --incremental to see the cursor methods.\n"
+            "    incremental = False"
+        ),
+        "cursor_request": "",
+        "cursor_after": "",
+    }
+
+
+def scaffold(
+    name: str, *, kind: str, agency: str | None, directory: Path, incremental: bool = False
+) -> Path:
     """Create the package folder `directory/name`; return it."""
     if not _NAME.match(name):
         raise ScaffoldError(
@@ -83,6 +130,7 @@ def scaffold(name: str, *, kind: str, agency: str | None, directory: Path) -> Pa
         "title": f"{resolved.name}: roster ({kind.upper()})",
         "env_name": name.upper(),
         "extra_deps": ', "zeep>=4.2,<5"' if kind == "soap" else "",
+        **_kind_values(kind, incremental),
     }
     pkg = target / package
     (pkg / "samples").mkdir(parents=True)

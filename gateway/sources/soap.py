@@ -59,7 +59,7 @@ class PageFailed(SoapFetchError):
     answer, when there was one. Its text is what the run's record says."""
 
     def __init__(self, page: int, cause: BaseException, *, status: int | None, tries: int):
-        self.page, self.status = page, status
+        self.page, self.http_status = page, status  # not `status`: describe_error would repeat it
         if _is_fault(cause):
             what = "SOAP Fault, tidak diulang / not retried"
         elif tries > 1:
