@@ -270,7 +270,11 @@ def test_migration_0012_keeps_existing_users_national(tmp_path: Path) -> None:
 SCOPED = {"web.overview", "web.feeds_page", "web.agency", "web.budget", "web.budget_detail",
           "web.coverage_page", "web.runs_list", "web.run_detail", "web.problems_csv",
           "web.upload",
-          "web.identity_conflicts"}  # national only: tests/web/test_identity_conflicts_page.py
+          "web.identity_conflicts",  # national only: tests/web/test_identity_conflicts_page.py
+          # issue 21: tests/web/test_dashboard_tools.py (exports, NIK search, drill-down)
+          "web.feeds_xlsx", "web.runs_xlsx", "web.problems_xlsx", "web.workers_xlsx",
+          "web.budget_xlsx", "web.coverage_xlsx", "web.identity_conflicts_xlsx",
+          "web.worker_search"}
 # Nothing of an agency's, or only what this browser session itself submitted.
 UNSCOPED = {"web.login", "web.logout", "web.static", "web.upload_run", "web.upload_run_status"}
 
