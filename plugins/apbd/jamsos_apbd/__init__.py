@@ -40,10 +40,56 @@ def register_sources() -> list[type[CsvSource]]:
     return [SipdBudget]
 
 
+# The demo governments the export budgets for (gateway/demo/agencies.py, and Kota
+# Pangkalpinang of the regional-roster plugin's demo drop folder).
+DEMO_GOVERNMENTS = ("15.05", "16", "17", "18.71", "31", "19.71")
+SAMPLE_YEAR = "2025"
+# Kota Pangkalpinang's 180 honorer (JKK + JKM): not in the 2025 sample, budgeted every year.
+PANGKALPINANG = (
+    "19.71;Kota Pangkalpinang;{year};4.01.01.2.01.0001;5.1.02.02.02.0006;"
+    "Belanja Iuran Jaminan Kecelakaan Kerja bagi Non ASN;30.000.000",
+    "19.71;Kota Pangkalpinang;{year};4.01.01.2.01.0001;5.1.02.02.02.0007;"
+    "Belanja Iuran Jaminan Kematian bagi Non ASN;40.000.000",
+)
+
+
+def fiscal_year_now() -> int:
+    """This year in Western Indonesia Time (UTC+7), the zone of the gateway's clock
+    (docs/architecture.md: clock.py): a fiscal year is the calendar year."""
+    from datetime import datetime, timedelta, timezone
+
+    return datetime.now(timezone(timedelta(hours=7))).year
+
+
+def demo_export(sample: str, through: int) -> str:
+    """The shipped 2025 export, its demo governments' lines repeated for each later fiscal
+    year up to `through` (the demo's rosters have no end: each year owes what 2025 did), and
+    Kota Pangkalpinang's lines for every year. The sample's deliberately broken lines (an
+    unknown government, a two-digit year) stay in 2025 only."""
+    lines = sample.splitlines()
+    out = list(lines)
+    kept = [line.split(";") for line in lines[1:]]
+    kept = [cells for cells in kept if cells[0] in DEMO_GOVERNMENTS and cells[2] == SAMPLE_YEAR]
+    for year in range(int(SAMPLE_YEAR), through + 1):
+        if year > int(SAMPLE_YEAR):
+            out += [";".join([cells[0], cells[1], str(year), *cells[3:]]) for cells in kept]
+        out += [line.format(year=year) for line in PANGKALPINANG]
+    return "\r\n".join(out) + "\r\n"
+
+
 @hookimpl
 def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]]:
-    """The shipped export, read where the package keeps it."""
+    """The shipped export, carried on to the current fiscal year: a demo run in a later year
+    shows each government's budget for that year, not "no budget" (issue 21). Written into
+    the instance folder; the same year writes the same bytes, so a re-sync changes nothing."""
     from importlib.resources import files
+    from pathlib import Path
 
-    sample = files(__package__) / "samples" / "sipd_apbd_2025.csv"
-    return {"apbd-sipd": {"path": str(sample)}}
+    sample = (files(__package__) / "samples" / "sipd_apbd_2025.csv").read_text(encoding="utf-8")
+    folder = Path(instance_path) / "demo" / "apbd"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sipd_apbd_demo.csv"
+    text = demo_export(sample, max(fiscal_year_now(), int(SAMPLE_YEAR)))
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8", newline="")
+    return {"apbd-sipd": {"path": str(path)}}
