@@ -57,6 +57,7 @@ from gateway.web import (  # noqa: E402, F401
     auth,
     conflicts,
     delivery,
+    delivery_files,
     list_exports,
     pages,
     runs_pages,
