@@ -37,6 +37,7 @@ from gateway.domain.records import (
 from gateway.domain.regions import Region, all_regions, get_region
 from gateway.sources.base import CsvSource, Fetch, SoapSource, Source, StatusFlag
 from gateway.sources.hookspecs import hookimpl
+from gateway.verify.elements import Person, Verdict, VerifierSettings
 
 if TYPE_CHECKING:
     from gateway.demo.rosters import generate_roster, write_csv
@@ -55,6 +56,7 @@ __all__ = [
     "Gender",
     "Message",
     "OutgoingMutation",
+    "Person",
     "Problem",
     "RawRow",
     "Region",
@@ -63,6 +65,8 @@ __all__ = [
     "SoapSource",
     "Source",
     "StatusFlag",
+    "Verdict",
+    "VerifierSettings",
     "all_regions",
     "generate_roster",
     "get_region",

@@ -35,6 +35,7 @@ from gateway.cli.runs import runs_command
 from gateway.cli.serve import serve
 from gateway.cli.sync import sources_command, sync_command
 from gateway.cli.users import users_group
+from gateway.cli.verify import verify_group
 from gateway.cli.workers import workers
 from gateway.config import ConfigError
 from gateway.security.crypto import KeyRingError
@@ -68,7 +69,7 @@ for command in (
     apikeys, audit_group, budget, contributions, coverage_command, db_group, deliver_group,
     demo, employers_group, keys,
     plugin_group, plugins_group, receipt, roster, runs_command, serve, sources_command,
-    sync_command, users_group, workers,
+    sync_command, users_group, verify_group, workers,
 ):  # fmt: skip
     main.add_command(command)
 register_plugin_commands(main)  # the plugins' own commands, after the gateway's

@@ -42,6 +42,7 @@ from gateway.roster.sync import make_row_check
 from gateway.sources.base import Source
 from gateway.store.allocations import record_declared
 from gateway.store.liveness import fail_interrupted
+from gateway.verify import queue as verification
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -238,6 +239,8 @@ def complete(
     except RunFailed as exc:
         # Rolled back with the run, allocation and all.
         return Submitted(exc.report, declaration, allocation_recorded=False)
+    if report.status == "succeeded" and not report.replayed:
+        verification.after_roster(runtime)  # in the background, docs/verification.md
     if declaration is not None and report.replayed and report.status == "succeeded":
         declare_allocation(registry.engine, agency.code, declaration.fiscal_year,
                            declaration.amounts, report.run_id)  # fmt: skip

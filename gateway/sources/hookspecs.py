@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from gateway.domain.alerts import Alert, AlertSettings
     from gateway.domain.records import Problem, RawRow, RowResult
     from gateway.sources.base import Source
+    from gateway.verify.elements import Person, Verdict, VerifierSettings
 
 PROJECT = "jamsos_gateway"  # also the entry-point group plugins are found by
 
@@ -105,4 +106,20 @@ def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]] | None:
     Write sample files under `instance_path` or start a demo server on 127.0.0.1, and return
     settings per source id (as in config/sources.toml) to sync with now, e.g.
     `{"kemendes-pendamping": {"folder": ".../drop"}}`. Never touch a real agency's system.
+    """
+
+
+@hookspec
+def verify_identities(people: list[Person], settings: VerifierSettings) -> list[Verdict] | None:
+    """Check people's elements against the population registry (docs/verification.md).
+
+    Called only on the plugin named by `[verification] provider` in config/gateway.toml, with
+    a batch of `Person`s and that plugin's `[verification.<name>]` settings (`settings.
+    setting("password")` resolves `$env:`/`$file:` references; `settings.threshold` is the
+    score an element needs). Return one `Verdict` per person (by `ref`): a verdict about the
+    person (match, mismatch with elements and scores, not_found, deceased, inactive, several,
+    unprocessable) or a condition of the service (quota, outside_hours, unavailable, refused),
+    after which the person is asked again later and never counted as failed. Once the quota
+    or the hours stop you, answer the rest with that condition without calling the service.
+    A person left out counts as unavailable; an exception stops the pass the same way.
     """

@@ -1,0 +1,82 @@
+"""Verification in the background after a roster is applied (docs/verification.md).
+
+`after_roster(runtime)` is called by the roster intake once a run has committed: it wakes
+one daemon thread of this process, which runs a pass (run.py) outside any roster
+transaction. Wakes while a pass runs coalesce into one more pass. A daemon thread, unlike
+the upload pool's (roster/queue.py): a pass holds nothing that must finish (each batch is its
+own transaction; an interrupted one is asked again), so a process may exit without waiting
+for the population service. A scheduler runs `jamsos verify run` for the rest (a plugin
+sync, a pause that ended, re-checks by age).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from gateway.verify.run import VerificationOff, verify_pending
+from gateway.verify.settings import verification_settings
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_wanted = threading.Event()
+_worker: tuple[int, threading.Thread] | None = None
+
+
+def after_roster(runtime: Any) -> bool:
+    """Ask for a pass soon, when verification is configured; True when one was asked for.
+    Never raises: verification is advice, it must not fail a roster."""
+    try:
+        settings = verification_settings(runtime.config)
+    except Exception:
+        log.exception("verification settings unreadable; roster applied, nothing verified")
+        return False
+    if not settings.enabled:
+        return False
+    with _lock:
+        _wanted.set()
+        if _worker is None or _worker[0] != os.getpid() or not _worker[1].is_alive():
+            _start(runtime)
+    return True
+
+
+def _start(runtime: Any) -> None:
+    global _worker
+    thread = threading.Thread(target=_loop, args=(runtime,), daemon=True, name="jamsos-verify")
+    _worker = (os.getpid(), thread)
+    thread.start()
+
+
+def _loop(runtime: Any) -> None:
+    while _wanted.wait(timeout=1):  # a wake during the pass: one more; else end
+        _wanted.clear()
+        try:
+            registry = runtime.registry
+            result = verify_pending(registry.engine, registry.keyring, runtime.plugins,
+                                    verification_settings(runtime.config))  # fmt: skip
+            log.info("verification pass: %s", result.as_dict())
+        except VerificationOff as exc:
+            log.warning("%s", exc)
+        except Exception:
+            log.exception("verification pass failed; the next roster or `jamsos verify run` "
+                          "retries")  # fmt: skip
+    global _worker
+    with _lock:
+        _worker = None
+        if _wanted.is_set():  # asked for again as the thread was ending: run on
+            _start(runtime)
+
+
+def idle(timeout: float = 30.0) -> bool:
+    """Wait until no pass is running or wanted (tests, a graceful stop); True when idle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        worker = _worker
+        if worker is None:
+            return True
+        worker[1].join(max(0.0, deadline - time.monotonic()))
+    return _worker is None
