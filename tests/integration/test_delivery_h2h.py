@@ -318,3 +318,25 @@ def test_the_demo_service_knows_the_demo_secret_and_rejects_a_few(tmp_path):
     assert acks[mutation(1).key].outcome == "accepted"
     assert acks[mutation(2).key].reason_code == "nik_unknown"
     assert (tmp_path / "demo" / "bpjs_h2h_loopback.sqlite").exists()
+
+
+def test_the_service_runs_on_its_own(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"BPJS_H2H_SECRET": SECRET, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jamsos_bpjs_h2h.server", "--port", "0", "--log",
+         str(tmp_path / "own.sqlite"), "--unknown-nik", nik(1)],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].split(" ", 1)[0]
+        dest = BpjsHostToHost({"url": url, "consumer_id": "jamsos", "secret": SECRET,
+                               "ack_wait": 10})  # fmt: skip
+        dest.send([mutation(1)])
+        assert [a.reason_code for a in dest.poll(None).acks] == ["nik_unknown"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

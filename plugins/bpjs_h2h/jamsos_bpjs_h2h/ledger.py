@@ -261,6 +261,11 @@ class Ledger:
         return region, None
 
     # -- reading -----------------------------------------------------------------------------
+    def count(self) -> int:
+        """How many distinct idempotency keys BPJS has received."""
+        with self.lock:
+            return self.db.execute("SELECT count(*) FROM received").fetchone()[0]
+
     def pending(self) -> int:
         with self.lock:
             cur = self.db.execute("SELECT count(*) FROM received WHERE processed_at IS NULL")
