@@ -26,6 +26,9 @@ MATRIX = {
     ("GET", "/api/v1/coverage"): (200, 200),  # aggregate counts, no PII
     ("GET", "/api/v1/identity-conflicts"): (200, 200),  # scoped: the key's agency's own rows
 }
+# Identity verification (issue 19): a run's is its agency's; the summary is the key's own.
+MATRIX |= {("GET", "/api/v1/runs/{run_id}/verification"): (200, 403),
+           ("GET", "/api/v1/verification"): (200, 200)}
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ MODULES = {
     "roster": "roster", "runs": "runs", "serve": "serve", "sources": "sync", "sync": "sync",
     "users": "users", "workers": "workers",
 }  # fmt: skip
+MODULES["verify"] = "verify"  # identity verification (issue 19)
 SHARED = {"__init__", "options", "output"}  # not a command group
 
 

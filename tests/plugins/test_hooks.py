@@ -280,3 +280,46 @@ def test_category_outside_the_sources_categories_is_rejected(gw, tmp_path):
 def _no_sources_file(monkeypatch):
     monkeypatch.delenv("JAMSOS_SOURCES_FILE", raising=False)
     monkeypatch.delenv("JAMSOS_PLUGINS", raising=False)
+
+
+def test_hook_verify_identities(gw, tmp_path, monkeypatch):
+    # Through the real plugin manager and the gateway's pass (gateway/verify/run.py): only the
+    # configured provider is asked, with its settings ($env: resolved when asked) and the
+    # threshold; its verdicts are stored per worker; a condition pauses the pass and stores
+    # nothing; an exception counts as the service being down. Over HTTP against the loopback
+    # Dukcapil service: tests/integration/test_verify_dukcapil.py.
+    from gateway import Verdict
+    from gateway.domain.agencies import resolve_agency
+    from gateway.roster.submit import submit_roster
+    from gateway.store import verification as stored
+    from gateway.verify.run import verify_pending
+    from gateway.verify.settings import verification_settings
+
+    asked = []
+
+    def registry(people, settings):
+        asked.append((len(people), settings.setting("token"), settings.threshold))
+        first, *rest = people
+        return [Verdict(first.ref, "deceased", code="11"),
+                *(Verdict(p.ref, "quota", code="05") for p in rest)]  # fmt: skip
+
+    def other(people):
+        raise AssertionError("not the configured provider")
+
+    pm = make_plugin_manager(load_entry_points=False, plugins={
+        "registry": plugin(verify_identities=registry), "other": plugin(verify_identities=other),
+        "down": plugin(verify_identities=lambda people: 1 / 0)})  # fmt: skip
+    submit_roster(gw.registry, roster(tmp_path, 3), agency=resolve_agency("15.05"), today=TODAY,
+                  trigger="test", batch_size=50)  # fmt: skip
+    monkeypatch.setenv("JAMSOS_TEST_REGISTRY_TOKEN", "t0ken")
+    settings = verification_settings({"VERIFICATION": {
+        "provider": "registry", "threshold": 80,
+        "registry": {"token": "$env:JAMSOS_TEST_REGISTRY_TOKEN"}}})  # fmt: skip
+    result = verify_pending(gw.registry.engine, gw.registry.keyring, pm, settings)
+    assert asked == [(3, "t0ken", 80)]
+    assert result.answers == {"deceased": 1} and result.stopped == "quota"
+    counts = stored.agency_counts(gw.registry.engine)["15.05"]
+    assert counts == {"deceased": 1, "pending": 2}
+    down = verification_settings({"VERIFICATION": {"provider": "down"}})
+    result = verify_pending(gw.registry.engine, gw.registry.keyring, pm, down, force=True)
+    assert result.stopped == "unavailable" and result.answers == {}
