@@ -47,7 +47,11 @@ from gateway.store.db import count_rows
 
 TODAY = date(2025, 6, 2)
 
-__all__ = ["TODAY", "ReplayServer", "SourceContract", "registry_counts", "sample_files"]
+# Destination plugins have their own kit, importable from here like the source kit.
+from gateway.destination_testing import DestinationContract  # noqa: E402
+
+__all__ = ["TODAY", "DestinationContract", "ReplayServer", "SourceContract", "registry_counts",
+           "sample_files"]  # fmt: skip
 
 
 def sample_files(source_class: type[Source]) -> list[Path]:

@@ -25,14 +25,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from gateway.delivery.employers import EmployerRule, Undeliverable, employer_for
 from gateway.security.crypto import KeyRing
 from gateway.store import mutations as store
 from gateway.store.db import writing
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 # Why an enrollment ended, as told to BPJS: the registry ends a worker its agency's roster no
 # longer names (docs/domain.md §4).
