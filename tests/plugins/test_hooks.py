@@ -282,6 +282,44 @@ def _no_sources_file(monkeypatch):
     monkeypatch.delenv("JAMSOS_PLUGINS", raising=False)
 
 
+def test_hook_send_alert(gw, tmp_path, monkeypatch):
+    # Through the real plugin manager and the gateway's one way out (gateway/alerts.py): a
+    # configured plugin gets the alert with its settings (a $env: password resolved when
+    # asked), a failing one is recorded without stopping the others, an unconfigured one and
+    # one whose min_severity the alert does not reach are not asked, and the same alert
+    # again is not delivered twice. The SMTP plugin itself: tests/integration/test_alerts.py.
+    from gateway.alerts import raise_alert
+    from gateway.store import alerts as stored
+
+    gw.ensure_ready()
+    got = []
+
+    def pager(alert, settings):
+        got.append((alert.kind, alert.agency, alert.title_en, settings.setting("token")))
+
+    def broken(alert):
+        raise ConnectionError("chat service down")
+
+    pm = make_plugin_manager(load_entry_points=False, plugins={
+        "pager": plugin(send_alert=pager), "chat": plugin(send_alert=broken),
+        "quiet": plugin(send_alert=pager), "picky": plugin(send_alert=pager)})  # fmt: skip
+    config = tmp_path / "gateway.toml"
+    config.write_text('[alerts.pager]\ntoken = "$env:PAGER_TOKEN"\nmin_severity = "error"\n'
+                      '[alerts.chat]\n[alerts.picky]\nmin_severity = "critical"\n')
+    runtime = types.SimpleNamespace(config={**gw.config, "CONFIG_FILE": str(config)},
+                                    engine=gw.engine, plugins=pm)
+    monkeypatch.setenv("PAGER_TOKEN", "s3cret")
+    raised = dict(kind="sync_failed", severity="error", agency="kemenkes",
+                  title_id="Sinkronisasi gagal", title_en="Sync failed",
+                  details={"source": "kemenkes-ppnpn"})
+    assert raise_alert(runtime, **raised) is True
+    assert got == [("sync_failed", "kemenkes", "Sync failed", "s3cret")]
+    [row] = stored.recent(gw.engine)
+    assert row["delivered"] == ["pager"]
+    assert row["failures"] == {"chat": "ConnectionError: chat service down"}
+    assert raise_alert(runtime, **raised) is False and len(got) == 1  # the same one: once
+
+
 def test_hook_verify_identities(gw, tmp_path, monkeypatch):
     # Through the real plugin manager and the gateway's pass (gateway/verify/run.py): only the
     # configured provider is asked, with its settings ($env: resolved when asked) and the
@@ -323,3 +361,40 @@ def test_hook_verify_identities(gw, tmp_path, monkeypatch):
     down = verification_settings({"VERIFICATION": {"provider": "down"}})
     result = verify_pending(gw.registry.engine, gw.registry.keyring, pm, down, force=True)
     assert result.stopped == "unavailable" and result.answers == {}
+
+
+def test_hook_register_destinations(gw, tmp_path):
+    # Through the real plugin manager: a plugin's destination is found by its id with its
+    # settings, one that is not a Destination is reported and skipped, and a delivery through
+    # it tells the counterpart each new worker once. The loopback BPJS service over HTTP:
+    # tests/integration/test_delivery_h2h*.py; the outbox: tests/delivery/.
+    from gateway import Ack, Destination
+    from gateway.delivery.catalog import collect_destinations, make_destination
+    from gateway.delivery.employers import register_employer
+    from gateway.delivery.outbox import deliver
+    from gateway.domain.agencies import resolve_agency
+    from gateway.roster.submit import submit_roster
+
+    told = []
+
+    class Recorder(Destination):
+        id = "recorder"
+        title = "Records what it is told"
+
+        def send(self, mutations):
+            told.extend((m.kind, m.nik, self.setting("label")) for m in mutations)
+            return [Ack(m.key, "accepted", kpj=f"{i + 1:011d}") for i, m in enumerate(mutations)]
+
+    pm = make_plugin_manager(load_entry_points=False, plugins={
+        "good": plugin(register_destinations=lambda: [Recorder]),
+        "bad": plugin(register_destinations=lambda: [object])})  # fmt: skip
+    assert list(collect_destinations(pm)) == ["recorder"]
+    assert "not a Destination subclass" in pm.load_errors["bad"][0]
+    gw.__dict__["plugins"] = pm
+    submit_roster(gw.registry, roster(tmp_path, 3), agency=resolve_agency("15.05"), today=TODAY,
+                  trigger="test", batch_size=50)  # fmt: skip
+    register_employer(gw, agency="15.05", kind="npp", npp="12345678", division=None,
+                      segment=None, work_unit=None, destination="recorder")  # fmt: skip
+    dest = make_destination(pm, "recorder", {"recorder": {"label": "L"}})
+    assert deliver(gw, "recorder", destination=dest, answer_wait=0).counts["accepted"] == 3
+    assert sorted(told) == sorted(("new", worker_row(i)[0], "L") for i in range(3))
