@@ -130,12 +130,15 @@ class Gateway:
 
     def sweep(self) -> None:
         """One pass of the periodic sweep: runs left `running` by a killed process (at once
-        on this machine, after STALE_RUN_HOURS elsewhere) and the upload spools they left."""
+        on this machine, after STALE_RUN_HOURS elsewhere) and the upload spools they left;
+        then the alerts the feeds' health calls for (gateway/alerts.py)."""
+        from gateway.alerts import check_alerts
         from gateway.roster.intake import sweep_uploads
 
         hours = float(self.config.get("STALE_RUN_HOURS", 6))
         Registry(self.engine, self.keyring).mark_interrupted(timedelta(hours=hours))
         sweep_uploads(self)
+        check_alerts(self)
 
     def check_keys(self) -> None:
         """Refuse keys that do not open the stored data (or index it differently)."""

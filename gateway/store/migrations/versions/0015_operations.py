@@ -1,12 +1,17 @@
-"""Operations: budget-feed lock and run cancellation (issue 20).
+"""Operations: the alerts raised, one row per alert key (issue 20).
 
-Placeholder: filled in by the change that needs it. Revision 0001 creates its tables from the
-live metadata (store/tables.py), so a table added there must be created here only when
-missing (a database migrated from an earlier revision).
+`alerts` records each alert the gateway raised (gateway/alerts.py) under its key, when it was
+first and last raised, and which plugins delivered it, so several processes noticing the same
+late feed deliver it once. Revision 0001 creates its tables from the live metadata
+(store/tables.py): a database created from scratch already has it, one migrated from 0014
+does not.
 
 Revision ID: 0015
 Revises: 0014
 """
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0015"
 down_revision = "0014"
@@ -15,8 +20,26 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    if sa.inspect(op.get_bind()).has_table("alerts"):
+        return
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("severity", sa.String(10), nullable=False),
+        sa.Column("agency", sa.String(32)),
+        sa.Column("title_id", sa.String(300), nullable=False),
+        sa.Column("title_en", sa.String(300), nullable=False),
+        sa.Column("details", sa.JSON, nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("times", sa.Integer, nullable=False),
+        sa.Column("delivered", sa.JSON, nullable=False),
+        sa.Column("failures", sa.JSON, nullable=False),
+        sa.UniqueConstraint("key", name="uq_alerts_key"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("alerts")
