@@ -122,10 +122,11 @@ def _line(headers: AnswerHeaders, row: int, cells: dict[str, str],
     status = normalise_header(cells.get("status", ""))
     if kpj and (len(kpj) != 11 or not kpj.isdigit()):
         problems.append(_problem("bad_kpj", row, "kpj", length=len(kpj)))
-    if status and status not in headers.accepted_status | headers.rejected_status:
+    known = not status or status in headers.accepted_status | headers.rejected_status
+    if not known:
         problems.append(_problem("unknown_status", row, "status", status=cells["status"][:40]))
     accepted = status in headers.accepted_status if status else bool(kpj)
-    if not accepted and not reason:
+    if known and not accepted and not reason:
         problems.append(_problem("missing_reason", row, "reason"))
     if accepted and not kpj and any(m.kind == "new" for m in mine):
         problems.append(_problem("missing_kpj", row, "kpj"))
