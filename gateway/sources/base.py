@@ -39,9 +39,9 @@ SOURCE_MESSAGES: dict[str, Message] = {
     ),
     "status_unknown": Message(
         Severity.WARNING,
-        "Status '{value}' di kolom {field} tidak dikenal oleh sumber {source}: baris tetap "
+        "Status '{value}' di kolom {flag_field} tidak dikenal oleh sumber {source}: baris tetap "
         "diproses sebagai pegawai aktif; periksa nilai status yang dikirim instansi.",
-        "Status '{value}' in field {field} is unknown to source {source}: the row is kept as "
+        "Status '{value}' in field {flag_field} is unknown to source {source}: the row is kept as "
         "an active worker; check the status values the agency sends.",
     ),
 }
@@ -159,7 +159,8 @@ class Source:
         left = flag.has_left(value)
         if left is None:
             notice = make_problem(SOURCE_MESSAGES, "status_unknown", row, None,
-                                  source=self.id, field=flag.field, value=str(value)[:40])
+                                  source=self.id, flag_field=flag.field,
+                                  value=str(value)[:40])
             self.extra_notices.append(notice)
             return False
         if left:
