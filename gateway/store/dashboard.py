@@ -145,6 +145,19 @@ def list_runs(
         return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def run_filter_choices(engine: Engine, agency: str | None = None) -> dict[str, list[str]]:
+    """What the run list's filter offers: the agencies and the sources that have runs (of
+    `agency` alone for a user bound to it), each sorted."""
+    agencies = select(runs.c.agency).distinct()
+    sources = select(runs.c.source).distinct()
+    if agency:
+        agencies, sources = agencies.where(runs.c.agency == agency), sources.where(
+            runs.c.agency == agency)
+    with engine.connect() as conn:
+        return {"agencies": sorted(conn.execute(agencies).scalars()),
+                "sources": sorted(conn.execute(sources).scalars())}  # fmt: skip
+
+
 def problem_counts(engine: Engine, run_id: int) -> list[Any]:
     """(code, field, severity, count) of the run's problems, most frequent first: a pass over
     all of them (0.1 s per 100,000)."""

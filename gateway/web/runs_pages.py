@@ -36,7 +36,8 @@ def _engine() -> Any:
 @login_required
 def runs_list() -> Any:
     # A bound user's list is its agency's, whatever the filter asks.
-    agency, source = scope() or request.args.get("agency"), request.args.get("source")
+    bound = scope()
+    agency, source = bound or request.args.get("agency"), request.args.get("source")
     status = request.args.get("status")
     rows = dashboard.list_runs(
         _engine(), agency=agency, source=source,
@@ -46,6 +47,8 @@ def runs_list() -> Any:
     return render_template(
         "runs.html", runs=rows[:RUNS_PAGE], more=len(rows) > RUNS_PAGE, agency=agency,
         source=source, status=status, statuses=RUN_STATUSES, status_text=status_text,
+        # The filter offers the agencies and sources that have runs: no code to know by heart.
+        choices=dashboard.run_filter_choices(_engine(), bound),
     )
 
 
