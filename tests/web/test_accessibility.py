@@ -103,3 +103,54 @@ def _check_a_roster(page: Any, web_app: Any) -> None:
     page.set_input_files("input[name=file]", str(roster))
     page.click("button[value=check]")
     page.wait_for_selector("#report")
+
+
+# What each page must show on a phone without sideways scrolling: (page, selector).
+ACTIONABLE = [
+    ("/dashboard/runs/{run}", "table.problems td.msg"),  # what is wrong with a row
+    ("/dashboard/", "td.gap"),  # the shortfall
+    ("/dashboard/budget", "table.budget td.gap"),
+    ("/dashboard/budget/15.05", "#budget-lines td.gap"),
+    ("/dashboard/coverage", "table.coverage td.pct"),  # the coverage percentage
+    ("/dashboard/coverage?province=15", "table.coverage td.pct"),
+]
+
+MEASURE = """sel => {
+  const inside = [...document.querySelectorAll(sel)].filter(e => e.offsetParent !== null);
+  const boxes = inside.map(e => {
+    const r = e.getBoundingClientRect(), card = e.closest('.card').getBoundingClientRect();
+    return [r.left, r.right, card.right, r.width];
+  });
+  const cards = [...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1);
+  const fonts = [...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 0)
+    .flatMap(s => {
+      const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+      return [...s.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    });
+  return {boxes, scrolling: cards.length, page: document.documentElement.scrollWidth,
+          smallest: fonts.length ? Math.min(...fonts) : null, charts: fonts.length};
+}"""
+
+
+def test_a_phone_shows_the_actionable_figures_and_readable_charts(
+        browser_page: Any, live_server: str, web_app: Any) -> None:
+    """At 375 px the problem's message, the shortfall and the coverage percentage were off
+    the card's right edge (the table scrolled inside it) and chart text was drawn at 4-5 px.
+    Measured in Chromium: every such cell lies inside the screen and its card, no card
+    scrolls sideways, and no chart text is under 11 px."""
+    page = browser_page
+    log_in_browser(page, live_server)
+    run = web_app.config["SEEDED"]["runs"]["15.05"]
+    measured = {}
+    for path, selector in ACTIONABLE:
+        page.goto(f"{live_server}{path.format(run=run)}")
+        measured[path] = page.evaluate(MEASURE, selector)
+    for path, m in measured.items():
+        assert m["boxes"], (path, "nothing to measure")
+        for left, right, card_right, width in m["boxes"]:
+            assert 0 <= left and right <= 375 and right <= card_right + 0.5 and width > 20, (
+                path, left, right, card_right)
+        assert m["scrolling"] == 0 and m["page"] <= 375, (path, m)
+        if m["charts"]:
+            assert m["smallest"] >= 11, (path, m["smallest"])
+    assert sum(m["charts"] for m in measured.values()) > 10  # charts were measured
