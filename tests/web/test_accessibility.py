@@ -121,11 +121,14 @@ MEASURE = """sel => {
     const r = e.getBoundingClientRect(), card = e.closest('.card').getBoundingClientRect();
     return [r.left, r.right, card.right, r.width];
   });
-  const cards = [...document.querySelectorAll('.card')].filter(c => c.scrollWidth > c.clientWidth + 1);
-  const fonts = [...document.querySelectorAll('svg.chart')].filter(s => s.getBoundingClientRect().width > 0)
+  const cards = [...document.querySelectorAll('.card')]
+    .filter(c => c.scrollWidth > c.clientWidth + 1);
+  const fonts = [...document.querySelectorAll('svg.chart')]
+    .filter(s => s.getBoundingClientRect().width > 0)
     .flatMap(s => {
       const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
-      return [...s.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+      return [...s.querySelectorAll('text')]
+        .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
     });
   return {boxes, scrolling: cards.length, page: document.documentElement.scrollWidth,
           smallest: fonts.length ? Math.min(...fonts) : null, charts: fonts.length};
@@ -148,7 +151,7 @@ def test_a_phone_shows_the_actionable_figures_and_readable_charts(
     for path, m in measured.items():
         assert m["boxes"], (path, "nothing to measure")
         for left, right, card_right, width in m["boxes"]:
-            assert 0 <= left and right <= 375 and right <= card_right + 0.5 and width > 20, (
+            assert left >= 0 and right <= 375 and right <= card_right + 0.5 and width > 20, (
                 path, left, right, card_right)
         assert m["scrolling"] == 0 and m["page"] <= 375, (path, m)
         if m["charts"]:
