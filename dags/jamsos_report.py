@@ -1,5 +1,8 @@
 """Daily report: coverage against targets and the sources that are failing or stale.
 
+Runs when the registry changed (its asset: a sync or an upload; events arriving during a
+run are gathered into the next) and every day at 07:00 UTC at the latest.
+
 Reads the gateway's registry only (the runs every trigger records, `jamsos sync` and Airflow
 alike), judged as the dashboard and /metrics judge feed health. Feed health and coverage are
 separate tasks, so a broken targets file does not hide a failing feed; the report is the last
@@ -11,15 +14,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    dag,
+    get_current_context,
+    task,
+)
+from airflow.sdk.exceptions import AirflowFailException
 
 from gateway.orchestration import START_DATE, task_defaults
+from gateway.orchestration.plan import REGISTRY_ASSET, REGISTRY_ASSET_URI
+
+FLOOR = CronTriggerTimetable("0 7 * * *", timezone="UTC")
 
 
 @dag(
     dag_id="jamsos_daily_report",
     description="Coverage against targets; failing and stale sources (daily)",
-    schedule="0 7 * * *",
+    schedule=AssetOrTimeSchedule(
+        timetable=FLOOR, assets=Asset(name=REGISTRY_ASSET, uri=REGISTRY_ASSET_URI)
+    ),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -31,6 +47,12 @@ def jamsos_daily_report() -> None:
     @task(multiple_outputs=False)
     def feed_health() -> dict[str, Any]:
         from gateway.orchestration import feed_health
+        from gateway.orchestration.plan import UnknownParams, check_params
+
+        try:  # the report takes no params: any is a mistake
+            check_params(get_current_context()["dag_run"].conf, set())
+        except UnknownParams as exc:
+            raise AirflowFailException(str(exc)) from exc
 
         return feed_health()
 

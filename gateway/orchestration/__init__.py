@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway import clock
 from gateway.config import load_config
+from gateway.orchestration.plan import changed_registry, publishes, spread_minutes, spread_schedule
 from gateway.sources.loader import load_source_settings, make_plugin_manager, source_catalog
 
 if TYPE_CHECKING:
@@ -92,6 +93,11 @@ class SyncSpec:
     def dag_id(self) -> str:
         return f"{SYNC_DAG_PREFIX}{self.source_id}"
 
+    @property
+    def publishes(self) -> str:
+        """The Airflow asset a successful sync that changed something updates."""
+        return publishes(self.kind)
+
 
 class SyncFailed(Exception):
     """A sync did not succeed; its run is already recorded. Worth retrying (a feed down)."""
@@ -132,17 +138,23 @@ def sync_specs(overrides: Mapping[str, Any] | None = None) -> list[SyncSpec]:
     """
     config = load_config({**_NO_SECRETS, **(overrides or {})})
     catalog = source_catalog(make_plugin_manager(), load_source_settings(config))
+    window = spread_minutes()
     specs = []
     for sid, entry in catalog.items():
         agency = str(entry.settings.get("agency") or entry.cls.agency or "")
         if not agency:
             continue
+        schedule = entry.settings.get("schedule") or entry.cls.schedule
+        if not entry.settings.get("schedule") and not entry.cls.agency:
+            # A template's instances (514 regional rosters) share the class's time: each
+            # government gets its own minute of the window (plan.spread_schedule).
+            schedule = spread_schedule(schedule, agency, window)
         specs.append(
             SyncSpec(
                 source_id=sid,
                 agency=agency,
                 kind=entry.cls.kind,
-                schedule=entry.settings.get("schedule") or entry.cls.schedule,
+                schedule=schedule,
                 title=entry.cls.title or sid,
                 plugin=entry.plugin,
             )
@@ -174,8 +186,9 @@ def run_sync(
 ) -> dict[str, Any]:
     """Sync one source now, as `jamsos sync SOURCE` does, and return a short summary.
 
-    Raises SyncRejected (nothing acceptable) or SyncFailed (anything else that is not a
-    success) after the gateway has recorded the run; "nothing new" is a success.
+    Its `changed` says whether the registry changed (the DAG then updates the source's
+    asset). Raises SyncRejected (nothing acceptable) or SyncFailed (anything else that is not
+    a success) after the gateway has recorded the run; "nothing new" is a success.
     """
     from gateway.roster.sync import sync_source
 
@@ -198,6 +211,7 @@ def run_sync(
             external_id=external_id,
         )
     summary = _sync_summary(result, source.agency, trigger, external_id)
+    summary["changed"] = changed_registry(summary)
     if result.status == "rejected":
         raise SyncRejected(summary)
     if result.status not in ("succeeded", "nothing_new"):

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.orchestration import SYNC_DAG_PREFIX, sync_specs
+from gateway.orchestration.plan import spread_schedule
 from tests.helpers.airflow import EXTRA_SOURCE, AirflowSite
 
 pytestmark = pytest.mark.slow
@@ -61,17 +62,42 @@ def test_one_sync_dag_per_configured_source(
         assert spec.agency in dag["tags"]
         assert dag["max_active_runs"] == 1
         assert dag["catchup"] is False
-        assert list(dag["tasks"]) == ["sync"]
-        assert _retry(dag["tasks"]["sync"]) == PRODUCTION_RETRY
+        assert list(dag["tasks"]) == ["sync", "publish"]
+        sync, publish = dag["tasks"]["sync"], dag["tasks"]["publish"]
+        assert _retry(sync) == PRODUCTION_RETRY
+        # Only the writer holds a slot of the registry writers' pool.
+        assert sync["pool"] == "jamsos_registry_writers"
+        assert publish["pool"] == "default_pool"
+        assert sync["on_failure"] == ["SyncFailureAlert"]
+        assert publish["upstream"] == ["sync"]
+        asset = "jamsos_budget_feed" if spec.kind == "budget" else "jamsos_registry"
+        assert publish["outlets"] == [asset] and sync["outlets"] == []
+        assert dag["params"] == ["full"]
+        (late,) = dag["deadlines"]
+        assert late["interval"] == 180 * 60
+        assert late["callback"] == "gateway.orchestration.alerting.feed_late"
+        assert late["kwargs"] == {
+            "source_id": spec.source_id,
+            "agency": spec.agency,
+            "minutes": 180,
+        }
     kemenkes = dags["jamsos_sync_kemenkes-ppnpn"]
-    assert kemenkes["schedule"] == "0 2 * * *"
+    assert kemenkes["schedule"] == "0 2 * * *"  # a ministry keeps its class's schedule
     assert kemenkes["tags"] == ["jamsos", "kemenkes", "sync"]
     assert dags[f"jamsos_sync_{EXTRA_SOURCE}"]["tags"] == ["15.05", "jamsos", "sync"]
+    # Regional rosters: each at its own minute of 04:00-06:59, the same on every parse.
+    regional = [dags[f"jamsos_sync_{s}"]["schedule"] for s in ("roster-19.71", EXTRA_SOURCE)]
+    assert regional == [spread_schedule("0 4 * * *", c, 180) for c in ("19.71", "15.05")]
+    assert len(set(regional)) == 2 and "0 4 * * *" not in regional
 
 
 def test_budget_dag_maps_over_governments(airflow_result: dict[str, Any]) -> None:
     dag = airflow_result["dags"]["jamsos_budget_check"]
-    assert dag["schedule"] == "0 6 2 * *"  # the 2nd: after the SIPD budget feed of the 1st
+    # When the rosters or the budgets changed, and on the 2nd (after the SIPD feed of the
+    # 1st) at the latest.
+    assert dag["timetable"] == "AssetOrTimeSchedule"
+    assert dag["assets"] == ["jamsos_budget_feed", "jamsos_registry"]
+    assert dag["schedule"] == "0 6 2 * *"
     assert dag["max_active_runs"] == 1 and dag["catchup"] is False
     assert dag["params"] == ["fiscal_year"]
     tasks = dag["tasks"]
@@ -86,6 +112,8 @@ def test_budget_dag_maps_over_governments(airflow_result: dict[str, Any]) -> Non
 
 def test_report_dag_joins_health_and_coverage(airflow_result: dict[str, Any]) -> None:
     dag = airflow_result["dags"]["jamsos_daily_report"]
+    assert dag["timetable"] == "AssetOrTimeSchedule"
+    assert dag["assets"] == ["jamsos_registry"]
     assert dag["schedule"] == "0 7 * * *"
     assert dag["max_active_runs"] == 1 and dag["catchup"] is False
     tasks = dag["tasks"]
@@ -93,3 +121,10 @@ def test_report_dag_joins_health_and_coverage(airflow_result: dict[str, Any]) ->
     assert tasks["feed_health"]["upstream"] == tasks["coverage"]["upstream"] == []
     for task in tasks.values():
         assert _retry(task) == PRODUCTION_RETRY
+
+
+def test_registry_watch_publishes_uploads(airflow_result: dict[str, Any]) -> None:
+    dag = airflow_result["dags"]["jamsos_registry_watch"]
+    assert dag["schedule"] == "*/15 * * * *"
+    assert dag["max_active_runs"] == 1 and dag["catchup"] is False
+    assert dag["tasks"]["uploads"]["outlets"] == ["jamsos_registry"]

@@ -21,6 +21,7 @@ from gateway.orchestration import (
     sync_specs,
     task_defaults,
 )
+from gateway.orchestration.plan import spread_schedule
 
 SOURCES = """
 [sources."kemenkes-ppnpn"]
@@ -75,7 +76,8 @@ def test_sync_specs_read_no_secret_database_or_network(
     assert "regional-roster" not in specs  # a template: its configured instances are feeds
     assert specs["roster-15.05"].agency == "15.05"
     assert specs["roster-15.05"].schedule == "30 1 * * *"  # the sources file overrides
-    assert specs["roster-15.71"].schedule == "0 4 * * *"  # else the class's
+    # Else the class's, at the government's own minute of the spread window (04:00-06:59).
+    assert specs["roster-15.71"].schedule == spread_schedule("0 4 * * *", "15.71", 180)
     assert specs["roster-15.05"].dag_id == "jamsos_sync_roster-15.05"
     assert specs["kemenkes-ppnpn"].kind == "roster" and specs["apbd-sipd"].kind == "budget"
 

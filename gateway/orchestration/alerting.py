@@ -1,0 +1,121 @@
+"""Airflow's side of the gateway's alerts: the callbacks the DAGs hand to Airflow.
+
+    on_failure_callback=SyncFailureAlert(source_id, agency)     # the task failed for good
+    deadline=DeadlineAlert(..., callback=SyncCallback(FEED_LATE, kwargs={...}))  # still late
+
+Both raise the gateway's own Alert (`gateway.alerts.raise_alert`), which goes to every plugin
+implementing the `send_alert` hook (e-mail, chat, a pager): the same path as the alerts the
+gateway raises by itself, so an operator configures one channel. Airflow calls a task's
+failure callback once, after the last retry (a retry calls `on_retry_callback` instead), and a
+rejected roster fails at once without retries, so it alerts at once. No Airflow import here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# The dotted path Airflow's deadline alert imports on the executor to call feed_late.
+FEED_LATE = "gateway.orchestration.alerting.feed_late"
+
+
+def send(
+    *,
+    kind: str,
+    severity: str,
+    agency: str | None,
+    title_id: str,
+    title_en: str,
+    details: Mapping[str, Any],
+) -> bool:
+    """Raise one gateway alert; False (and a log line) if it could not be sent.
+
+    An alert that cannot be sent must never fail or hide the task's own outcome: Airflow's
+    task state and the gateway's run record stay the source of truth.
+    """
+    from gateway.orchestration import open_gateway
+
+    try:
+        from gateway.alerts import raise_alert
+    except ImportError:
+        log.warning("gateway.alerts is not available: alert %s not sent: %s", kind, title_en)
+        return False
+    try:
+        with open_gateway() as gw:
+            raise_alert(
+                gw,
+                kind=kind,
+                severity=severity,
+                agency=agency,
+                title_id=title_id,
+                title_en=title_en,
+                details=dict(details),
+            )
+    except Exception:
+        log.exception("alert %s could not be sent: %s", kind, title_en)
+        return False
+    return True
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+@dataclass(frozen=True)
+class SyncFailureAlert:
+    """`on_failure_callback` of a sync task: "feed X failed after its last retry"."""
+
+    source_id: str
+    agency: str
+
+    def __call__(self, context: Mapping[str, Any]) -> None:
+        ti = context.get("ti")
+        error = context.get("exception")
+        details = {
+            "source": self.source_id,
+            "dag_id": _get(ti, "dag_id"),
+            "run_id": context.get("run_id") or _get(ti, "run_id"),
+            "try_number": _get(ti, "try_number"),
+            "error": str(error)[:500] if error else None,
+        }
+        send(
+            kind="sync_failed",
+            severity="error",
+            agency=self.agency,
+            title_id=f"Sinkronisasi {self.source_id} gagal setelah percobaan terakhir",
+            title_en=f"Sync {self.source_id} failed after its last retry",
+            details=details,
+        )
+
+
+def feed_late(
+    context: Mapping[str, Any] | None = None,
+    *,
+    source_id: str,
+    agency: str,
+    minutes: int,
+    **_: Any,
+) -> None:
+    """Airflow's deadline callback: the scheduled sync had not finished `minutes` after its
+    scheduled time (queued behind the pool, retrying, or hung)."""
+    context = context or {}
+    run = context.get("dag_run") or {}
+    deadline = context.get("deadline") or {}
+    send(
+        kind="feed_late",
+        severity="warning",
+        agency=agency,
+        title_id=f"Sumber {source_id} terlambat: belum selesai {minutes} menit setelah jadwal",
+        title_en=f"Feed {source_id} is late: not finished {minutes} minutes after its schedule",
+        details={
+            "source": source_id,
+            "dag_id": run.get("dag_id"),
+            "run_id": run.get("dag_run_id") or run.get("run_id"),
+            "state": run.get("state"),
+            "deadline": str(deadline.get("deadline_time") or ""),
+        },
+    )
