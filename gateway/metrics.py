@@ -10,7 +10,7 @@ one of them must report the same totals whichever worker the scrape reaches.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app
@@ -19,7 +19,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from gateway.store import db, rekey
+from gateway.store.alerts import counts as alert_counts
 from gateway.store.feed_health import run_totals
+from gateway.store.liveness import oldest_running
 
 bp = Blueprint("ops", __name__)
 
@@ -76,6 +78,36 @@ class RegistryCollector(Collector):
         yield staleness
         yield last_ok
         yield health
+        yield from self._operations(gw, now)
+
+    def _operations(self, gw: Any, now: datetime) -> Iterator[Any]:
+        """What deploy/prometheus/jamsos-rules.yml alerts on beyond the feeds (issue 20)."""
+        started = oldest_running(gw.registry.engine)
+        oldest = GaugeMetricFamily(
+            "jamsos_run_oldest_running_seconds",
+            "Age of the oldest run still running (0: none). A run past its scheduler's "
+            "timeout (4 h) is stuck: its process hung, or died where no sweep can check it.",
+        )
+        oldest.add_metric([], (now - started).total_seconds() if started else 0.0)
+        yield oldest
+        raised = GaugeMetricFamily(
+            "jamsos_alerts_raised",
+            "Alerts raised in the last 24 hours (gateway/alerts.py), by kind and severity.",
+            labels=["kind", "severity"],
+        )
+        lost = GaugeMetricFamily(
+            "jamsos_alerts_undelivered",
+            "Alerts of the last 24 hours that no send_alert plugin delivered (none configured, "
+            "or every one failed): nobody was told.",
+        )
+        undelivered = 0
+        for (kind, severity), (n, nobody) in alert_counts(gw.registry.engine,
+                                                          now - timedelta(hours=24)).items():
+            raised.add_metric([kind, severity], n)
+            undelivered += nobody
+        lost.add_metric([], undelivered)
+        yield raised
+        yield lost
 
 
 @bp.record_once

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, and_, func, select, update
 
 from gateway.clock import aware
 from gateway.store import audit
@@ -180,3 +180,13 @@ def start_sweeper(name: str, sweep: Callable[[], bool], period: float) -> Sweepe
             _sweepers[key] = Sweeper(key, sweep, period)
             _sweepers[key].thread.start()
         return _sweepers[key]
+
+
+def oldest_running(engine: Engine) -> datetime | None:
+    """When the oldest run still `running` started (None: none runs): /metrics shows its age,
+    so a run stuck past its scheduler's timeout can raise an alert (deploy/prometheus/)."""
+    with engine.connect() as conn:
+        started = conn.execute(
+            select(func.min(runs.c.started_at)).where(runs.c.status == "running")
+        ).scalar_one()
+    return aware(started) if started is not None else None
