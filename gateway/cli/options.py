@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,3 +34,27 @@ def inspected_engine() -> Any:
         click.echo(f"Catatan / note: {exc}", err=True)
         db.check_schema(gw.engine)
         return gw.engine
+
+
+def registry_to_read() -> Any:
+    """The registry for a command that only reads it (`jamsos runs`, `jamsos sources`).
+
+    Run in a folder with no registry, such a command used to create an empty one there, with
+    new keys, and answer "no runs yet". An embedded SQLite registry that does not exist is
+    refused instead, naming where it was looked for and how to point at the right one."""
+    gw = gateway()
+    url = str(gw.config["DATABASE_URL"])
+    if db.is_sqlite(url) and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            instance = gw.config["INSTANCE_PATH"]
+            raise click.ClickException(
+                f"Tidak ada registri di {path} (folder instance {instance}): jalankan perintah "
+                "dari folder gateway, atau atur JAMSOS_INSTANCE_PATH atau JAMSOS_DATABASE_URL "
+                "(atau [gateway] di config/gateway.toml); registri baru dibuat dengan `jamsos "
+                f"db upgrade`. / No registry at {path} (instance folder {instance}): run the "
+                "command from the gateway's folder, or set JAMSOS_INSTANCE_PATH or "
+                "JAMSOS_DATABASE_URL (or [gateway] in config/gateway.toml); `jamsos db "
+                "upgrade` creates a new registry."
+            )
+    return gw.registry

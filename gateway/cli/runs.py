@@ -7,8 +7,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from gateway.cli.options import agency_of
-from gateway.runtime import gateway
+from gateway.cli.options import agency_of, registry_to_read
 from gateway.store.runs import run_json
 
 
@@ -26,7 +25,7 @@ from gateway.store.runs import run_json
 def runs_command(agency_code: str | None, limit: int, as_json: bool) -> None:
     """List recent runs (submissions and syncs)."""
     code = agency_of(agency_code).code if agency_code else None
-    runs = [run_json(r) for r in gateway().registry.list_runs(agency=code, limit=limit)]
+    runs = [run_json(r) for r in registry_to_read().list_runs(agency=code, limit=limit)]
     if as_json:
         click.echo(json.dumps(runs, indent=2))
         return

@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway import clock
+from gateway.cli.options import registry_to_read
 from gateway.cli.output import print_report, running_count
 from gateway.roster.cancel import Stopped, stop_on_signals
 from gateway.runtime import gateway
@@ -21,8 +22,9 @@ from gateway.runtime import gateway
 def sources_command(as_json: bool) -> None:
     """Each source with its agency, schedule, cursor and last run."""
     gw = gateway()
+    registry = registry_to_read()  # no registry here: say so, never create one
     catalog = gw.sources()
-    last = gw.registry.last_runs_by_source()
+    last = registry.last_runs_by_source()
     rows = []
     for sid, entry in catalog.items():
         run = last.get(sid)
@@ -38,7 +40,7 @@ def sources_command(as_json: bool) -> None:
                 "schedule": None
                 if entry.is_template
                 else entry.settings.get("schedule") or entry.cls.schedule,
-                "cursor": gw.registry.get_cursor(sid),
+                "cursor": registry.get_cursor(sid),
                 "last_run": None
                 if run is None
                 else {
