@@ -143,6 +143,7 @@ def _prepare_one(gw: Any, destination: Destination, rule: EmployerRule, month: s
 def _describe(path: Path, work: Path, revision: int) -> dict:
     if path.parent != work:
         raise ValueError(f"write_files returned {path}, outside the folder it was given")
+    path.chmod(0o600)  # NIKs and names in clear
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return {"name": path.name, "kind": "upload", "sha256": digest, "revision": revision,
             "bytes": path.stat().st_size}  # fmt: skip

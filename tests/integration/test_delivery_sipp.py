@@ -52,6 +52,7 @@ def test_workbooks_read_back(gw, tmp_path):
     (path,) = batches.batch_files(gw, batch["id"])
     assert path.name == f"12345678-001_{batch['month']}_tambah-tk-massal.xlsx"
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700  # NIKs in clear: owner only
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     ws = load_workbook(path).worksheets[0]
     header = [c.value for c in ws[1]]
     assert len(header) == 33 and header[10] == "NOMOR_IDENTITAS" and header[18] == "UPAH"
