@@ -73,6 +73,15 @@ def sync_demo_sources(gw: Any) -> None:
                 f"rejected  (run {report.run_id}, {result.status})"
             )
         click.echo(f"{'sumber / source ' + source_id:<40} {detail}")
+    # The BPJS side: the demo agencies as employers, delivered to the loopback BPJS service a
+    # destination plugin started (docs/delivery.md).
+    from gateway.demo.employers import deliver_demo
+
+    try:
+        for line in deliver_demo(gw, settings):
+            click.echo(line)
+    except Exception as exc:  # the demo's registry stands without it: say so, carry on
+        click.echo(f"pengiriman demo gagal / demo delivery failed: {exc}", err=True)
 
 
 def _demo_credentials(gw: Any, folder: Path) -> str:

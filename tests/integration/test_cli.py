@@ -162,8 +162,15 @@ def test_demo_load_says_how_to_log_in_and_keeps_saying_it(env, tmp_path):
     key = re.search(r"API key: (jgw_\S+)", first.stdout).group(1)
     credentials = Path(env["JAMSOS_INSTANCE_PATH"]) / "demo" / "credentials.txt"
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    # The BPJS side (issue 17, item 8): the demo agencies delivered to the loopback BPJS
+    # service, KPJs given and a few rejected with a reason; a second load sends nothing again.
+    told = re.search(r"destination bpjs-h2h\s+(\d+) terdaftar.*?(\d+) ditolak", first.stdout)
+    assert told and int(told.group(1)) > 1000 and int(told.group(2)) >= 2, first.stdout
+    rejected = jamsos(env, "deliver", "mutations", "--state", "rejected")
+    assert "nik_unknown" in rejected.stdout and "Dukcapil" in rejected.stdout
     again = jamsos(env, "demo", "load")
     assert f"password: {password}" in again.stdout  # the same login, no second user
+    assert re.search(r"destination bpjs-h2h\s+0 terdaftar.*?\b0 ditolak", again.stdout)
     app = create_app({"INSTANCE_PATH": env["JAMSOS_INSTANCE_PATH"], "CONFIG_FILE": None})
     registry = app.extensions["jamsos"].registry
     assert authenticate(registry.engine, "demo", password).outcome == "ok"
