@@ -108,3 +108,14 @@ def test_the_coverage_api_gives_both_languages(client, gw, tmp_path):
     body = client.get("/api/v1/coverage", headers={"Authorization": f"Bearer {key}"}).json
     jakarta = next(r for r in body["provinces"] if r["code"] == "31")
     assert "Maret 2024" in jakarta["source"] and "March 2024" in jakarta["source_en"]
+
+
+def test_the_coverage_page_words_the_source(app, gw, tmp_path):
+    submit_roster(gw.registry, write_roster(tmp_path / "r.csv", [worker_row(0, region="31.71")]),
+                  agency=resolve_agency("31"), today=clock.today(), trigger="test")
+    create_user(gw.registry.engine, "siti", PASSWORD, role="operator")
+    client = app.test_client()
+    log_in(client)
+    page = client.get("/dashboard/coverage?lang=id").text
+    assert "Berita Ceklissatu, Maret 2024" in page and "seed 00" not in page
+    assert "Ceklissatu news, March 2024" in client.get("/dashboard/coverage?lang=en").text
