@@ -1,7 +1,8 @@
 """Verification in the background after a roster is applied (docs/verification.md).
 
-`after_roster(runtime)` is called by the roster intake once a run has committed: it wakes
-one daemon thread of this process, which runs a pass (run.py) outside any roster
+`after_roster(runtime)` is called by the roster intake once a run has committed: in a server
+process (API, dashboard; not a command-line one, which ends with its command) it wakes
+one daemon thread, which runs a pass (run.py) outside any roster
 transaction. Wakes while a pass runs coalesce into one more pass. A daemon thread, unlike
 the upload pool's (roster/queue.py): a pass holds nothing that must finish (each batch is its
 own transaction; an interrupted one is asked again), so a process may exit without waiting
@@ -16,6 +17,8 @@ import os
 import threading
 import time
 from typing import Any
+
+import click
 
 from gateway.verify.run import VerificationOff, verify_pending
 from gateway.verify.settings import verification_settings
@@ -36,6 +39,10 @@ def after_roster(runtime: Any) -> bool:
         log.exception("verification settings unreadable; roster applied, nothing verified")
         return False
     if not settings.enabled:
+        return False
+    if click.get_current_context(silent=True) is not None:
+        # A command (`jamsos roster submit`, `jamsos sync`) ends with its process: a pass
+        # started here would be cut off. `jamsos verify run` (scheduled) asks instead.
         return False
     with _lock:
         _wanted.set()
