@@ -8,7 +8,9 @@ through `gateway/budget/feed.py` instead). It lives here, beside `run.py`, and n
 
 The same path for every source and every trigger (CLI, Airflow, `make run`):
 
-1. `source.prepare(cursor)` plans the fetch from the saved cursor (nothing new: no run).
+1. `source.prepare(cursor)` plans the fetch from the saved cursor (nothing new: no run; a
+   SOAP service's "no change" is only known from its answer: a run of 0 rows, which moves
+   the cursor).
 2. The run is recorded as `running` (with `cursor_before`), so a crash leaves a trace.
 3. `roster.run.apply_rows` (rosters) or `budget.feed.apply_budget_rows` (budgets) opens the
    rows (a network feed is fetched completely into a spool first), validates each row with
@@ -220,8 +222,9 @@ def sync_source(
     external_id: str | None = None,
 ) -> SyncResult:
     """Run `source` once. Never raises for a source's or plugin's failure: the result (and
-    the run record) says `failed` with the cause. A sync that finds nothing new records no
-    run, but is remembered (`Registry.mark_checked`): feed health counts it."""
+    the run record) says `failed` with the cause. A sync that finds nothing new before it
+    fetches (no new file, the same file) records no run, but is remembered
+    (`Registry.mark_checked`): feed health counts it."""
     cursor = None if full else registry.get_cursor(source.id)
     mode = "incremental" if cursor is not None else "snapshot"
     try:
