@@ -162,3 +162,37 @@ def test_the_agency_page_lists_problems_with_the_run_and_row(gw, tmp_path, serve
                                                                        report.run_id)
     assert problem["filename"] == "roster.csv"
     assert body["counts"]["match"] == 2 and body["counts"]["deceased"] == 1
+
+
+def test_migration_0014_adds_the_table_and_the_row_to_an_existing_registry(tmp_path):
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from gateway.store import db
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = db._alembic_config()
+
+    def shape():
+        found = inspect(engine)
+        return ("verifications" in found.get_table_names(),
+                "row" in {c["name"] for c in found.get_columns("enrollment_history")})
+
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0013")
+        # A registry made before revision 0014 had neither (0001 now creates from the live
+        # metadata, which has the column).
+        conn.execute(text('ALTER TABLE enrollment_history DROP COLUMN "row"'))
+    assert shape() == (False, False)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0014")
+    assert shape() == (True, True)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0013")
+    assert shape() == (False, False)
+    db.upgrade(engine)
+    assert shape() == (True, True)
+    engine.dispose()

@@ -32,4 +32,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("verifications")
-    op.execute("ALTER TABLE enrollment_history DROP COLUMN row")
+    op.execute('ALTER TABLE enrollment_history DROP COLUMN "row"')
