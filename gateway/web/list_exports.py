@@ -35,6 +35,13 @@ def _run_words() -> dict[str, str]:
             "failed": tr("gagal", "failed"), "running": tr("berjalan", "running")}  # fmt: skip
 
 
+def _category_words() -> dict[str, str]:
+    return {"ppnpn": "PPNPN", "honorer": tr("Honorer", "Honorary staff"),
+            "pendamping_desa": tr("Pendamping desa", "Village facilitator"),
+            "aparat_desa": tr("Aparat desa", "Village official"), "rt_rw": "RT/RW",
+            "pekerja_rentan": tr("Pekerja rentan", "Vulnerable worker")}
+
+
 def _budget_words() -> dict[str, str]:
     return {"no_budget": tr("tanpa anggaran", "no budget"), "shortfall": tr("kurang", "shortfall"),
             "sufficient": tr("cukup", "sufficient"),
@@ -149,7 +156,8 @@ def workers_xlsx(code: str) -> Any:
         Column(tr("Nama (tersamar)", "Name (masked)"),
                lambda w: mask_name(ring.decrypt(w["name_enc"], "workers.name"))),
         Column(tr("L/P", "Sex"), key("gender"), width=6),
-        Column(tr("Kategori", "Category"), key("category"), width=14),
+        Column(tr("Kategori", "Category"), lambda w: _category_words().get(w["category"],
+                                                                             w["category"])),
         Column(tr("Jabatan", "Position"), key("position"), width=28),
         Column(tr("Unit kerja", "Work unit"), key("work_unit"), width=28),
         Column(tr("Upah", "Wage"), key("wage"), "money"),

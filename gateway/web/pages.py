@@ -195,7 +195,7 @@ def budget() -> Any:
     chart = bar_chart(
         [Bar(r.name, (r.check.allocated, r.check.obligation),  # type: ignore
              note=(f"{tr('kurang', 'gap')} {fmt_rp(r.check.gap)}" if r.check.gap  # type: ignore
-                   else "OK"), highlight=bool(r.check.gap))  # type: ignore[union-attr]
+                   else tr("cukup", "enough")), highlight=bool(r.check.gap))  # type: ignore[union-attr]
          for r in checked[:20]],
         [(tr("alokasi", "allocation"), BLUE), (tr("kewajiban", "obligation"), AMBER)],
         title=tr(f"Alokasi dan kewajiban {year}", f"Allocation and obligation {year}"),
@@ -235,7 +235,8 @@ def budget_detail(government: str) -> Any:
         what_error = tr(exc.message_id, exc.message_en)
     chart = bar_chart(
         [Bar(line.program.upper(), (line.allocated or 0, line.obligation),
-             note=f"{tr('kurang', 'gap')} {fmt_rp(line.gap)}" if line.gap else "OK",
+             note=(f"{tr('kurang', 'gap')} {fmt_rp(line.gap)}" if line.gap
+                   else tr("cukup", "enough")),
              highlight=bool(line.gap)) for line in check.lines],
         [(tr("alokasi", "allocation"), BLUE), (tr("kewajiban", "obligation"), AMBER)],
         title=tr(f"Per program {year}", f"By program {year}"),

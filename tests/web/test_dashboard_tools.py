@@ -228,3 +228,25 @@ def test_a_province_drills_down_to_its_regencies(web_app: Any, staff: Any,
         assert staff.get(f"/dashboard/coverage?province={wrong}").status_code == 404, wrong
     _shared_worker(web_app, tmp_path)
     assert _client(web_app, "rini").get("/dashboard/coverage?province=15").status_code == 404
+
+
+# -- Indonesian first on every screen -------------------------------------------------------------
+
+INTERNAL = re.compile(r"\b(honorer|pekerja_rentan|aparat_desa|pendamping_desa|rt_rw|birth_date|"
+                      r"start_date|work_unit)\b|\((cli|web|api|airflow)\)|>OK<")
+
+
+def test_screens_speak_indonesian_not_internal_ids(web_app: Any, staff: Any) -> None:
+    run = web_app.config["SEEDED"]["runs"]["15.05"]
+    for path in ("/dashboard/", "/dashboard/feeds", "/dashboard/runs", f"/dashboard/runs/{run}",
+                 "/dashboard/agencies/15.05?status=all", "/dashboard/budget",
+                 "/dashboard/budget/15.05", "/dashboard/coverage", "/dashboard/upload"):
+        page = staff.get(path).text
+        visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|title)\b.*?</\1>", " ", page,
+                                                  flags=re.S))  # fmt: skip
+        shown = INTERNAL.search(visible)
+        assert shown is None, (path, shown.group(0) if shown else None)
+        assert "Langsung ke isi halaman" in page  # the skip link, in Indonesian first
+    agency = staff.get("/dashboard/agencies/15.05?status=all").text
+    assert "Honorer" in agency
+    assert "baris perintah" in staff.get(f"/dashboard/runs/{run}").text  # sent by `jamsos`
