@@ -38,11 +38,16 @@ DEFAULTS: dict[str, Any] = {
     "STALE_RUN_HOURS": 6,
     "ALERT_FAILED_AFTER_MINUTES": 75,
     "ALERT_REPEAT_HOURS": 24,
+    # Regional rosters without a schedule of their own start at a minute of their
+    # government's own within this many minutes of the class's time (gateway/domain/schedules.py;
+    # the DAGs and the feeds' health read it alike; 0: all at the class's time).
+    "SCHEDULE_SPREAD_MINUTES": 180,
 }
 
 # Settings whose environment value is converted from text.
 _INTS = {"MAX_UPLOAD_MB", "BATCH_SIZE", "UPLOAD_THREADS", "SERVE_TIMEOUT", "SWEEP_SECONDS",
-         "STALE_RUN_HOURS", "ALERT_FAILED_AFTER_MINUTES", "ALERT_REPEAT_HOURS"}
+         "STALE_RUN_HOURS", "ALERT_FAILED_AFTER_MINUTES", "ALERT_REPEAT_HOURS",
+         "SCHEDULE_SPREAD_MINUTES"}
 _FLOATS = {"ENDING_CONFIRM_SHARE", "REJECT_ATTENTION_SHARE"}
 
 

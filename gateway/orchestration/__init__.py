@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from gateway import clock
 from gateway.config import load_config
-from gateway.orchestration.plan import changed_registry, publishes, spread_minutes, spread_schedule
+from gateway.domain.schedules import effective_schedule
+from gateway.orchestration.plan import changed_registry, publishes
 from gateway.sources.loader import load_source_settings, make_plugin_manager, source_catalog
 
 if TYPE_CHECKING:
@@ -138,17 +139,15 @@ def sync_specs(overrides: Mapping[str, Any] | None = None) -> list[SyncSpec]:
     """
     config = load_config({**_NO_SECRETS, **(overrides or {})})
     catalog = source_catalog(make_plugin_manager(), load_source_settings(config))
-    window = spread_minutes()
+    window = int(config["SCHEDULE_SPREAD_MINUTES"])
     specs = []
     for sid, entry in catalog.items():
         agency = str(entry.settings.get("agency") or entry.cls.agency or "")
         if not agency:
             continue
-        schedule = entry.settings.get("schedule") or entry.cls.schedule
-        if not entry.settings.get("schedule") and not entry.cls.agency:
-            # A template's instances (514 regional rosters) share the class's time: each
-            # government gets its own minute of the window (plan.spread_schedule).
-            schedule = spread_schedule(schedule, agency, window)
+        # A template's instances (514 regional rosters) share the class's time: each
+        # government gets its own minute of a window (gateway/domain/schedules.py).
+        schedule = effective_schedule(entry.cls.schedule, entry.cls.agency, entry.settings, window)
         specs.append(
             SyncSpec(
                 source_id=sid,

@@ -31,6 +31,7 @@ def send(
     title_id: str,
     title_en: str,
     details: Mapping[str, Any],
+    key: str = "",
 ) -> bool:
     """Raise one gateway alert; False (and a log line) if it could not be sent.
 
@@ -54,6 +55,7 @@ def send(
                 title_id=title_id,
                 title_en=title_en,
                 details=dict(details),
+                key=key,
             )
     except Exception:
         log.exception("alert %s could not be sent: %s", kind, title_en)
@@ -75,13 +77,24 @@ class SyncFailureAlert:
     def __call__(self, context: Mapping[str, Any]) -> None:
         ti = context.get("ti")
         error = context.get("exception")
+        # The gateway's run behind the failure (SyncFailed carries it; a rejected roster is
+        # re-raised as AirflowFailException "from" it): the alert's key is the one the
+        # gateway's own check uses for that run, so the two never alert twice.
+        summary = getattr(error, "summary", None) or getattr(
+            getattr(error, "__cause__", None), "summary", None
+        )
+        gateway_run = summary.get("run_id") if isinstance(summary, Mapping) else None
         details = {
             "source": self.source_id,
             "dag_id": _get(ti, "dag_id"),
             "run_id": context.get("run_id") or _get(ti, "run_id"),
             "try_number": _get(ti, "try_number"),
             "error": str(error)[:500] if error else None,
+            "gateway_run_id": gateway_run,
         }
+        key = f"sync_failed:run:{gateway_run}" if gateway_run else ""
+        if not key:
+            key = f"sync_failed:{details['dag_id']}/{details['run_id']}"
         send(
             kind="sync_failed",
             severity="error",
@@ -89,6 +102,7 @@ class SyncFailureAlert:
             title_id=f"Sinkronisasi {self.source_id} gagal setelah percobaan terakhir",
             title_en=f"Sync {self.source_id} failed after its last retry",
             details=details,
+            key=key,
         )
 
 
@@ -118,4 +132,6 @@ def feed_late(
             "state": run.get("state"),
             "deadline": str(deadline.get("deadline_time") or ""),
         },
+        # Once per scheduled run (the gateway's own check keys by the due time it missed).
+        key=f"feed_late:{agency}:{source_id}:{run.get('logical_date') or run.get('dag_run_id')}",
     )

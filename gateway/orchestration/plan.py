@@ -1,5 +1,6 @@
-"""How the DAGs share the registry: the writers' pool, the spread schedule, the assets, the
-deadline of a late feed and the check of a run's params. Plain values, no Airflow import: the
+"""How the DAGs share the registry: the writers' pool, the assets, the deadline of a late
+feed and the check of a run's params (the spread schedule is gateway/domain/schedules.py:
+the feeds' health reads it too). Plain values, no Airflow import: the
 files in `dags/` turn them into Airflow objects, and tests read them without Airflow.
 
 Every knob is an environment variable of the DAG processor and the workers (set the same on
@@ -8,9 +9,7 @@ both, as the retry policy's): docs/operations.md, "Load control".
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,6 @@ DEFAULT_POOL = "jamsos_registry_writers"
 # docs/operations.md, "Load control"; measured in docs/benchmarks.md).
 DEFAULT_POOL_SLOTS = 4
 
-# Regional rosters (the template class's instances) share one default time; each government
-# gets a fixed minute inside a window starting there, so 514 of them do not start at once.
-SPREAD_ENV = "JAMSOS_AIRFLOW_SPREAD_MINUTES"
-DEFAULT_SPREAD_MINUTES = 180
-
 # A scheduled sync still unfinished this long after its scheduled time raises a "late feed"
 # alert (Airflow's deadline alert). Three tries with their backoff take up to ~75 minutes.
 # 0 turns the deadline off: Airflow 3.3's `dag.test()` / `airflow dags test` fails on a DAG
@@ -44,8 +38,6 @@ REGISTRY_ASSET = "jamsos_registry"
 REGISTRY_ASSET_URI = "jamsos://registry/rosters"
 BUDGET_ASSET = "jamsos_budget_feed"
 BUDGET_ASSET_URI = "jamsos://registry/budgets"
-
-_DAILY = re.compile(r"^(\d{1,2}) (\d{1,2}) \* \* \*$")
 
 
 @dataclass(frozen=True)
@@ -73,30 +65,9 @@ def registry_pool() -> Pool:
     return Pool(name, _whole(POOL_SLOTS_ENV, DEFAULT_POOL_SLOTS, 1))
 
 
-def spread_minutes() -> int:
-    return _whole(SPREAD_ENV, DEFAULT_SPREAD_MINUTES, 0)
-
-
 def deadline_minutes() -> int:
     """Minutes after its scheduled time a sync is late; 0: no deadline alert."""
     return _whole(DEADLINE_ENV, DEFAULT_DEADLINE_MINUTES, 0)
-
-
-def spread_schedule(cron: str | None, key: str, window: int) -> str | None:
-    """`cron` ("M H * * *", daily) moved to a fixed minute of the `window` minutes from it.
-
-    The minute is a hash of `key` (the government's code): the same on every parse and every
-    machine (Python's hash() is salted per process, so not that one). Any other expression,
-    or a window of 0, is returned unchanged.
-    """
-    match = _DAILY.match(cron or "")
-    if not match or window <= 0:
-        return cron
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    offset = int.from_bytes(digest[:8], "big") % window
-    start = int(match.group(2)) * 60 + int(match.group(1))
-    at = (start + offset) % (24 * 60)
-    return f"{at % 60} {at // 60} * * *"
 
 
 def publishes(kind: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from croniter import croniter
 
 from gateway.clock import aware
+from gateway.domain.schedules import effective_schedule
 
 if TYPE_CHECKING:
     from gateway.store.feed_health import FeedRuns
@@ -100,7 +101,11 @@ def configured_sources(gw: Any) -> list[dict[str, Any]]:
             {
                 "id": sid,
                 "agency": str(settings.get("agency") or getattr(cls, "agency", "") or "-"),
-                "schedule": settings.get("schedule") or getattr(cls, "schedule", None),
+                # As the DAGs run it: a regional roster at its government's spread minute.
+                "schedule": effective_schedule(
+                    getattr(cls, "schedule", None), getattr(cls, "agency", "") or "", settings,
+                    int(getattr(gw, "config", {}).get("SCHEDULE_SPREAD_MINUTES", 0)),
+                ),
                 "title": getattr(cls, "title", "") or "",
             }
         )

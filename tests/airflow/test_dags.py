@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from gateway.domain.schedules import spread_schedule
 from gateway.orchestration import SYNC_DAG_PREFIX, sync_specs
-from gateway.orchestration.plan import spread_schedule
 from tests.helpers.airflow import EXTRA_SOURCE, AirflowSite
 
 pytestmark = pytest.mark.slow

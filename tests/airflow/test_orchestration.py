@@ -11,6 +11,7 @@ from jamsos_kemenkes.server import SimpegServer, demo_employees
 
 from gateway.app import Gateway
 from gateway.config import load_config
+from gateway.domain.schedules import spread_schedule
 from gateway.orchestration import (
     TASK_DEFAULTS,
     SyncFailed,
@@ -21,7 +22,6 @@ from gateway.orchestration import (
     sync_specs,
     task_defaults,
 )
-from gateway.orchestration.plan import spread_schedule
 
 SOURCES = """
 [sources."kemenkes-ppnpn"]
