@@ -157,3 +157,42 @@ def test_a_phone_shows_the_actionable_figures_and_readable_charts(
         if m["charts"]:
             assert m["smallest"] >= 11, (path, m["smallest"])
     assert sum(m["charts"] for m in measured.values()) > 10  # charts were measured
+
+
+def test_a_clerk_on_a_phone_searches_simulates_drills_and_exports(
+        browser_page: Any, live_server: str, web_app: Any) -> None:
+    """The new tools, used in Chromium at 375 px: a NIK search from the menu, the budget
+    what-if form, a province's drill-down, and a list downloaded as .xlsx."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from gateway.demo.rosters import generate_roster
+
+    page = browser_page
+    log_in_browser(page, live_server)
+    nik = next(iter(generate_roster(80, seed=31, province="31")))["NIK"]  # seeded in DKI Jakarta
+    page.click("header nav >> text=Cari NIK")
+    page.fill("#nik-search input[name=nik]", nik)
+    page.click("#nik-search button")
+    page.wait_for_selector("#worker-found")
+    assert "Daerah Khusus Ibukota Jakarta" in page.inner_text("#worker-enrollments")
+    assert nik not in page.content()
+    page.goto(f"{live_server}/dashboard/budget/15.05")
+    page.fill("input[name=what_if_raise]", "10")
+    page.fill("input[name=what_if_headcount]", "240")
+    page.click("#what-if button")
+    page.wait_for_selector("#what-if-result")
+    assert "240" in page.inner_text("#what-if-result")
+    page.goto(f"{live_server}/dashboard/coverage")
+    page.click("#coverage-provinces a.drill:has-text('Jambi')")
+    page.wait_for_selector("#all-provinces")
+    assert "province=15" in page.url and "Muaro Jambi" in page.inner_text("main")
+    page.goto(f"{live_server}/dashboard/agencies/15.05")
+    with page.expect_download() as download_info:
+        page.click("#export-xlsx")
+    download = download_info.value
+    assert download.suggested_filename == "pekerja_15.05.xlsx"
+    with open(download.path(), "rb") as f:
+        rows = list(load_workbook(io.BytesIO(f.read())).worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "NIK" and len(rows) > 1
