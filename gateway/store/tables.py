@@ -462,3 +462,56 @@ alerts = Table(
     Column("delivered", JSON, nullable=False),  # plugin names that took it, last time
     Column("failures", JSON, nullable=False),  # {plugin: error} of the last time
 )
+
+# -- BPJS's facts: membership lists, bills, payments (migration 0016, gateway/reconcile/) -----
+
+# BPJS's membership list of an employer, as last received (a list is the employer's current
+# state: a new one replaces the rows of the NPPs it covers). Matched to the registry by the
+# NIK's blind index; the NIK and name are kept only encrypted, for the "registered at BPJS
+# with no roster row" list.
+bpjs_members = Table(
+    "bpjs_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("npp", String(8), nullable=False),
+    Column("nik_index", String(64), nullable=False),
+    Column("nik_enc", Text, nullable=False),
+    Column("name_enc", Text, nullable=False),
+    Column("birth_date", Date),
+    Column("kpj", String(11), nullable=False),
+    Column("status", String(10), nullable=False),  # aktif | non-aktif
+    Column("effective_date", Date, nullable=False),
+    Column("wage", BigInteger),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    UniqueConstraint("npp", "nik_index"),
+    Index("ix_bpjs_members_nik_index", "nik_index"),
+)
+
+# BPJS's bill (tagihan iuran) per employer or wadah and month: amounts per program.
+bpjs_bills = Table(
+    "bpjs_bills",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("npp", String(8), nullable=False),
+    Column("month", String(7), nullable=False),  # "2026-03"
+    Column("payment_code", String(16), nullable=False),  # kode iuran
+    Column("amounts", JSON, nullable=False),  # {"jkk": n, "jkm": n, ...}
+    Column("total", BigInteger, nullable=False),
+    Column("due_date", Date),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    UniqueConstraint("npp", "month"),
+    Index("ix_bpjs_bills_payment_code", "payment_code"),
+)
+
+# Payments against bills, by payment code (a bank statement or BPJS's receipt list).
+bpjs_payments = Table(
+    "bpjs_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(64), nullable=False, unique=True),
+    Column("payment_code", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Index("ix_bpjs_payments_payment_code", "payment_code"),
+)
