@@ -108,6 +108,12 @@ REPORT = _closed(
         "replayed": {"type": "boolean"},
         "changes": {"type": "object", "properties": {k: _INT for k in RUN_CHANGES}},
         "error": {"type": ["string", "null"]},
+        "error_message": {
+            "type": "object",
+            "properties": {"message_id": _STR, "message_en": _STR},
+            "description": "Why the run failed, worded for people (Bahasa Indonesia first); "
+            "`error` keeps the cause as recorded",
+        },
         "receipt": {
             "type": "object",
             "description": "Ed25519-signed receipt of the run; version 2 also states the "

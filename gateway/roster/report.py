@@ -112,6 +112,10 @@ class RosterReport:
                 out["changes"] = self.changes
             if self.error:
                 out["error"] = self.error
+                # The recorded cause in a clerk's words, Indonesian first (failure_cause).
+                cause = failure_cause(self.error)
+                if cause is not None:
+                    out["error_message"] = cause.as_message()
             if self.receipt is not None:
                 out["receipt"] = self.receipt
         return out

@@ -119,3 +119,13 @@ def test_the_coverage_page_words_the_source(app, gw, tmp_path):
     page = client.get("/dashboard/coverage?lang=id").text
     assert "Berita Ceklissatu, Maret 2024" in page and "seed 00" not in page
     assert "Ceklissatu news, March 2024" in client.get("/dashboard/coverage?lang=en").text
+
+
+def test_the_api_words_a_failed_runs_cause(client, gw):
+    key = gw.registry.create_api_key("15.05")
+    failed = gw.registry.start_run(agency="15.05", source="upload", trigger="api")
+    gw.registry.fail_run(failed, SERVER_STOPPED)
+    body = client.get(f"/api/v1/runs/{failed}", headers={"Authorization": f"Bearer {key}"}).json
+    assert body["error"] == SERVER_STOPPED  # as recorded
+    assert body["error_message"]["message_id"].startswith("Terhenti: server berhenti")
+    assert body["error_message"]["message_en"].startswith("Interrupted: the server stopped")
