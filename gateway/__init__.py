@@ -22,6 +22,7 @@ from gateway.delivery.base import (
     Employer,
     OutgoingMutation,
 )
+from gateway.domain.alerts import Alert, AlertSettings
 from gateway.domain.nik import make_nik
 from gateway.domain.records import (
     Category,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Ack",
     "AckPage",
+    "Alert",
+    "AlertSettings",
     "AnswerFileError",
     "Category",
     "CsvSource",
