@@ -181,3 +181,12 @@ def verdicts_of(conn: Connection, worker_ids: Sequence[int]) -> dict[int, str]:
                  .where(v.worker_id.in_(chunk), _current()))  # fmt: skip
         found.update({int(i): str(o) for i, o in conn.execute(query)})
     return found
+
+
+def names_of(engine: Engine, worker_ids: Sequence[int]) -> dict[int, str]:
+    """{worker id: encrypted name} (the dashboard shows it masked)."""
+    if not worker_ids:
+        return {}
+    with engine.connect() as conn:
+        query = select(w.id, w.name_enc).where(w.id.in_(list(worker_ids)))
+        return {int(i): str(n) for i, n in conn.execute(query)}

@@ -62,6 +62,7 @@ from gateway.web import (  # noqa: E402, F401
     pages,
     runs_pages,
     upload,
+    verification,
     worker_search,
 )
 

@@ -275,6 +275,7 @@ SCOPED = {"web.overview", "web.feeds_page", "web.agency", "web.budget", "web.bud
           "web.feeds_xlsx", "web.runs_xlsx", "web.problems_xlsx", "web.workers_xlsx",
           "web.budget_xlsx", "web.coverage_xlsx", "web.identity_conflicts_xlsx",
           "web.worker_search"}
+SCOPED.add("web.verification_page")  # issue 19: tests/integration/test_verify_pages.py
 # Nothing of an agency's, or only what this browser session itself submitted.
 UNSCOPED = {"web.login", "web.logout", "web.static", "web.upload_run", "web.upload_run_status"}
 
