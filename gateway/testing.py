@@ -137,7 +137,9 @@ class SourceContract:
     def test_declares_the_contract(self) -> None:
         cls = self.source_class
         assert cls.id and cls.id == cls.id.lower() and " " not in cls.id, "id: lower-case"
-        assert cls.kind in ("roster", "budget")
+        from gateway.sources.loader import KINDS
+
+        assert cls.kind in KINDS, f"kind: one of {KINDS}"
         if cls.kind == "roster":
             from gateway.domain.agencies import resolve_agency
 

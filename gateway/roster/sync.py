@@ -31,6 +31,7 @@ from typing import Any
 from gateway.budget.feed import apply_budget_rows
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Message, Problem, RawRow, RowResult, Severity, make_problem
+from gateway.reconcile.feeds import FEED_KINDS, apply_feed_rows
 from gateway.roster.read.reader import RosterFileError
 from gateway.roster.run import Progress, RosterReport, RowCheck, RowReader, RunFailed, apply_rows
 from gateway.sources.base import Fetch, Source
@@ -314,6 +315,12 @@ def sync_source(
                 on_success=save_cursor,
                 replay_of=replay_of,
             )
+        elif source.kind in FEED_KINDS:  # BPJS's membership lists, bills, payments
+            report = apply_feed_rows(
+                registry, run_id, guarded, kind=source.kind,
+                code_lengths=tuple(source.setting("payment_code_lengths", (11, 12))),
+                on_success=save_cursor, replay_of=replay_of,
+            )  # fmt: skip
         else:
             assert agency is not None
             report = apply_rows(

@@ -87,7 +87,9 @@ class Source:
 
     id: ClassVar[str] = ""  # unique, lower-case, e.g. "kemenkes-ppnpn"
     agency: ClassVar[str] = ""  # ministry code or Kemendagri region code that feeds it
-    kind: ClassVar[str] = "roster"  # roster: enrollments | budget: budget allocations
+    # roster: enrollments | budget: budget allocations | bpjs_members, bpjs_bills,
+    # bpjs_payments: BPJS's facts for reconciliation (gateway/reconcile/feeds.py)
+    kind: ClassVar[str] = "roster"
     title: ClassVar[str] = ""  # one line for `jamsos sources`
     schedule: ClassVar[str | None] = None  # cron expression, read by the scheduler (Airflow)
     snapshot: ClassVar[bool] = True  # a complete fetch names every worker: the absent end

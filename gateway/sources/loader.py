@@ -29,6 +29,9 @@ from gateway.sources.hookspecs import PROJECT, hookimpl
 ALLOW_ENV = "JAMSOS_PLUGINS"
 SOURCES_ENV = "JAMSOS_SOURCES_FILE"
 BUILTIN = "builtin"
+# What a source feeds: rosters (enrollments), budgets (APBD allocations), or BPJS's own facts
+# (gateway/reconcile/feeds.py: membership lists, bills, payments).
+KINDS = ("roster", "budget", "bpjs_members", "bpjs_bills", "bpjs_payments")
 
 
 class GatewayPluginManager(pluggy.PluginManager):
@@ -161,8 +164,8 @@ def _check_source_class(cls: object) -> str | None:
         return f"{cls!r} is not a Source subclass"
     if not cls.id or cls.id != cls.id.strip().lower() or " " in cls.id:
         return f"{cls.__name__}.id must be a lower-case id without spaces, got {cls.id!r}"
-    if cls.kind not in ("roster", "budget"):
-        return f"{cls.__name__}.kind must be 'roster' or 'budget', got {cls.kind!r}"
+    if cls.kind not in KINDS:
+        return f"{cls.__name__}.kind must be one of {', '.join(KINDS)}, got {cls.kind!r}"
     return None
 
 
