@@ -292,7 +292,7 @@ def test_admin_endpoint_scripts_faults_for_a_service_run_on_its_own(bpjs):
     admin = bpjs.url.replace("/h2h/v1", "/h2h/admin/faults")
     answer = requests.post(admin, json={"kind": "429", "endpoint": "submit", "seconds": 3},
                            timeout=5)  # fmt: skip
-    assert answer.json()["faults"]["submit"]["kind"] == "429"
+    assert answer.json()["faults"]["submit"][0]["kind"] == "429"
     assert requests.post(admin, json={"kind": "explode"}, timeout=5).status_code == 400
     assert requests.delete(admin, timeout=5).json() == {"faults": {}}
 

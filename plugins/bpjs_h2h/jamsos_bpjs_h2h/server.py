@@ -73,8 +73,10 @@ class ServiceState:
     ledger: Ledger
     consumers: dict[str, str]
     admin: bool
-    faults: dict[str, Fault] = field(default_factory=dict)  # endpoint -> fault
+    # endpoint -> faults queued in the order they were asked for
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
     requests: list[tuple[str, int]] = field(default_factory=list)  # (endpoint, status)
+    served: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, fault kind)
     lock: threading.Lock = field(default_factory=threading.Lock)
     wake: threading.Event = field(default_factory=threading.Event)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -85,11 +87,13 @@ class ServiceState:
     def take_fault(self, endpoint: str) -> Fault | None:
         with self.lock:
             for name in (endpoint, "any"):
-                fault = self.faults.get(name)
-                if fault is not None:
+                queue = self.faults.get(name)
+                if queue:
+                    fault = queue[0]
                     fault.times -= 1
                     if fault.times <= 0:
-                        del self.faults[name]
+                        queue.pop(0)
+                    self.served.append((endpoint, fault.kind))
                     return fault
         return None
 
@@ -148,13 +152,14 @@ class BpjsServer:
 
     # -- scripting the service ---------------------------------------------------------------
     def fail(self, endpoint: str, kind: str, *, times: int = 1, seconds: float = 1.0) -> None:
-        """Make the next `times` requests to `endpoint` (submit | acks | any) misbehave."""
+        """Make the next `times` requests to `endpoint` (submit | acks | any) misbehave;
+        faults asked for one after another come one after another."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
         if endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
         with self.state.lock:
-            self.state.faults[endpoint] = Fault(kind, times, seconds)
+            self.state.faults.setdefault(endpoint, []).append(Fault(kind, times, seconds))
 
     def heal(self) -> None:
         with self.state.lock:
@@ -175,7 +180,13 @@ class BpjsServer:
 
     @property
     def requests(self) -> list[tuple[str, int]]:
+        """(endpoint, HTTP status) of each signed request; 0: dropped without an answer."""
         return self.state.requests
+
+    @property
+    def faults_served(self) -> list[tuple[str, str]]:
+        """(endpoint, fault kind) of each request that misbehaved, in order."""
+        return self.state.served
 
     def _acknowledge(self) -> None:
         state = self.state
@@ -332,9 +343,9 @@ class _Handler(BaseHTTPRequestHandler):
                     f"{', '.join(ENDPOINTS)}, times, seconds")), "admin")  # fmt: skip
                 return
             with self.state.lock:
-                self.state.faults[endpoint] = fault
+                self.state.faults.setdefault(endpoint, []).append(fault)
         with self.state.lock:
-            faults = {k: vars(f) for k, f in self.state.faults.items()}
+            faults = {k: [vars(f) for f in q] for k, q in self.state.faults.items() if q}
         self._json(200, {"faults": faults}, "admin")
 
     # -- answering ---------------------------------------------------------------------------
