@@ -515,3 +515,14 @@ bpjs_payments = Table(
     Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Index("ix_bpjs_payments_payment_code", "payment_code"),
 )
+
+# Each gateway process's last sign of life, on PostgreSQL (store/liveness.py): its sweeper
+# refreshes its row every SWEEP_SECONDS, so a run whose owner is on another machine or in
+# another container (which no process here can check by pid) is failed minutes after its
+# owner stopped beating, not after STALE_RUN_HOURS. Keyed like `runs.owner`.
+process_heartbeats = Table(
+    "process_heartbeats",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("beat_at", DateTime(timezone=True), nullable=False),
+)
