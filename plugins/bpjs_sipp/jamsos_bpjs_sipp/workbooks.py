@@ -1,13 +1,15 @@
 """Writing the SIPP upload workbooks: one .xlsx per kind of mutation for one employer and
 month, in openpyxl's write-only mode (rows streamed to disk, memory flat however many).
 
-NIK, KPJ and every `text` column are string cells with number format "@": Excel would turn
-a 16-digit NIK into 3.17E+15 and lose its last digit. Dates are text in the layout's pattern
+NIK, KPJ and every `text` column are string cells with number format "@" (the column's
+format too, for what staff type into it): Excel would turn a 16-digit NIK into 3.17E+15 and
+lose its last digit. Dates are text in the layout's pattern
 (or real date cells with `excel-date`), money whole Rupiah without separators."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from openpyxl import Workbook as XlsxWorkbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from gateway import Employer, OutgoingMutation
 from jamsos_bpjs_sipp.layout import KINDS, Column, Layout, Workbook
@@ -46,6 +49,12 @@ def write_workbooks(layout: Layout, employer: Employer, month: str,
 def _write(layout: Layout, book: Workbook, rows: Sequence[OutgoingMutation], path: Path) -> None:
     wb = XlsxWorkbook(write_only=True)
     ws = wb.create_sheet(book.sheet)
+    formats = [_number_format(layout, col) for col in book.columns]
+    for n, (col, fmt) in enumerate(zip(book.columns, formats, strict=True), start=1):
+        # The column's own format too: what staff type into an empty cell stays text.
+        dim = ws.column_dimensions[get_column_letter(n)]
+        dim.number_format = fmt
+        dim.width = max(12, len(col.header) + 2)
     bold = Font(bold=True)
     header = []
     for col in book.columns:
@@ -53,28 +62,36 @@ def _write(layout: Layout, book: Workbook, rows: Sequence[OutgoingMutation], pat
         cell.font = bold
         header.append(cell)
     ws.append(header)
+    styles = []  # one style per column, copied onto each cell (setting it anew is slow)
+    for fmt in formats:
+        template = WriteOnlyCell(ws)
+        template.number_format = fmt
+        styles.append(template._style)
+    plan = list(zip(book.columns, styles, strict=True))
     for m in rows:
-        ws.append([_cell(ws, layout, col, layout.cell_value(col, m)) for col in book.columns])
+        ws.append([_cell(ws, layout, col, style, layout.cell_value(col, m))
+                   for col, style in plan])  # fmt: skip
     wb.save(path)
 
 
-def _cell(ws: Any, layout: Layout, col: Column, value: Any) -> WriteOnlyCell:
-    fmt = col.format
+def _number_format(layout: Layout, col: Column) -> str:
+    if col.format == "money":
+        return "0"
+    if col.format == "excel-date":
+        return layout.excel_date_format
+    return TEXT
+
+
+def _cell(ws: Any, layout: Layout, col: Column, style: Any, value: Any) -> WriteOnlyCell | None:
     if value is None or value == "":
-        cell = WriteOnlyCell(ws, value=None)
-        if fmt in ("text", "date", "month", "money-text"):
-            cell.number_format = TEXT  # what staff type into it later stays text too
-        return cell
+        return None  # empty: the column's format applies
+    fmt = col.format
     if fmt == "money":
-        cell = WriteOnlyCell(ws, value=int(value))
-        cell.number_format = "0"
-        return cell
-    if fmt == "excel-date" and isinstance(value, date):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = layout.excel_date_format
-        return cell
-    cell = WriteOnlyCell(ws, value=_text(layout, fmt, value))
-    cell.number_format = TEXT
+        value = int(value)
+    elif not (fmt == "excel-date" and isinstance(value, date)):
+        value = _text(layout, fmt, value)
+    cell = WriteOnlyCell(ws, value=value)
+    cell._style = copy(style)
     return cell
 
 
