@@ -56,6 +56,9 @@ def test_workbooks_read_back(gw, tmp_path):
     ws = load_workbook(path).worksheets[0]
     header = [c.value for c in ws[1]]
     assert len(header) == 33 and header[10] == "NOMOR_IDENTITAS" and header[18] == "UPAH"
+    # Empty columns keep their format for what staff type in: a phone number stays text.
+    assert header[3] == "NO_HANDPHONE" and ws.column_dimensions["D"].number_format == "@"
+    assert ws.column_dimensions["K"].number_format == "@"  # NOMOR_IDENTITAS
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2)]
     assert len(rows) == 3  # one row per mutation
     assert sorted(r["NOMOR_IDENTITAS"].value for r in rows) == sorted(map(nik_of, (1, 2, 3)))
