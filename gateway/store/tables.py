@@ -431,7 +431,7 @@ delivery_batches = Table(
     Column("destination", String(64), nullable=False),
     Column("employer_id", Integer, ForeignKey("employers.id"), nullable=False),
     Column("month", String(7), nullable=False),
-    Column("state", String(12), nullable=False),  # prepared | uploaded | answered
+    Column("state", String(12), nullable=False),  # writing | prepared | uploaded | answered
     Column("files", JSON, nullable=False),
     Column("mutations", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
