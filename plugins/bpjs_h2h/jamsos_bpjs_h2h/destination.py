@@ -50,6 +50,8 @@ class BpjsHostToHost(Destination):
     page_size        acknowledgements per page (default 500, at most 1000)
     ack_wait         seconds one `poll` waits while BPJS is still answering (default 0: the
                      outbox's `answer_wait` does the waiting)
+    ca_file          a CA bundle to check the service's TLS certificate against (a private
+                     CA on BPJS's network); default: the system's
 
     The outbox's own settings of the same table (`retries`, `backoff_base`, `backoff_max`,
     `answer_wait`, `poll_interval`) apply around these: when one request's retries are spent
@@ -112,8 +114,9 @@ class BpjsHostToHost(Destination):
             retry_after: float | None = None
             try:
                 response = self.session.request(
-                    method, url, data=body or None, headers=headers, timeout=timeout
-                )
+                    method, url, data=body or None, headers=headers, timeout=timeout,
+                    allow_redirects=False, verify=self.setting("ca_file") or True,
+                )  # a redirect is not followed: the signature names this path only
                 if response.status_code < 300:
                     return response.json()
                 cause = f"HTTP {response.status_code}: {_error_text(response)}"

@@ -232,7 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit():  # negative or not a number: the body cannot be read safely
+            self.close_connection = True
+            self._error("body_invalid", detail="Content-Length")
+            return
+        length = int(text)
         if length > MAX_BODY:
             self.close_connection = True
             self._error("batch_too_large", max=MAX_BATCH)
