@@ -203,6 +203,18 @@ def main() -> None:
         cold, status, size = timed(client, path)
         warm = statistics.median(timed(client, path)[0] for _ in range(5))
         print(f"{name:<32} {cold:>9.0f} {warm:>9.0f}  {status:>6}  {size:,}", flush=True)
+    # Spreadsheet exports (web/export.py: the whole list, written once) and the what-if (a
+    # budget check over the registry with other wages): each timed once.
+    print(f"\n{'export / what-if':<32} {'ms':>9}  status  bytes")
+    for name, path in (
+        ("problems xlsx (100k rows)", f"/dashboard/runs/{heavy}/problems.xlsx"),
+        ("workers xlsx, big agency", f"/dashboard/agencies/{BIG}/workers.xlsx"),
+        ("runs xlsx (every run)", "/dashboard/runs.xlsx"),
+        ("budget what-if, big agency", f"/dashboard/budget/{BIG}?year={year}&what_if_raise=10"),
+        ("coverage drill-down", "/dashboard/coverage?province=11"),
+    ):
+        took, status, size = timed(client, path)
+        print(f"{name:<32} {took:>9.0f}  {status:>6}  {size:,}", flush=True)
     # Once every government's budget check is in the cache (as after a few views of the
     # budget page), the overview and the budget list are reads of the cache.
     from gateway.web.data import budget_rows
