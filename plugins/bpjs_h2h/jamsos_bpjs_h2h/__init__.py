@@ -58,8 +58,9 @@ def prepare_demo(instance_path: str) -> dict[str, dict[str, Any]]:
 
 def demo_rules() -> Any:
     """Who the demo's BPJS refuses: the first two workers of the Muaro Jambi and DKI Jakarta
-    demo rosters are unknown to the population registry, and Bandar Lampung has a minimum
-    wage floor that the roster's few token wages (Rp 1-3) fall under. The rosters are the
+    demo rosters are unknown to the population registry, and Muaro Jambi (15.05) has a demo
+    minimum wage of Rp 1,550,000 that its ten lowest-paid honorer fall under (the real UMK is
+    about twice that: held to it, most demo honorer would be refused). The rosters are the
     ones `jamsos demo load` enrols (same generator, seeds and regions)."""
     from gateway import Category, generate_roster
     from jamsos_bpjs_h2h.rules import Rules
@@ -71,4 +72,4 @@ def demo_rules() -> Any:
                                category=Category.HONORER, **where)  # fmt: skip
         niks = [row["NIK"] for row in rows if row["NIK"].isdigit() and len(row["NIK"]) == 16]
         unknown.update(niks[:2])
-    return Rules(unknown_niks=unknown, minimum_wages={"18.71": 1_000_000})
+    return Rules(unknown_niks=unknown, minimum_wages={"15.05": 1_550_000})
