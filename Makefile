@@ -29,20 +29,23 @@ test: install
 	$(BIN)/lint-imports --no-cache --no-logo  # the layer contracts of pyproject.toml
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# Airflow 3 standalone (scheduler, DAG processor, API server and UI on http://127.0.0.1:8080)
+# Airflow 3 (scheduler, DAG processor, triggerer, API server and UI on
+# http://$(AIRFLOW_HOST):$(AIRFLOW_PORT), loopback by default: `make airflow AIRFLOW_PORT=8090`)
 # on an embedded SQLite metadata DB in instance/airflow, scheduling the project's dags/ against
 # the demo agencies: their drop folders and the demo SOAP service, kept alive by
 # gateway.demo.feeds (which writes the sources file the DAGs and tasks read); see
 # scripts/airflow-demo.sh. Ctrl-C stops all.
 AIRFLOW_DIR := $(CURDIR)/instance/airflow
+AIRFLOW_HOST ?= 127.0.0.1
+AIRFLOW_PORT ?= 8080
 airflow: install
 	$(BIN)/jamsos db upgrade
 	$(BIN)/jamsos demo load
 	@mkdir -p $(AIRFLOW_DIR)
 	@AIRFLOW_HOME=$(AIRFLOW_DIR) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False \
-	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 \
-	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:8080/execution/ \
+	AIRFLOW__CORE__PARALLELISM=4 AIRFLOW__API__HOST=$(AIRFLOW_HOST) AIRFLOW__API__PORT=$(AIRFLOW_PORT) \
+	AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://$(AIRFLOW_HOST):$(AIRFLOW_PORT)/execution/ \
 	JAMSOS_INSTANCE_PATH=$(CURDIR)/instance JAMSOS_SOURCES_FILE=$(AIRFLOW_DIR)/sources.toml \
 	JAMSOS_TARGETS_FILE=$(CURDIR)/config/targets.toml JAMSOS_RATES_DIR=$(CURDIR)/config/rates \
 	PATH=$(CURDIR)/$(BIN):$$PATH sh scripts/airflow-demo.sh $(CURDIR)/$(BIN)
