@@ -125,16 +125,20 @@ class Gateway:
             runtime.sweep()
             return True
 
-        liveness.start_sweeper(f"{self.config['DATABASE_URL']}#{id(self)}", sweep,
-                               float(self.config.get("SWEEP_SECONDS", 60)))  # fmt: skip
+        every = float(self.config.get("SWEEP_SECONDS", 60))
+        if liveness.start_sweeper(f"{self.config['DATABASE_URL']}#{id(self)}", sweep, every):
+            liveness.beat(self.engine, every)  # beats only while a sweeper keeps them fresh
 
     def sweep(self) -> None:
-        """One pass of the periodic sweep: runs left `running` by a killed process (at once
-        on this machine, after STALE_RUN_HOURS elsewhere) and the upload spools they left;
+        """One pass of the periodic sweep: this process's heartbeat (PostgreSQL); runs left
+        `running` by a killed process (at once on this machine; elsewhere once its heartbeat
+        is silent, or after STALE_RUN_HOURS with none) and the upload spools they left;
         then the alerts the feeds' health calls for (gateway/alerts.py)."""
         from gateway.alerts import check_alerts
         from gateway.roster.intake import sweep_uploads
 
+        # First: a slow pass must not look like a dead process.
+        liveness.beat(self.engine, float(self.config.get("SWEEP_SECONDS", 60)))
         hours = float(self.config.get("STALE_RUN_HOURS", 6))
         Registry(self.engine, self.keyring).mark_interrupted(timedelta(hours=hours))
         sweep_uploads(self)

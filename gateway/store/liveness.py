@@ -18,12 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, delete, func, select, update
 
 from gateway.clock import aware
 from gateway.store import audit
 from gateway.store.db import writing
-from gateway.store.tables import runs
+from gateway.store.tables import process_heartbeats, runs
 
 _PROC = Path("/proc")
 log = logging.getLogger(__name__)
@@ -117,26 +117,60 @@ def fail_interrupted(engine: Engine, run_id: int, why: str = "its process ended"
     return True
 
 
+HEARTBEAT_SILENCE = timedelta(minutes=3)  # the least silence that counts as death
+
+
+def beat(engine: Engine, every: float, *, now: datetime | None = None) -> None:
+    """This process's heartbeat (PostgreSQL only): its sweeper calls it every SWEEP_SECONDS,
+    so another machine can tell its runs live. SQLite serves one machine (the owner check
+    above is enough there), and a heartbeat write would queue behind every apply. Rows of
+    processes silent for a day are dropped."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    now = now or datetime.now(UTC)
+    owner = process_owner()
+    with writing(engine) as conn:
+        conn.execute(pg_insert(process_heartbeats)
+                     .values(owner=owner, beat_at=now, every_seconds=round(every))
+                     .on_conflict_do_update(index_elements=["owner"],
+                                            set_={"beat_at": now,
+                                                  "every_seconds": round(every)}))  # fmt: skip
+        conn.execute(delete(process_heartbeats)
+                     .where(process_heartbeats.c.beat_at < now - timedelta(days=1)))
+
+
 def sweep_runs(engine: Engine, older_than: timedelta, *, now: datetime | None = None) -> int:
     """Fail the runs left `running` by a process that is gone: at once when their owner ran
     on this machine and is dead; a run this process cannot judge (another machine or
-    container, or started before owners were recorded) once older than `older_than`. A live
-    run on this machine is never failed, however long it takes. Reads first and writes only
-    for what it finds, so every process start and every run start can afford it."""
+    container) once its owner missed three heartbeats (at least HEARTBEAT_SILENCE;
+    PostgreSQL), or, with no heartbeat (SQLite, a sweep switched off, an owner recorded
+    before revision 0015), once the run is older than `older_than`. A live run on this
+    machine is never failed, however long it takes. Reads first and writes only for what it
+    finds, so every process start and every run start can afford it."""
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
         found = conn.execute(
             select(runs.c.id, runs.c.owner, runs.c.started_at).where(runs.c.status == "running")
         ).all()
-    gone = [(run_id, alive) for run_id, owner, started in found
-            if (alive := owner_alive(owner)) is False
-            or (alive is None and aware(started) < now - older_than)]  # type: ignore[operator]
-    failed = 0
-    for run_id, alive in gone:
-        why = ("its process ended" if alive is False
-               else f"no sign of its process for over {older_than}")
-        failed += fail_interrupted(engine, run_id, why, now=now)
-    return failed
+        hb = process_heartbeats.c
+        beats = {owner: (aware(at), max(HEARTBEAT_SILENCE, timedelta(seconds=3 * every)))
+                 for owner, at, every in conn.execute(select(hb.owner, hb.beat_at,
+                                                            hb.every_seconds))
+                 } if found else {}  # fmt: skip
+    gone: list[tuple[int, str]] = []
+    for run_id, owner, started in found:
+        alive = owner_alive(owner)
+        if alive is False:
+            gone.append((run_id, "its process ended"))
+        elif alive is None and owner in beats:
+            last, silence = beats[owner]
+            if last < now - silence:  # type: ignore[operator]
+                gone.append((run_id, f"its process stopped its heartbeat over {silence} ago"))
+        elif alive is None and aware(started) < now - older_than:  # type: ignore[operator]
+            gone.append((run_id, f"no sign of its process for over {older_than}"))
+    return sum(fail_interrupted(engine, run_id, why, now=now) for run_id, why in gone)
 
 
 class Sweeper:

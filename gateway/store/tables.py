@@ -525,4 +525,5 @@ process_heartbeats = Table(
     metadata,
     Column("owner", String(200), primary_key=True),
     Column("beat_at", DateTime(timezone=True), nullable=False),
+    Column("every_seconds", Integer, nullable=False),  # its SWEEP_SECONDS: silent after 3
 )

@@ -1,10 +1,11 @@
-"""Operations: the alerts raised, one row per alert key (issue 20).
+"""Operations: the alerts raised, and the processes' heartbeats (issue 20).
 
 `alerts` records each alert the gateway raised (gateway/alerts.py) under its key, when it was
 first and last raised, and which plugins delivered it, so several processes noticing the same
-late feed deliver it once. Revision 0001 creates its tables from the live metadata
-(store/tables.py): a database created from scratch already has it, one migrated from 0014
-does not.
+late feed deliver it once. `process_heartbeats` holds each gateway process's last sign of life
+(PostgreSQL), so a run of a process killed on another machine is failed within minutes.
+Revision 0001 creates its tables from the live metadata (store/tables.py): a database created
+from scratch already has them, one migrated from 0014 does not.
 
 Revision ID: 0015
 Revises: 0014
@@ -20,7 +21,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if sa.inspect(op.get_bind()).has_table("alerts"):
+    inspector = sa.inspect(op.get_bind())
+    if not inspector.has_table("process_heartbeats"):
+        op.create_table(
+            "process_heartbeats",
+            sa.Column("owner", sa.String(200), primary_key=True),
+            sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+            sa.Column("every_seconds", sa.Integer, nullable=False),
+        )
+    if inspector.has_table("alerts"):
         return
     op.create_table(
         "alerts",
@@ -43,3 +52,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("alerts")
+    op.drop_table("process_heartbeats")
