@@ -137,6 +137,7 @@ def record_files(engine: Engine, batch_id: int, files: list[dict], *, actor: str
                  now: datetime) -> None:  # fmt: skip
     """The batch's workbooks as written (name, kind, rows, sha256, revision)."""
     with writing(engine) as conn:
+        _lock(conn, batch_id)
         batch = _batch(conn, batch_id)
         conn.execute(update(delivery_batches).where(delivery_batches.c.id == batch_id)
                      .values(files=files, created_at=now, state="prepared"))  # fmt: skip
@@ -151,6 +152,14 @@ def get_batch(engine: Engine, batch_id: int) -> dict | None:
     with engine.connect() as conn:
         row = _batch(conn, batch_id, missing_ok=True)
     return row
+
+
+def _lock(conn: Connection, batch_id: int) -> None:
+    """Hold the batch's row for this transaction (PostgreSQL; SQLite's writer holds the whole
+    database already): two marks or two imports of one batch at once run one after the
+    other, the second seeing the first's result."""
+    conn.execute(select(delivery_batches.c.id).where(delivery_batches.c.id == batch_id)
+                 .with_for_update())  # fmt: skip
 
 
 def _batch(conn: Connection, batch_id: int, *, missing_ok: bool = False) -> Any:
@@ -203,6 +212,7 @@ def mark_uploaded(engine: Engine, batch_id: int, *, actor: str, now: datetime
     """Staff uploaded the batch's files: its mutations become sent. (changed, the batch);
     a batch already uploaded is left as it was (False)."""
     with writing(engine) as conn:
+        _lock(conn, batch_id)
         batch = _batch(conn, batch_id)
         if batch["state"] not in OPEN:
             return False, batch
@@ -246,6 +256,7 @@ def apply_answers(engine: Engine, batch_id: int, acks: Sequence[Any], answer: di
     SHA-256 imported before is recognised and nothing is applied again (False, the earlier
     entry)."""
     with writing(engine) as conn:
+        _lock(conn, batch_id)
         batch = _batch(conn, batch_id)
         for earlier in batch["files"]:
             if earlier.get("kind") == "answers" and earlier.get("sha256") == answer["sha256"]:
