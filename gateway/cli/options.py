@@ -36,19 +36,21 @@ def inspected_engine() -> Any:
         return gw.engine
 
 
-def registry_to_read() -> Any:
+def registry_to_read(*, required: bool = True) -> Any:
     """The registry for a command that only reads it (`jamsos runs`, `jamsos sources`).
 
     Run in a folder with no registry, such a command used to create an empty one there, with
     new keys, and answer "no runs yet". An embedded SQLite registry that does not exist is
-    refused instead, naming where it was looked for and how to point at the right one."""
+    refused instead, naming where it was looked for and how to point at the right one; with
+    `required=False` that is a note on stderr and the answer is None (the command shows what
+    it knows without a registry)."""
     gw = gateway()
     url = str(gw.config["DATABASE_URL"])
     if db.is_sqlite(url) and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         path = Path(url.removeprefix("sqlite:///"))
         if not path.is_file():
             instance = gw.config["INSTANCE_PATH"]
-            raise click.ClickException(
+            missing = click.ClickException(
                 f"Tidak ada registri di {path} (folder instance {instance}): jalankan perintah "
                 "dari folder gateway, atau atur JAMSOS_INSTANCE_PATH atau JAMSOS_DATABASE_URL "
                 "(atau [gateway] di config/gateway.toml); registri baru dibuat dengan `jamsos "
@@ -57,4 +59,8 @@ def registry_to_read() -> Any:
                 "JAMSOS_DATABASE_URL (or [gateway] in config/gateway.toml); `jamsos db "
                 "upgrade` creates a new registry."
             )
+            if required:
+                raise missing
+            click.echo(f"Catatan / note: {missing.message}", err=True)
+            return None
     return gw.registry

@@ -22,9 +22,10 @@ from gateway.runtime import gateway
 def sources_command(as_json: bool) -> None:
     """Each source with its agency, schedule, cursor and last run."""
     gw = gateway()
-    registry = registry_to_read()  # no registry here: say so, never create one
+    # No registry here: the sources alone, with a note; never a registry created.
+    registry = registry_to_read(required=False)
     catalog = gw.sources()
-    last = registry.last_runs_by_source()
+    last = registry.last_runs_by_source() if registry is not None else {}
     rows = []
     for sid, entry in catalog.items():
         run = last.get(sid)
@@ -40,7 +41,7 @@ def sources_command(as_json: bool) -> None:
                 "schedule": None
                 if entry.is_template
                 else entry.settings.get("schedule") or entry.cls.schedule,
-                "cursor": registry.get_cursor(sid),
+                "cursor": registry.get_cursor(sid) if registry is not None else None,
                 "last_run": None
                 if run is None
                 else {

@@ -20,7 +20,7 @@ def elsewhere(tmp_path):
     return env, folder
 
 
-@pytest.mark.parametrize("command", [["runs"], ["runs", "--json"], ["sources"]])
+@pytest.mark.parametrize("command", [["runs"], ["runs", "--json"]])
 def test_a_read_only_command_with_no_registry_says_where_it_looked(elsewhere, command):
     env, folder = elsewhere
     done = jamsos(env, *command, cwd=folder)
@@ -37,3 +37,12 @@ def test_the_same_command_reads_the_registry_once_there_is_one(elsewhere):
     done = jamsos(env, "runs", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert "No runs yet" in done.stdout
+
+
+def test_sources_with_no_registry_lists_the_plugins_sources_and_says_there_is_none(elsewhere):
+    env, folder = elsewhere
+    done = jamsos(env, "sources", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "kemenkes-ppnpn" in done.stdout
+    assert "Catatan / note: Tidak ada registri di" in done.stderr
+    assert list(folder.iterdir()) == []
