@@ -15,7 +15,7 @@ from typing import Any
 from flask import Response, abort, render_template, request, session, stream_with_context, url_for
 
 from gateway.clock import aware
-from gateway.roster.report import CODE, FIELD, MESSAGE, ROW, SEVERITY, status_text
+from gateway.roster.report import CODE, FIELD, MESSAGE, ROW, SEVERITY, field_name, status_text
 from gateway.runtime import gateway
 from gateway.store import dashboard
 from gateway.web.auth import current_user, login_required, readable_or_404, scope
@@ -152,7 +152,8 @@ def problems_csv(run_id: int) -> Any:
             buf.seek(0)
             buf.truncate()
             for p in chunk:
-                out.writerow([p["row"], p["field"] or "", p["code"], p["severity"],
+                out.writerow([p["row"], field_name(p["field"]).id if p["field"] else "",
+                              p["code"], p["severity"],
                               p["message_id"], p["message_en"]])
             yield buf.getvalue()
             after = (chunk[-1]["row"], chunk[-1]["id"])

@@ -74,7 +74,8 @@ def _problems_data_uri(report: RosterReport) -> str:
     out.writerow(["baris/row", "kolom/field", "kode/code", "tingkat/severity", "pesan",
                   "message"])
     for p in report.problems:
-        out.writerow([p["row"], p["field"] or "", p["code"], p["severity"], p["message_id"],
+        field = roster_report.field_name(p["field"]).id if p["field"] else ""
+        out.writerow([p["row"], field, p["code"], p["severity"], p["message_id"],
                       p["message_en"]])
     data = base64.b64encode(("\ufeff" + buf.getvalue()).encode()).decode()
     return f"data:text/csv;charset=utf-8;base64,{data}"

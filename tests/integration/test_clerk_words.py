@@ -129,3 +129,14 @@ def test_the_api_words_a_failed_runs_cause(client, gw):
     assert body["error"] == SERVER_STOPPED  # as recorded
     assert body["error_message"]["message_id"].startswith("Terhenti: server berhenti")
     assert body["error_message"]["message_en"].startswith("Interrupted: the server stopped")
+
+
+def test_the_problems_csv_names_the_field_as_a_clerk_does(app, gw, tmp_path):
+    report = submit_roster(gw.registry, _mismatched_roster(tmp_path),
+                           agency=resolve_agency("15.05"), today=clock.today(), trigger="test")
+    create_user(gw.registry.engine, "siti", PASSWORD, role="operator")
+    client = app.test_client()
+    log_in(client)
+    text = client.get(f"/dashboard/runs/{report.run_id}/problems.csv").data.decode("utf-8-sig")
+    [line] = [row for row in text.splitlines()[1:] if "birth_date_mismatch" in row]
+    assert line.split(";")[:3] == ["3", "Tanggal lahir", "birth_date_mismatch"]
