@@ -33,6 +33,9 @@ def test_download_mark_uploaded_and_answer_upload(app, client, tmp_path):
     page = client.get("/dashboard/delivery/files")
     assert page.status_code == 200 and f'id="batch-{batch_id}"' in page.text
     assert "Sudah diunggah" in page.text and name in page.text
+    english = client.get("/dashboard/delivery/files?lang=en")
+    assert "Mark uploaded" in english.text and "SIPP upload files" in english.text
+    client.get("/dashboard/delivery/files?lang=id")  # the choice sticks: back to Indonesian
 
     got = client.get(f"/dashboard/delivery/files/{batch_id}/{name}")
     assert got.status_code == 200 and "attachment" in got.headers["Content-Disposition"]
