@@ -19,7 +19,7 @@ they are streamed straight from the enrollments table, as before. Only the ones 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -34,9 +34,13 @@ Period = tuple[int, str, str | None, date, date | None]
 Enrolled = tuple[date, tuple[Period, ...]]
 
 
-def enrolled_periods(engine: Engine, government: str, fiscal_year: int) -> Iterator[Enrolled]:
-    """The government's enrollments that were enrolled in the fiscal year, streamed."""
-    for birth, today, changes in enrollments_of_year(engine, government, fiscal_year):
+def enrolled_periods(engine: Engine, government: str, fiscal_year: int,
+                     unit_filter: Callable[[str | None], bool] | None = None,
+                     ) -> Iterator[Enrolled]:  # fmt: skip
+    """The government's enrollments that were enrolled in the fiscal year, streamed
+    (`unit_filter`: only those of the work units it takes)."""
+    for birth, today, changes in enrollments_of_year(engine, government, fiscal_year,
+                                                     unit_filter):  # fmt: skip
         if changes is None:  # unchanged since the year began: today's facts held all year
             yield birth, (today,)
             continue

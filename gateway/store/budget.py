@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -40,7 +40,8 @@ _FACTS = (
 
 
 def enrollments_of_year(
-    engine: Engine, government: str, fiscal_year: int
+    engine: Engine, government: str, fiscal_year: int,
+    unit_filter: Callable[[str | None], bool] | None = None,
 ) -> Iterator[tuple[date, Facts, list[tuple[date, Mapping[str, Any]]] | None]]:
     """(birth date, today's facts, changes) of each of the government's enrollments that may
     have been enrolled in the fiscal year, streamed.
@@ -49,7 +50,8 @@ def enrollments_of_year(
     all year; only those enrolled in the year are listed); otherwise (the day a change was
     recorded, the facts just before it) of each change in the year, oldest first (possibly
     none), for an enrollment changed since the 1st of January (`updated_at` after
-    `created_at`)."""
+    `created_at`). `unit_filter`: only the enrollments whose work unit it takes (one NPP of a
+    government with an NPP per work unit, gateway/reconcile/billing.py)."""
     first, last = date(fiscal_year, 1, 1), date(fiscal_year, 12, 31)
     year_began = datetime(fiscal_year, 1, 1, tzinfo=UTC)
     changed_since = and_(
@@ -57,7 +59,7 @@ def enrollments_of_year(
         enrollments.c.updated_at > enrollments.c.created_at,
     )
     held_all_year = (
-        select(*_FACTS, workers.c.birth_date)
+        select(*_FACTS, workers.c.birth_date, enrollments.c.work_unit)
         .join(workers, workers.c.id == enrollments.c.worker_id)
         .where(
             and_(
@@ -70,7 +72,8 @@ def enrollments_of_year(
     )
     h = enrollment_history.c
     with_history = (
-        select(enrollments.c.id, *_FACTS, workers.c.birth_date, h.at, h.before)
+        select(enrollments.c.id, *_FACTS, workers.c.birth_date, h.at, h.before,
+               enrollments.c.work_unit)
         .join(workers, workers.c.id == enrollments.c.worker_id)
         .outerjoin(
             enrollment_history,
@@ -80,14 +83,17 @@ def enrollments_of_year(
         .order_by(enrollments.c.id, h.at, h.id)
     )
     with engine.connect() as conn:
-        for wage, category, position, start, end, birth in conn.execution_options(
+        for wage, category, position, start, end, birth, unit in conn.execution_options(
             yield_per=5000
         ).execute(held_all_year):
-            yield birth, (wage, category, position, start, end), None
+            if unit_filter is None or unit_filter(unit):
+                yield birth, (wage, category, position, start, end), None
         rows = conn.execution_options(yield_per=5000).execute(with_history)
         for _, group in itertools.groupby(rows, key=lambda r: r[0]):
             history = list(group)
-            _, wage, category, position, start, end, birth, _, _ = history[0]
+            _, wage, category, position, start, end, birth, _, _, unit = history[0]
+            if unit_filter is not None and not unit_filter(unit):
+                continue
             changes = [(aware(r.at).date(), r.before) for r in history if r.at is not None]
             yield birth, (wage, category, position, start, end), changes
 

@@ -1,0 +1,35 @@
+"""The registry's side of reconciliation, streamed: every enrollment with its worker's blind
+index (gateway/reconcile/differences.py compares them with BPJS's membership lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from gateway.store.tables import enrollments, workers
+
+
+def enrollment_facts(engine: Engine) -> Iterator[dict[str, Any]]:
+    """Each enrollment: ids, agency, work unit, wage, status, dates and the worker's
+    nik_index (no identity in clear), in id order."""
+    query = (
+        select(enrollments.c.id, enrollments.c.worker_id, enrollments.c.agency,
+               enrollments.c.work_unit, enrollments.c.wage, enrollments.c.status,
+               enrollments.c.start_date, enrollments.c.end_date, enrollments.c.created_at,
+               workers.c.nik_index, workers.c.birth_date)
+        .join(workers, workers.c.id == enrollments.c.worker_id)
+        .order_by(enrollments.c.id)
+    )  # fmt: skip
+    with engine.connect() as conn:
+        for row in conn.execution_options(yield_per=5000).execute(query).mappings():
+            yield dict(row)
+
+
+def sealed_niks(engine: Engine, worker_ids: list[int]) -> dict[int, str]:
+    if not worker_ids:
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.execute(select(workers.c.id, workers.c.nik_enc)
+                                 .where(workers.c.id.in_(worker_ids))).all())  # fmt: skip
