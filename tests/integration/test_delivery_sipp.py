@@ -235,3 +235,34 @@ def test_answers_before_upload_are_refused(gw, tmp_path):
     with pytest.raises(batches.BatchStateError, match="not marked uploaded"):
         _import(gw, batch["id"], answer)
     assert {m["state"] for m in mutation_rows(gw)} == {"pending"}
+
+
+def test_a_failed_prepare_is_visible_and_retried(gw, tmp_path):
+    from jamsos_bpjs_sipp import SippDestination
+
+    class DiskFull(SippDestination):
+        def write_files(self, employer, month, mutations, folder):
+            (folder / "half.xlsx").write_bytes(b"PK")  # a file half written, then the failure
+            raise OSError("No space left on device")
+
+    submit(gw, tmp_path, roster((1, 2)))
+    add_employer(gw)
+    with pytest.raises(OSError, match="No space"):
+        run(gw, DiskFull({}))
+    batch = _only_batch(gw)
+    assert batch["state"] == "writing" and batch["files"] == []
+    folder = batches.batch_folder(gw.config["INSTANCE_PATH"], "bpjs-sipp", batch["id"])
+    assert not folder.exists() and not list(folder.parent.glob(".batch-*"))  # nothing half-offered
+    with pytest.raises(batches.BatchStateError, match="not written completely"):
+        batches.batch_files(gw, batch["id"])
+    with pytest.raises(batches.BatchStateError, match="never written"):
+        batches.mark_uploaded(gw, batch["id"], actor="user:siti")
+    assert {m["state"] for m in mutation_rows(gw)} == {"pending"}
+    from gateway.store.outbox import list_deliveries
+
+    assert list_deliveries(gw.engine)[0]["status"] == "failed"  # recorded, with the cause
+    assert "No space" in list_deliveries(gw.engine)[0]["error"]
+    run(gw)  # the next delivery writes the same batch
+    again = _only_batch(gw)
+    assert again["id"] == batch["id"] and again["state"] == "prepared"
+    assert [p.name for p in batches.batch_files(gw, again["id"])] == [again["files"][0]["name"]]
