@@ -6,9 +6,9 @@ stands: the open transaction dies with it (nothing applied) but the run stays `r
 a sweep notices, and a stop that arrives while the commit is under way could not be told from
 one before it. Here:
 
-* `stop_on_signals()` (around `jamsos sync`, and around a scheduler task: the function the
-  orchestration calls) turns SIGTERM into `Stopped`, raised where the process is: a fetch, a
-  batch, the apply. `roster/run.py`'s `recorded` rolls the transaction back and records the
+* `stop_on_signals()` (around every `sync_source`, whoever calls it: `@stoppable`; and
+  around `jamsos sync`) turns SIGTERM into `Stopped`, raised where the process is: a fetch,
+  a batch, the apply. `roster/run.py`'s `recorded` rolls the transaction back and records the
   run failed with the cause ("dihentikan / stopped by SIGTERM"), then lets `Stopped` go on.
 * `commit_gate()` wraps a run's apply transaction. `gate.close()`, the transaction's last
   statement, is the last moment a stop is honoured: a stop before it rolls back; a stop after
@@ -23,11 +23,16 @@ one before it. Here:
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 STOP_SIGNALS = (signal.SIGTERM,)
 
@@ -85,6 +90,21 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, handler)
         if not _state.installed:
             _state.pending, _state.raised = None, False
+
+
+def stoppable(fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` runs under `stop_on_signals()`: `roster/sync.py`'s `sync_source`, so every way a
+    sync is started (`jamsos sync`, an Airflow task, `make run`) stops on SIGTERM. Airflow's
+    own task runner only calls the operator's `on_kill()` on SIGTERM, which for a Python
+    task does nothing: the sync carried on and committed after Airflow had marked it failed
+    (issue 20)."""
+
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with stop_on_signals():
+            return fn(*args, **kwargs)
+
+    return run
 
 
 class CommitGate:

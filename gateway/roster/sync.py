@@ -32,6 +32,7 @@ from gateway.budget.feed import apply_budget_rows
 from gateway.domain.agencies import resolve_agency
 from gateway.domain.records import Message, Problem, RawRow, RowResult, Severity, make_problem
 from gateway.reconcile.feeds import FEED_KINDS, apply_feed_rows
+from gateway.roster.cancel import stoppable
 from gateway.roster.read.reader import RosterFileError
 from gateway.roster.run import Progress, RosterReport, RowCheck, RowReader, RunFailed, apply_rows
 from gateway.sources.base import Fetch, Source
@@ -210,6 +211,7 @@ def _problems_of(returned: object) -> list[Problem]:
     return list(returned)
 
 
+@stoppable  # SIGTERM rolls the run back and records it failed (roster/cancel.py)
 def sync_source(
     registry: Registry,
     pm: GatewayPluginManager,

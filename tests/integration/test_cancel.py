@@ -76,6 +76,58 @@ def test_sigterm_mid_apply_rolls_back_and_records_the_cause(gw, tmp_path: Path) 
     assert _count(gw, enrollments) == ROWS
 
 
+# A scheduler's task process as Airflow 3 runs one: its SIGTERM handler only calls the
+# operator's on_kill() (airflow.sdk.execution_time.task_runner), so before issue 20 the sync
+# carried on and committed after Airflow had given up on it.
+AIRFLOW_LIKE_TASK = """
+import signal, sys
+from datetime import date
+from gateway.app import create_app
+from gateway.roster.sync import sync_source
+
+signal.signal(signal.SIGTERM, lambda signum, frame: print("on_kill", file=sys.stderr))
+app = create_app()
+with app.app_context():
+    gw = app.extensions["jamsos"]
+    source = gw.sources()["roster-15-05"].create()
+    def progress(rows, fraction):
+        print(f"{rows} baris / rows", file=sys.stderr, flush=True)
+    sync_source(gw.registry, gw.plugins, source, today=date.today(), trigger="airflow",
+                progress=progress)
+print("finished", file=sys.stderr)
+"""
+
+
+def test_sigterm_stops_a_sync_in_an_airflow_like_task(gw, tmp_path: Path) -> None:
+    gw.ensure_ready()
+    roster = write_roster(tmp_path / "honorer.csv", (worker_row(i) for i in range(ROWS)))
+    (tmp_path / "sources.toml").write_text(
+        f'[sources.roster-15-05]\ntype = "regional-roster"\nagency = "15.05"\npath = "{roster}"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAMSOS_")}
+    env.update(JAMSOS_INSTANCE_PATH=gw.config["INSTANCE_PATH"], JAMSOS_CONFIG_FILE="",
+               JAMSOS_SOURCES_FILE=str(tmp_path / "sources.toml"), JAMSOS_BATCH_SIZE="200")
+    proc = subprocess.Popen([sys.executable, "-c", AIRFLOW_LIKE_TASK], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        while "baris / rows" not in proc.stderr.readline():
+            assert proc.poll() is None and time.monotonic() < deadline, "no progress seen"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "finished" not in err and "Stopped: dihentikan oleh SIGTERM" in err, err[-2000:]
+    assert proc.returncode != 0
+    with gw.engine.connect() as conn:
+        run = conn.execute(select(runs)).mappings().one()
+    assert run["status"] == "failed" and run["trigger"] == "airflow"
+    assert run["error"] == "dihentikan oleh SIGTERM / stopped by SIGTERM"
+    assert _count(gw, enrollments) == 0
+
+
 def test_a_stop_during_the_commit_waits_for_it_and_keeps_the_run(gw, tmp_path: Path) -> None:
     roster = write_roster(tmp_path / "r.csv", (worker_row(i) for i in range(5)))
     muaro_jambi = resolve_agency("15.05")
