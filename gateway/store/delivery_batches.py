@@ -216,20 +216,21 @@ def mark_uploaded(engine: Engine, batch_id: int, *, actor: str, now: datetime
         batch = _batch(conn, batch_id)
         if batch["state"] not in OPEN:
             return False, batch
+        again = f"jamsos deliver {batch['destination']}"
         if batch["state"] == "writing":
             raise BatchStateError(
-                "Berkas batch ini belum ditulis: jalankan persiapan lagi. / This batch's files "
-                "were never written: prepare again.")  # fmt: skip
+                f"Berkas batch ini belum ditulis: jalankan `{again}` lagi. / This batch's files "
+                f"were never written: run `{again}` again.")  # fmt: skip
         stale = conn.execute(
             select(func.count()).select_from(mutations)
             .where(mutations.c.batch_id == batch_id, mutations.c.state != "pending")
         ).scalar_one()  # fmt: skip
         if stale:
             raise BatchStateError(
-                f"{stale} mutasi batch ini sudah digantikan sejak berkasnya ditulis: siapkan "
-                "ulang (jamsos deliver batches --prepare) dan unggah berkas barunya. / "
-                f"{stale} of this batch's mutations were superseded since its files were "
-                "written: prepare again and upload the new files.")  # fmt: skip
+                f"{stale} mutasi batch ini sudah digantikan sejak berkasnya ditulis: jalankan "
+                f"`{again}` lalu unggah berkas revisi barunya. / {stale} of this batch's "
+                f"mutations were superseded since its files were written: run `{again}`, then "
+                "upload the new revision of its files.")  # fmt: skip
         moved = conn.execute(
             update(delivery_batches)
             .where(delivery_batches.c.id == batch_id, delivery_batches.c.state == "prepared")
