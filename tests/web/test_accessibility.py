@@ -196,3 +196,20 @@ def test_a_clerk_on_a_phone_searches_simulates_drills_and_exports(
     with open(download.path(), "rb") as f:
         rows = list(load_workbook(io.BytesIO(f.read())).worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "NIK" and len(rows) > 1
+
+
+def test_the_first_tab_offers_to_skip_to_the_content(browser_page: Any, live_server: str
+                                                     ) -> None:
+    """A keyboard user's first Tab lands on a visible "Langsung ke isi halaman" link, which
+    takes them past the menu to the page's content (WCAG 2.4.1)."""
+    page = browser_page
+    log_in_browser(page, live_server)
+    page.goto(f"{live_server}/dashboard/budget")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("({text: document.activeElement.textContent.trim(),"
+                            " top: document.activeElement.getBoundingClientRect().top})")
+    assert focused["text"] == "Langsung ke isi halaman" and focused["top"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the next stop is in the page, not the menu
+    assert page.evaluate("!!document.activeElement.closest('main')")
