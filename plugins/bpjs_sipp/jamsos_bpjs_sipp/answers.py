@@ -17,6 +17,9 @@ from gateway import Ack, AnswerFileError, Message, OutgoingMutation, Problem, Se
 from jamsos_bpjs_sipp.layout import AnswerHeaders, normalise_header
 
 MAX_BYTES = 50 * 1024 * 1024  # an answer is one employer's month: far below this
+# A workbook is a zip: what it unpacks to is capped too (a 50 MB file of compressed
+# repetition could unpack to gigabytes of XML before openpyxl read a row).
+MAX_UNZIPPED = 512 * 1024 * 1024
 HEADER_SEARCH = 10  # BPJS's exports may open with a title row or two
 
 E = Severity.ERROR
@@ -182,7 +185,15 @@ def _text(value: Any) -> str:
 def _lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
     """(spreadsheet row or CSV line number, cell values), the first sheet of a workbook."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
         from openpyxl import load_workbook
+
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNZIPPED:
+            raise OSError(f"unpacks to {unpacked // 1024 // 1024} MB, more than "
+                          f"{MAX_UNZIPPED // 1024 // 1024} MB")  # fmt: skip
 
         wb = load_workbook(path, read_only=True, data_only=True)
         try:

@@ -87,3 +87,18 @@ def test_answer_headers_from_settings(tmp_path):
     path = _csv(tmp_path, f"NO_IDENTITAS_TK,NOMOR_PESERTA\n{NIKS[0]},26012222222\n")
     (ack,) = dest.read_answers(path, mutations=[_mutation(0)])
     assert ack.kpj == "26012222222"
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
+    from jamsos_bpjs_sipp import answers
+
+    wb = Workbook()
+    wb.active.append(["NIK", "KPJ"])
+    wb.active.append([NIKS[0], "26011111111"] + ["x" * 1000] * 200)
+    path = tmp_path / "besar.xlsx"
+    wb.save(path)
+    monkeypatch.setattr(answers, "MAX_UNZIPPED", 100_000)  # the real cap is 512 MB
+    with pytest.raises(AnswerFileError) as caught:
+        SippDestination().read_answers(path, mutations=[_mutation(0)])
+    (problem,) = caught.value.problems
+    assert problem.code == "answer_unreadable" and "unpacks to" in problem.message_en
