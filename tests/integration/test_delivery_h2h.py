@@ -350,3 +350,16 @@ def test_a_bad_content_length_is_refused_not_waited_for(bpjs):
         sock.sendall(b"POST /h2h/v1/mutations HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")
         answer = sock.recv(4096).decode()
     assert answer.startswith("HTTP/1.1 400") and "body_invalid" in answer
+
+
+@pytest.mark.parametrize("broken", [
+    {"url": ""}, {"url": "ftp://bpjs"}, {"secret": None}, {"secret": "$env:NOT_SET_ANYWHERE"},
+    {"secret": "$file:/nonexistent/h2h.secret"}, {"consumer_id": None},
+])  # fmt: skip
+def test_a_broken_setting_is_a_clear_delivery_error(dest, bpjs, broken):
+    dest.settings.update(broken)
+    with pytest.raises(DeliveryError) as caught:
+        dest.send([mutation(1)])
+    assert not caught.value.retryable
+    assert "[destinations.bpjs-h2h]" in str(caught.value) and "tidak lengkap" in str(caught.value)
+    assert bpjs.requests == []

@@ -96,13 +96,10 @@ class BpjsHostToHost(Destination):
 
     # -- HTTP --------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: bytes, *, what: str) -> dict[str, Any]:
-        base = str(self.setting("url") or "").rstrip("/")
-        if not base:
-            self.secret("url")  # raises the gateway's "setting missing" error
+        base, consumer, secret = self._connection()
         url = base + path
         parts = urlsplit(url)
         signed_path = parts.path + (f"?{parts.query}" if parts.query else "")
-        consumer, secret = self.secret("consumer_id"), self.secret("secret")
         retries = int(self.setting("http_retries", 2))
         backoff = float(self.setting("http_backoff", 0.5))
         max_wait = float(self.setting("max_wait", 60))
@@ -149,6 +146,22 @@ class BpjsHostToHost(Destination):
             log.warning("bpjs-h2h %s failed (%s), retry %d/%d in %.1fs",
                         what, cause, attempt, retries, delay)  # fmt: skip
             self._sleep(delay)
+
+    def _connection(self) -> tuple[str, str, str]:
+        """url, consumer id and secret, or a delivery error a person can act on (a missing
+        setting, an unreadable secret file) instead of a traceback."""
+        base = str(self.setting("url") or "").rstrip("/")
+        try:
+            consumer, secret = self.secret("consumer_id"), self.secret("secret")
+            if urlsplit(base).scheme not in ("http", "https"):
+                raise ValueError(f"url must be an http(s) address, got {base!r}")
+        except Exception as exc:
+            raise DeliveryError(
+                f"Pengaturan [destinations.{self.id}] tidak lengkap atau salah: {exc} / "
+                f"settings of [destinations.{self.id}] missing or wrong: {exc}",
+                retryable=False,
+            ) from exc
+        return base, consumer, secret
 
     @property
     def session(self) -> requests.Session:
