@@ -227,7 +227,9 @@ def coverage_xlsx() -> Any:
         Column(tr("Kekurangan", "Gap"), lambda kr: kr[1]["gap"], "int"),
         Column(tr("Dilaporkan BPJS (%)", "Reported by BPJS (%)"),
                lambda kr: kr[1]["reported_percent"], "percent"),
-        Column(tr("Sumber target", "Target source"), lambda kr: kr[1]["source"], width=40),
+        Column(tr("Sumber target", "Target source"),
+               lambda kr: tr(kr[1]["source"] or "", kr[1].get("source_en") or kr[1]["source"]
+                             or ""), width=40),
     ]
     name = f"cakupan_{province}.xlsx" if province else "cakupan.xlsx"
     return xlsx_response(name, columns, rows, sheet=tr("Cakupan", "Coverage"),

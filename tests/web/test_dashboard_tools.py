@@ -150,6 +150,7 @@ def test_staff_find_a_nik_across_agencies_within_their_scope(web_app: Any,
     found = national.text.split('id="worker-found"', 1)[1]
     assert "/dashboard/agencies/31" in found and "/dashboard/agencies/15" in found
     assert f"{nik[:6]}******{nik[-4:]}" in found and nik not in national.text
+    assert "belum dikirim" in found  # what BPJS was told of each enrolment: nothing yet
     # A user bound to Provinsi Jambi sees Jambi's enrolment only, not Jakarta's.
     jambi = _search(_client(web_app, "jambi"), nik).text
     assert "/dashboard/agencies/15" in jambi and "/dashboard/agencies/31" not in jambi
