@@ -3,10 +3,10 @@
 Each command group (or top-level command) is a module named after it: roster.py (`jamsos
 roster check|submit`), db.py, keys.py, apikeys.py, serve.py, demo.py, budget.py, coverage.py,
 contributions.py, plugins.py (`plugins list`, `plugin new`), sync.py (`sources`, `sync`),
-receipt.py, audit.py, users.py, runs.py, workers.py, employers.py and deliver.py. What
-several share: output.py (a roster's report, progress) and options.py (--agency, an
-inspecting command's database). This module holds only the `main` group and the
-registrations, in `jamsos --help` order.
+receipt.py, audit.py, users.py, runs.py, workers.py, employers.py, deliver.py, reconcile.py
+and verify.py. What several share: output.py (a roster's report, progress) and options.py
+(--agency, an inspecting command's database). This module holds only the `main` group and
+the registrations, in `jamsos --help` order.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from gateway.cli.employers import employers_group
 from gateway.cli.keys import keys
 from gateway.cli.plugins import plugin_group, plugins_group, register_plugin_commands
 from gateway.cli.receipt import receipt
+from gateway.cli.reconcile import reconcile_group
 from gateway.cli.roster import roster
 from gateway.cli.runs import runs_command
 from gateway.cli.serve import serve
@@ -67,9 +68,8 @@ def main() -> None:
 
 for command in (
     apikeys, audit_group, budget, contributions, coverage_command, db_group, deliver_group,
-    demo, employers_group, keys,
-    plugin_group, plugins_group, receipt, roster, runs_command, serve, sources_command,
-    sync_command, users_group, verify_group, workers,
+    demo, employers_group, keys, plugin_group, plugins_group, receipt, reconcile_group, roster,
+    runs_command, serve, sources_command, sync_command, users_group, verify_group, workers,
 ):  # fmt: skip
     main.add_command(command)
 register_plugin_commands(main)  # the plugins' own commands, after the gateway's

@@ -33,3 +33,31 @@ def sealed_niks(engine: Engine, worker_ids: list[int]) -> dict[int, str]:
     with engine.connect() as conn:
         return dict(conn.execute(select(workers.c.id, workers.c.nik_enc)
                                  .where(workers.c.id.in_(worker_ids))).all())  # fmt: skip
+
+
+def last_figures(engine: Engine) -> dict[str, Any] | None:
+    """The figures of the last reconciliation (for /metrics and "is it rising?")."""
+    import json
+
+    from gateway.store.tables import gateway_meta
+
+    with engine.connect() as conn:
+        text = conn.execute(select(gateway_meta.c.value)
+                            .where(gateway_meta.c.key == LAST_KEY)).scalar()  # fmt: skip
+    return json.loads(text) if text else None
+
+
+def save_figures(engine: Engine, figures: dict[str, Any]) -> None:
+    import json
+
+    from sqlalchemy import delete, insert
+
+    from gateway.store.db import writing
+    from gateway.store.tables import gateway_meta
+
+    with writing(engine) as conn:
+        conn.execute(delete(gateway_meta).where(gateway_meta.c.key == LAST_KEY))
+        conn.execute(insert(gateway_meta).values(key=LAST_KEY, value=json.dumps(figures)))
+
+
+LAST_KEY = "reconcile:last"

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from gateway import clock
+from gateway.cli import main
 from gateway.delivery.employers import register_employer
 from gateway.domain.agencies import resolve_agency
 from gateway.reconcile.report import reconciliation
@@ -131,3 +132,44 @@ def test_a_membership_file_with_one_broken_line_applies_nothing(registry, tmp_pa
     kpj = next(p for p in problems if p["code"] == "kpj_invalid")
     assert kpj["row"] == 3 and "11 angka" in kpj["message_id"] and "11 digits" in kpj["message_en"]
     assert any(p["code"] == "file_not_applied" for p in problems)
+
+
+def test_jamsos_reconcile_reports_and_raises_alerts_through_the_hook(registry, tmp_path):
+    from types import SimpleNamespace
+
+    from gateway import hookimpl
+    from gateway.sources.loader import make_plugin_manager
+
+    gw = registry
+    heard = []
+    recorder = SimpleNamespace(send_alert=hookimpl(lambda alert: heard.append(alert)))
+    gw.__dict__["plugins"] = make_plugin_manager(plugins={"recorder": recorder})
+    config = tmp_path / "gateway.toml"
+    config.write_text("[alerts.recorder]\nmin_severity = \"warning\"\n", encoding="utf-8")
+    gw.config["CONFIG_FILE"] = str(config)
+    register_employer(gw, agency="15.04", kind="wadah", npp="87654321", division=None,
+                      segment="SG", work_unit="Desa *", destination="bpjs-h2h")  # fmt: skip
+    sync_file(gw, "bpjs-tagihan", write(tmp_path / "b.csv", BILLS, [
+        bill(NPP, "2026-03", "11000000003", 42_000, 52_500),
+        *(bill("87654321", f"2026-0{m}", f"1100000009{m}", 0, 16_800) for m in (1, 2, 3))]))
+    runner = gw_app_runner(gw)
+    result = runner.invoke(main, args=["reconcile", "run", "--today", "2026-05-20"])
+    assert result.exit_code == 0, result.output
+    kinds = sorted(a.kind for a in heard)
+    assert kinds == ["bill_overdue", "bill_overdue", "membership_lapsed"], kinds
+    overdue = next(a for a in heard if a.details.get("npp") == NPP)
+    assert "Rp 94.500" in overdue.title_id and overdue.severity == "error"  # 35 days
+    again = runner.invoke(main, args=["reconcile", "run", "--today", "2026-05-20"])
+    assert again.exit_code == 0 and len(heard) == 3  # the same alerts are not sent twice
+    table = runner.invoke(main, args=["reconcile", "billing", NPP, "--year", "2026",
+                                "--today", "2026-05-20"])  # fmt: skip
+    assert "2026-03" in table.output and "94.500" in table.output and "unpaid" in table.output
+    listed = runner.invoke(main, args=["reconcile", "differences", "--kind", "not_registered"])
+    assert "Periksa status pengiriman" in listed.output and "******" in listed.output
+
+
+def gw_app_runner(gw):
+    """`jamsos` on this test's app (its plugins and configuration), as the command runs."""
+    from flask import current_app
+
+    return current_app.test_cli_runner()
