@@ -80,7 +80,12 @@ def sources_command(as_json: bool) -> None:
 @click.command("sync")
 @click.argument("source_id")
 @click.option("--full", is_flag=True, help="Ignore the saved cursor: fetch everything.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result as JSON (its fields: docs/writing-a-plugin.md, \"jamsos sync --json\").",
+)
 @with_appcontext
 def sync_command(source_id: str, full: bool, as_json: bool) -> None:
     """Run one source now. Exit status 1 when the run failed or was rejected; 143 when
