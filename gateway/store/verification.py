@@ -113,14 +113,12 @@ def run_counts(engine: Engine, run_id: int) -> dict[str, int]:
     """The run's new and changed workers by verification state: each verdict, and
     `pending` for those not (yet, or not since their identity changed) asked about."""
     with engine.connect() as conn:
-        state = func.coalesce(
-            select(v.outcome).where(v.worker_id == w.id, _current()).scalar_subquery(),
-            "pending",
-        ).label("state")
+        state = func.coalesce(v.outcome, "pending").label("state")
         query = (
             select(state, func.count(func.distinct(w.id)))
             .select_from(enrollment_history.join(enrollments, e.id == h.enrollment_id)
-                         .join(workers, w.id == e.worker_id))
+                         .join(workers, w.id == e.worker_id)
+                         .outerjoin(verifications, and_(v.worker_id == w.id, _current())))
             .where(h.run_id == run_id, h.change.in_(ARRIVALS))
             .group_by(state)
         )
