@@ -337,6 +337,12 @@ _CAUSES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Text]], ...] = (
      lambda m: Text(f"Sumber {m[2]} (plugin {m[1]}) gagal: {_detail_id(m[3])}. "
                     f"{_SAFE_AGAIN.id}",
                     f"Source {m[2]} (plugin {m[1]}) failed: {m[3].rstrip('.')}. {_SAFE_AGAIN.en}")),
+    # A rejected file records its problem's code (no_header): the problem list says the rest.
+    (re.compile(r"[a-z][a-z0-9_]*\Z"),
+     lambda m: Text(f"Berkas ditolak ({m[0]}): penyebabnya ada di daftar masalah. "
+                    f"{_SAFE_AGAIN.id}",
+                    f"The file was rejected ({m[0]}): the cause is in the problem list. "
+                    f"{_SAFE_AGAIN.en}")),
     (re.compile(r"([A-Z]\w*(?: \(HTTP \d{3}\))?): (.*)", re.S),
      lambda m: Text(f"Gagal karena kesalahan tak terduga ({m[1]}): {_detail_id(m[2])}. "
                     f"{_SAFE_AGAIN.id}",

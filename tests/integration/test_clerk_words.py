@@ -60,6 +60,8 @@ def test_the_cli_report_names_fields_as_a_clerk_does(app, tmp_path):
      ("OperationalError: database is locked",
       "Gagal karena kesalahan tak terduga (OperationalError): database is locked. Tidak ada",
       "Failed on an unexpected error (OperationalError): database is locked. Nothing was"),
+     ("no_header", "Berkas ditolak (no_header): penyebabnya ada di daftar masalah.",
+      "The file was rejected (no_header): the cause is in the problem list."),
      ("endings_unconfirmed (30/40): Roster ini akan mengakhiri kepesertaan 30. / This roster "
       "would end 30.", "Roster ini akan mengakhiri kepesertaan 30.", "This roster would end 30.")],
 )  # fmt: skip
