@@ -25,7 +25,7 @@ from airflow.sdk import (
 from airflow.sdk.exceptions import AirflowFailException
 
 from gateway.orchestration import START_DATE, task_defaults
-from gateway.orchestration.alerting import SyncFailureAlert
+from gateway.orchestration.alerting import DeliveryFailureAlert
 from gateway.orchestration.delivery import DELIVERY_DAG_PREFIX, DELIVERY_FLOOR, delivery_ids
 from gateway.orchestration.plan import REGISTRY_ASSET, REGISTRY_ASSET_URI, registry_pool
 
@@ -51,7 +51,7 @@ def build_delivery_dag(destination_id: str, pool: str) -> Any:
             task_id="deliver",
             multiple_outputs=False,
             pool=pool,
-            on_failure_callback=SyncFailureAlert(destination_id, "bpjs"),
+            on_failure_callback=DeliveryFailureAlert(destination_id, "bpjs"),
         )
         def deliver(destination: str) -> dict[str, Any]:
             from gateway.orchestration.delivery import run_delivery

@@ -1,6 +1,8 @@
 """The Python API the scheduler calls: the Airflow DAGs in `dags/` are thin wrappers of it.
 
     specs = sync_specs()                      # cheap: what DAGs to generate (no DB, no keys)
+    # plan.py: the pool, assets, deadline, param check; alerting.py: Airflow's callbacks;
+    # delivery.py: the delivery DAGs; uploads.py: the registry watch
     summary = run_sync("kemenkes-ppnpn", trigger="airflow", external_id="dag/run")
     results = run_budget_checks(2025)         # every government with data, or one
     report = daily_report()                   # coverage and stale or failing sources
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     from gateway.runtime import Gateway
 
 # Task defaults of every Jamsos DAG (plain values: dags/ passes them to Airflow). A feed that
-# is down at 02:00 is usually back within the hour: retries after ~5, 10, 20 minutes, never
+# is down at 02:00 is usually back within the hour: Airflow waits between the base delay and
+# twice it, per task instance, so the retries come after 5-10, 10-20 and 20-40 minutes, never
 # more than an hour apart. Airflow 3 reads retry_exponential_backoff as the multiplier, so
 # True (== 1.0) would mean a constant delay: 2.0 doubles it.
 TASK_DEFAULTS: dict[str, Any] = {

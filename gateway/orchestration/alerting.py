@@ -73,6 +73,9 @@ class SyncFailureAlert:
 
     source_id: str
     agency: str
+    kind = "sync_failed"
+    what_id = "Sinkronisasi"
+    what_en = "Sync"
 
     def __call__(self, context: Mapping[str, Any]) -> None:
         ti = context.get("ti")
@@ -92,18 +95,28 @@ class SyncFailureAlert:
             "error": str(error)[:500] if error else None,
             "gateway_run_id": gateway_run,
         }
-        key = f"sync_failed:run:{gateway_run}" if gateway_run else ""
+        key = f"{self.kind}:run:{gateway_run}" if gateway_run else ""
         if not key:
-            key = f"sync_failed:{details['dag_id']}/{details['run_id']}"
+            key = f"{self.kind}:{details['dag_id']}/{details['run_id']}"
         send(
-            kind="sync_failed",
+            kind=self.kind,
             severity="error",
             agency=self.agency,
-            title_id=f"Sinkronisasi {self.source_id} gagal setelah percobaan terakhir",
-            title_en=f"Sync {self.source_id} failed after its last retry",
+            title_id=f"{self.what_id} {self.source_id} gagal setelah percobaan terakhir",
+            title_en=f"{self.what_en} {self.source_id} failed after its last retry",
             details=details,
             key=key,
         )
+
+
+@dataclass(frozen=True)
+class DeliveryFailureAlert(SyncFailureAlert):
+    """`on_failure_callback` of a delivery task: "delivery to X failed after its last retry"
+    (`source_id` is the destination's id, `agency` the receiving one)."""
+
+    kind = "delivery_failed"
+    what_id = "Pengiriman ke"
+    what_en = "Delivery to"
 
 
 def feed_late(

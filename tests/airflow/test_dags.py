@@ -128,3 +128,22 @@ def test_registry_watch_publishes_uploads(airflow_result: dict[str, Any]) -> Non
     assert dag["schedule"] == "*/15 * * * *"
     assert dag["max_active_runs"] == 1 and dag["catchup"] is False
     assert dag["tasks"]["uploads"]["outlets"] == ["jamsos_registry"]
+
+
+def test_one_delivery_dag_per_destination(airflow_result: dict[str, Any]) -> None:
+    from gateway.orchestration.delivery import delivery_ids
+
+    dags = airflow_result["dags"]
+    expected = {f"jamsos_deliver_{d}" for d in delivery_ids({"CONFIG_FILE": None})}
+    assert {d for d in dags if d.startswith("jamsos_deliver_")} == expected
+    for dag_id in expected:
+        dag = dags[dag_id]
+        # A sync or an upload changed the registry; the monthly cut-off at the latest.
+        assert dag["timetable"] == "AssetOrTimeSchedule"
+        assert dag["assets"] == ["jamsos_registry"]
+        assert dag["schedule"] == "0 8 1 * *"
+        assert dag["max_active_runs"] == 1
+        assert list(dag["tasks"]) == ["deliver"]
+        assert dag["tasks"]["deliver"]["pool"] == "jamsos_registry_writers"
+        assert dag["tasks"]["deliver"]["on_failure"] == ["DeliveryFailureAlert"]
+        assert _retry(dag["tasks"]["deliver"]) == PRODUCTION_RETRY
