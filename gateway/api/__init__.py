@@ -2,10 +2,11 @@
 
 One module per resource registers its routes on the blueprint (`blueprint.py`): rosters.py
 (upload and check, through gateway/roster/intake.py), runs.py, workers.py, conflicts.py
-(identity conflicts), budget.py (budget check and coverage) and delivery.py (employers,
-mutations to BPJS). This module adds what every route shares: the answers to a database or
-key fault and to an upload over the limit, the no-store header, and the two public routes (the
-receipt key and the OpenAPI document).
+(identity conflicts), budget.py (budget check and coverage), delivery.py (employers,
+mutations to BPJS), reconcile.py (BPJS's facts against the registry) and verification.py.
+This module adds what every route shares: the answers to a database or key fault and to an
+upload over the limit, the no-store header, and the two public routes (the receipt key and
+the OpenAPI document).
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
-from gateway.api import budget, conflicts, delivery, rosters, runs, verification, workers
+from gateway.api import (
+    budget,
+    conflicts,
+    delivery,
+    reconcile,
+    rosters,
+    runs,
+    verification,
+    workers,
+)
 from gateway.api.blueprint import bp
 from gateway.api.errors import api_error
 from gateway.api.openapi import openapi_document
@@ -25,8 +35,8 @@ from gateway.security.crypto import KeyRingError
 from gateway.security.receipts import public_pem
 from gateway.store.errors import DatabaseUnavailable
 
-__all__ = ["bp", "budget", "conflicts", "delivery", "rosters", "runs", "unrouted", "verification",
-           "workers"]  # fmt: skip
+__all__ = ["bp", "budget", "conflicts", "delivery", "reconcile", "rosters", "runs", "unrouted",
+           "verification", "workers"]  # fmt: skip
 
 
 @bp.after_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.delivery import DELIVERY_PATHS
+from gateway.api.reconcile import RECONCILE_PATHS
 from gateway.api.schemas import SCHEMAS
 from gateway.api.verification import OPENAPI_PATHS as VERIFICATION_PATHS
 
@@ -89,6 +90,7 @@ def openapi_document() -> dict[str, Any]:
     document = _document()
     # Resource modules that keep their own paths beside their routes.
     document["paths"].update(DELIVERY_PATHS)
+    document["paths"].update(RECONCILE_PATHS)
     return document
 
 

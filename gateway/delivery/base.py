@@ -158,8 +158,10 @@ class Destination:
         """Write the upload files for one employer and month into `folder`; return them."""
         raise NotImplementedError(f"{type(self).__name__} is not a file destination")
 
-    def read_answers(self, path: Path) -> list[Ack]:
-        """Read BPJS's answer file. Raise AnswerFileError naming every bad line."""
+    def read_answers(self, path: Path, mutations: Sequence[OutgoingMutation] = ()) -> list[Ack]:
+        """Read BPJS's answer file for a batch of `mutations` (matched by NIK in memory: the
+        file names people, the outbox knows them by key). Raise AnswerFileError naming every
+        bad line; nothing of a refused file is applied."""
         raise NotImplementedError(f"{type(self).__name__} is not a file destination")
 
 

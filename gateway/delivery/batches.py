@@ -204,7 +204,7 @@ def import_answers(gw: Any, destination: Destination, batch_id: int, path: Path,
             "This batch is not marked uploaded yet: mark it, then import the answers.")
     rule = _rule(gw, batch["employer_id"])
     rows = [r for r in store.batch_mutations(engine, batch_id) if r["state"] != "superseded"]
-    acks: list[Ack] = destination.read_answers(  # type: ignore[call-arg]
+    acks: list[Ack] = destination.read_answers(
         Path(path), mutations=_outgoing(gw, rows, rule))
     # The file itself is kept beside the workbooks (private), for whoever asks what BPJS said.
     folder = batch_folder(_instance(gw), destination.id, batch_id)

@@ -173,3 +173,35 @@ def gw_app_runner(gw):
     from flask import current_app
 
     return current_app.test_cli_runner()
+
+
+def test_the_api_gives_an_agency_its_own_reconciliation(registry, client, tmp_path):
+    from tests.integration.test_api_contract import conforms
+
+    gw = registry
+    spec = client.get("/api/v1/openapi.json").json
+    auth = {"Authorization": f"Bearer {gw.registry.create_api_key('15.05')}"}
+    other = {"Authorization": f"Bearer {gw.registry.create_api_key('15.04')}"}
+    sync_file(gw, "bpjs-kepesertaan", write(tmp_path / "m.csv", MEMBERS, [
+        member(NPP, nik(0), "26010000001", wage=3_500_000),
+        member(NPP, nik(2), "26010000003", wage=2_900_000)]))
+    sync_file(gw, "bpjs-tagihan", write(tmp_path / "b.csv", BILLS, [
+        bill(NPP, "2026-03", "11000000003", 42_000, 52_500)]))
+    summary = client.get("/api/v1/reconciliation", headers=auth)
+    assert summary.json["figures"] == {"rostered": 5, "registered": 2, "covered": 0}
+    assert summary.json["differences"]["wage_differs"] == 1
+    assert summary.json["employers"][0]["months_owed"] == 1
+    listed = client.get("/api/v1/reconciliation/differences?kind=wage_differs", headers=auth)
+    only = listed.json["differences"]
+    assert len(only) == 1 and only[0]["wage_bpjs"] == 2_900_000 and "*" in only[0]["nik_masked"]
+    billing = client.get("/api/v1/reconciliation/billing?year=2026", headers=auth)
+    march = next(m for m in billing.json["employers"][0]["months"] if m["month"] == "2026-03")
+    assert march["billed"] == 94_500 and march["status"] == "unpaid"
+    foreign = client.get("/api/v1/reconciliation", headers=other).json
+    assert foreign["figures"]["rostered"] == 0 and foreign["employers"][0]["npp"] == OTHER
+    bad = client.get("/api/v1/reconciliation/differences?kind=x", headers=auth)
+    for route, response in (("/api/v1/reconciliation", summary),
+                            ("/api/v1/reconciliation/differences", listed),
+                            ("/api/v1/reconciliation/differences", bad),
+                            ("/api/v1/reconciliation/billing", billing)):  # fmt: skip
+        conforms(spec, route, "get", response)

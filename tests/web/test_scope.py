@@ -276,6 +276,10 @@ SCOPED = {"web.overview", "web.feeds_page", "web.agency", "web.budget", "web.bud
           "web.budget_xlsx", "web.coverage_xlsx", "web.identity_conflicts_xlsx",
           "web.worker_search"}
 SCOPED.add("web.verification_page")  # issue 19: tests/integration/test_verify_pages.py
+# issue 17: tests/delivery/test_web.py (a bound user sees its agency's delivery only) and
+# tests/integration/test_delivery_sipp_web.py (files: operators only; others see the batches)
+SCOPED |= {"web.delivery_page", "web.delivery_rejected_xlsx", "web.delivery_files",
+           "web.delivery_file", "web.delivery_files_uploaded", "web.delivery_files_answers"}
 # Nothing of an agency's, or only what this browser session itself submitted.
 UNSCOPED = {"web.login", "web.logout", "web.static", "web.upload_run", "web.upload_run_status"}
 
