@@ -251,3 +251,22 @@ def test_screens_speak_indonesian_not_internal_ids(web_app: Any, staff: Any) -> 
     agency = staff.get("/dashboard/agencies/15.05?status=all").text
     assert "Honorer" in agency
     assert "baris perintah" in staff.get(f"/dashboard/runs/{run}").text  # sent by `jamsos`
+
+
+def test_only_a_role_named_for_it_reads_whole_niks_in_an_export(
+        web_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No role of docs/design.md §7 may: viewers and operators get masked NIKs. A role given
+    the right in web/export.py (NIK_WHOLE_ROLES), and only it, gets them whole."""
+    with web_app.app_context():
+        create_user(web_app.extensions["jamsos"].engine, "opa", PASSWORD, role="operator")
+    operator = _client(web_app, "opa")
+    niks = [r[0] for r in _book(operator.get("/dashboard/agencies/31/workers.xlsx"))
+            .worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert niks and all(MASKED.fullmatch(n) for n in niks)
+    monkeypatch.setattr("gateway.web.export.NIK_WHOLE_ROLES", frozenset({"operator"}))
+    whole = [r[0] for r in _book(operator.get("/dashboard/agencies/31/workers.xlsx"))
+             .worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert all(WHOLE_NIK.fullmatch(n) for n in whole)
+    assert [f"{n[:6]}******{n[-4:]}" for n in whole] == niks
+    viewer = _book(_client(web_app).get("/dashboard/agencies/31/workers.xlsx")).worksheets[0]
+    assert all(MASKED.fullmatch(r[0]) for r in viewer.iter_rows(min_row=2, values_only=True))
