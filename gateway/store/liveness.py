@@ -216,6 +216,15 @@ def start_sweeper(name: str, sweep: Callable[[], bool], period: float) -> Sweepe
         return _sweepers[key]
 
 
+def stop_sweepers() -> None:
+    """Stop this process's sweepers (a test that started one; a clean shutdown)."""
+    with _sweepers_lock:
+        found = list(_sweepers.values())
+    for sweeper in found:
+        sweeper.stop.set()
+        sweeper.thread.join(timeout=10)
+
+
 def oldest_running(engine: Engine) -> datetime | None:
     """When the oldest run still `running` started (None: none runs): /metrics shows its age,
     so a run stuck past its scheduler's timeout can raise an alert (deploy/prometheus/)."""

@@ -25,7 +25,13 @@ from sqlalchemy import func, insert, select, update
 from gateway.app import create_app
 from gateway.store import audit
 from gateway.store.db import writing
-from gateway.store.liveness import beat, interrupted_error, process_owner, sweep_runs
+from gateway.store.liveness import (
+    beat,
+    interrupted_error,
+    process_owner,
+    stop_sweepers,
+    sweep_runs,
+)
 from gateway.store.tables import enrollments, process_heartbeats, runs
 from tests.helpers.roster import worker_row, write_roster
 
@@ -74,6 +80,7 @@ def test_a_sigkilled_sync_is_failed_by_the_periodic_sweep(tmp_path: Path) -> Non
         assert conn.execute(select(func.count()).select_from(enrollments)).scalar_one() == 0
     actions = [e["action"] for e in audit.recent(gw.engine, 10)]
     assert actions.count("run_interrupted") == 1
+    stop_sweepers()  # not on, every second, for the rest of the test session
     gw.engine.dispose()
 
 
