@@ -37,6 +37,7 @@ def dashboard_pages(web_app: Any) -> list[str]:
         "/dashboard/coverage", "/dashboard/coverage?province=15", "/dashboard/workers",
         "/dashboard/identity-conflicts", "/dashboard/upload", "/dashboard/no-such-page",
         "/dashboard/?lang=en", "/dashboard/budget?lang=en", "/dashboard/upload?lang=id",
+        "/dashboard/delivery", "/dashboard/delivery/files", "/dashboard/verification",
     ]  # fmt: skip
 
 
