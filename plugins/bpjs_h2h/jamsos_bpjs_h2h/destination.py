@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -83,8 +83,16 @@ class BpjsHostToHost(Destination):
         size = max(1, min(1000, int(self.setting("page_size", 500))))
         deadline = time.monotonic() + float(self.setting("ack_wait", 0))
         while True:
-            answer = self._request("GET", f"/acks?after={after}&limit={size}", b"", what="acks")
-            acks = [ack_of(item) for item in answer.get("acks", [])]
+            answer = self._request("GET", f"/acks?after={quote(after, safe='')}&limit={size}",
+                                   b"", what="acks")  # fmt: skip
+            try:
+                acks = [ack_of(item) for item in answer.get("acks", [])]
+            except (KeyError, TypeError, AttributeError) as exc:
+                # The cursor must not move past answers that could not be read.
+                raise DeliveryError(
+                    "Halaman jawaban BPJS tidak terbaca / BPJS's answer page is malformed "
+                    f"({type(exc).__name__})", retryable=False,
+                ) from exc
             pending = int(answer.get("pending") or 0)
             if acks or not pending or time.monotonic() >= deadline:
                 break
