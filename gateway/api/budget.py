@@ -50,6 +50,7 @@ def budget_check(government: str, year: int) -> Any:
     except RatesNotInForce as exc:
         return api_error(422, exc.code, exc.message_id, exc.message_en)
     body = dict(result.as_dict(), name=agency.name)
+    body["paid"] = _paid(result, agency.code, year)
     if scenario is not None:
         body["what_if"] = scenario.as_dict()
     return jsonify(body)
@@ -60,3 +61,15 @@ def budget_check(government: str, year: int) -> Any:
 def coverage_report() -> Any:
     # Aggregate counts only, no PII: every agency may see how far everyone is.
     return jsonify(coverage(gateway().registry.engine, load_targets()))
+
+
+def _paid(result: Any, government: str, year: int) -> dict[str, Any]:
+    """Paid to BPJS so far this year, per program, from the reconciliation's payments."""
+    from gateway import clock
+    from gateway.reconcile.billing import budget_paid, paid_this_year
+    from gateway.reconcile.settings import reconcile_settings
+
+    gw = gateway()
+    paid = paid_this_year(gw.engine, government, year, reconcile_settings(gw.config),
+                          clock.today())  # fmt: skip
+    return budget_paid(result, paid)

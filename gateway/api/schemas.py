@@ -239,6 +239,14 @@ BUDGET_CHECK = _closed(
             {"apbd": {"type": ["integer", "null"]}, "declared": {"type": ["integer", "null"]}},
         ),
         "disagreement": {"type": "boolean"},
+        # Paid to BPJS so far this year (issue 18, docs/reconcile.md): what is left to pay of
+        # the obligation and whether what is left of the allocation pays it.
+        "paid": _closed(
+            ["total", "by_program", "left_to_pay", "allocation_left", "lasts"],
+            {"total": _INT, "by_program": {"type": "object", "additionalProperties": _INT},
+             "billed": _INT, "bills_received": {"type": "boolean"}, "left_to_pay": _INT,
+             "allocation_left": _INT, "lasts": {"type": "boolean"}},
+        ),
         "lines": {
             "type": "array",
             "items": _closed(

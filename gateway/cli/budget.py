@@ -7,6 +7,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -42,7 +43,7 @@ def _scenario(raise_percent: str | None, minimum_wage: int | None) -> WageScenar
     return WageScenario(raise_percent=pct, minimum_wage=minimum_wage or 0)
 
 
-def print_check(check: BudgetCheck, name: str) -> None:
+def print_check(check: BudgetCheck, name: str, paid: dict | None = None) -> None:
     color = {"sufficient": "green", "shortfall": "red", "no_budget": "yellow"}[check.status]
     click.echo(
         click.style(
@@ -78,6 +79,16 @@ def print_check(check: BudgetCheck, name: str) -> None:
                 "declared allocation differ: the APBD figure is used.",
                 fg="yellow",
             )
+        )
+    if paid is not None and paid["bills_received"]:
+        programs = ", ".join(f"{p.upper()} {rupiah(n)}"
+                             for p, n in sorted(paid["by_program"].items()))
+        lasts = "cukup / lasts" if paid["lasts"] else "tidak cukup / will not last"
+        click.echo(
+            f"  Dibayar ke BPJS tahun ini / paid to BPJS this year: {rupiah(paid['total'])}"
+            f" ({programs or '-'});  sisa kewajiban / left to pay: "
+            f"{rupiah(paid['left_to_pay'])};  sisa alokasi / allocation left: "
+            f"{rupiah(paid['allocation_left'])}: {lasts}"
         )
     for line in check.lines:
         click.echo(
@@ -185,7 +196,7 @@ def budget_check(
     if export_path is not None:
         export(export_path, results)
     if as_json:
-        out = [dict(c.as_dict(), name=n) for c, n in results]
+        out = [dict(c.as_dict(), name=n, paid=_paid(gw, c, year)) for c, n in results]
         if scenario is not None:
             for item in out:
                 item["what_if"] = scenario.as_dict()
@@ -199,7 +210,18 @@ def budget_check(
         if not results:
             click.echo(f"Tidak ada data untuk / no data for {year}.")
         for check, name in results:
-            print_check(check, name)
+            print_check(check, name, _paid(gw, check, year))
         if export_path is not None:
             click.echo(f"Ditulis ke / written to {export_path}")
     sys.exit(0 if all(c.status == "sufficient" for c, _ in results) else 1)
+
+
+def _paid(gw: Any, check: BudgetCheck, year: int) -> dict:
+    """Paid to BPJS so far this year beside the check (docs/reconcile.md)."""
+    from gateway import clock
+    from gateway.reconcile.billing import budget_paid, paid_this_year
+    from gateway.reconcile.settings import reconcile_settings
+
+    paid = paid_this_year(gw.engine, check.government, year, reconcile_settings(gw.config),
+                          clock.today())  # fmt: skip
+    return budget_paid(check, paid)

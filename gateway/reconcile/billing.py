@@ -167,3 +167,36 @@ def split_by_program(paid: int, amounts: dict[str, int], billed: int) -> dict[st
     for p in sorted(shares, key=lambda p: (-shares[p][1], p))[:left]:
         out[p] += 1
     return out
+
+
+def paid_this_year(engine: Any, government: str, fiscal_year: int, settings: ReconcileSettings,
+                   today: date) -> dict[str, Any]:  # fmt: skip
+    """What the government's NPPs paid BPJS for the months of `fiscal_year` so far, per
+    program (the budget check shows it beside allocation and obligation): total, by program,
+    and whether any bill of the year was received at all."""
+    from gateway.store.employers import list_employers
+
+    rules = [EmployerRule(**r) for r in list_employers(engine, agency=government)]
+    found = ledgers(engine, rules, settings, today, [r.npp for r in rules]) if rules else {}
+    by_program: dict[str, int] = {}
+    billed = 0
+    for ledger, bills in found.values():
+        amounts = {b["month"]: dict(b["amounts"]) for b in bills}
+        for account in ledger.months:
+            if not account.month.startswith(f"{fiscal_year}-"):
+                continue
+            billed += account.billed
+            for program, n in split_by_program(account.paid, amounts.get(account.month, {}),
+                                               account.billed).items():  # fmt: skip
+                by_program[program] = by_program.get(program, 0) + n
+    return {"total": sum(by_program.values()), "by_program": by_program, "billed": billed,
+            "bills_received": bool(billed)}  # fmt: skip
+
+
+def budget_paid(check: Any, paid: dict[str, Any]) -> dict[str, Any]:
+    """Beside a budget check: paid so far, left to pay of the year's obligation, the
+    allocation left, and whether it lasts (what is left of it pays what is left to pay)."""
+    left_to_pay = max(check.obligation - paid["total"], 0)
+    allocation_left = max(check.allocated - paid["total"], 0)
+    return {**paid, "left_to_pay": left_to_pay, "allocation_left": allocation_left,
+            "lasts": allocation_left >= left_to_pay}  # fmt: skip

@@ -205,3 +205,24 @@ def test_the_api_gives_an_agency_its_own_reconciliation(registry, client, tmp_pa
                             ("/api/v1/reconciliation/differences", bad),
                             ("/api/v1/reconciliation/billing", billing)):  # fmt: skip
         conforms(spec, route, "get", response)
+
+
+def test_the_budget_check_shows_what_was_paid_so_far_this_year(registry, client, tmp_path):
+    gw = registry
+    auth = {"Authorization": f"Bearer {gw.registry.create_api_key('15.05')}"}
+    before = client.get("/api/v1/budget/15.05/2026", headers=auth).json["paid"]
+    assert before["total"] == 0 and not before["bills_received"]
+    sync_file(gw, "bpjs-tagihan", write(tmp_path / "b.csv", BILLS, [
+        bill(NPP, "2026-03", "11000000003", 42_000, 52_500),
+        bill(NPP, "2025-12", "11000000002", 42_000, 52_500)]))  # another fiscal year
+    sync_file(gw, "bpjs-pembayaran", write(tmp_path / "p.csv", PAYMENTS, [
+        payment("BNI-1", "11000000002", 94_500, date(2026, 1, 10)),
+        payment("BNI-2", "11000000003", 94_500, date(2026, 4, 10))]))
+    body = client.get("/api/v1/budget/15.05/2026", headers=auth).json
+    paid = body["paid"]
+    assert paid["total"] == 94_500 and paid["by_program"] == {"jkk": 42_000, "jkm": 52_500}
+    assert paid["left_to_pay"] == body["obligation"] - 94_500
+    assert paid["lasts"] is (body["allocated"] - 94_500 >= paid["left_to_pay"])
+    shown = gw_app_runner(gw).invoke(main, ["budget", "check", "--government", "15.05",
+                                            "--year", "2026"])  # fmt: skip
+    assert "Dibayar ke BPJS tahun ini / paid to BPJS this year: Rp 94.500" in shown.output
