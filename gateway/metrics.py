@@ -22,6 +22,7 @@ from gateway.store import db, rekey
 from gateway.store.alerts import counts as alert_counts
 from gateway.store.feed_health import run_totals
 from gateway.store.liveness import oldest_running
+from gateway.store.reconcile import last_figures
 
 bp = Blueprint("ops", __name__)
 
@@ -79,6 +80,7 @@ class RegistryCollector(Collector):
         yield last_ok
         yield health
         yield from self._operations(gw, now)
+        yield from self._reconciliation(gw)
 
     def _operations(self, gw: Any, now: datetime) -> Iterator[Any]:
         """What deploy/prometheus/jamsos-rules.yml alerts on beyond the feeds (issue 20)."""
@@ -108,6 +110,41 @@ class RegistryCollector(Collector):
         lost.add_metric([], undelivered)
         yield raised
         yield lost
+
+
+    def _reconciliation(self, gw: Any) -> Iterator[Any]:
+        """The last `jamsos reconcile run`'s figures (docs/reconcile.md): a scrape never
+        recomputes a reconciliation over a million enrollments."""
+        last = last_figures(gw.registry.engine) or {}
+        figures = GaugeMetricFamily(
+            "jamsos_coverage_workers",
+            "Workers per enrolling agency at the last reconciliation: rostered (active in the "
+            "registry), registered (a KPJ and status aktif at BPJS), covered (registered and "
+            "the NPP paid up).",
+            labels=["agency", "figure"],
+        )
+        for agency, counts in last.get("agencies", {}).items():
+            for figure in ("rostered", "registered", "covered"):
+                figures.add_metric([agency, figure], counts[figure])
+        owed = GaugeMetricFamily(
+            "jamsos_bpjs_owed_rupiah", "Contributions past due and unpaid, per NPP (Rupiah).",
+            labels=["npp"])
+        overdue = GaugeMetricFamily(
+            "jamsos_bpjs_days_overdue", "Days the oldest unpaid month of an NPP is past due.",
+            labels=["npp"])
+        for employer in last.get("employers", []):
+            if employer.get("billed"):
+                owed.add_metric([employer["npp"]], employer["owed"])
+                overdue.add_metric([employer["npp"]], employer["days_overdue"])
+        differences = GaugeMetricFamily(
+            "jamsos_reconcile_differences", "Worker-level differences with BPJS, by kind.",
+            labels=["kind"])
+        for kind, n in last.get("differences", {}).items():
+            differences.add_metric([kind], n)
+        yield figures
+        yield owed
+        yield overdue
+        yield differences
 
 
 @bp.record_once

@@ -226,3 +226,23 @@ def test_the_budget_check_shows_what_was_paid_so_far_this_year(registry, client,
     shown = gw_app_runner(gw).invoke(main, ["budget", "check", "--government", "15.05",
                                             "--year", "2026"])  # fmt: skip
     assert "Dibayar ke BPJS tahun ini / paid to BPJS this year: Rp 94.500" in shown.output
+
+
+def test_metrics_show_the_last_reconciliations_figures_and_arrears(registry, client, tmp_path):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    gw = registry
+    sync_file(gw, "bpjs-kepesertaan", write(tmp_path / "m.csv", MEMBERS, [
+        member(NPP, nik(0), "26010000001", wage=3_500_000)]))
+    sync_file(gw, "bpjs-tagihan", write(tmp_path / "b.csv", BILLS, [
+        bill(NPP, "2026-03", "11000000003", 42_000, 52_500)]))
+    assert gw_app_runner(gw).invoke(main, ["reconcile", "run", "--today",
+                                           "2026-05-20"]).exit_code == 0  # fmt: skip
+    text = client.get("/metrics").get_data(as_text=True)
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(text) for s in f.samples}  # fmt: skip
+    assert samples[("jamsos_coverage_workers",
+                    (("agency", "15.05"), ("figure", "registered")))] == 1
+    assert samples[("jamsos_bpjs_owed_rupiah", (("npp", NPP),))] == 94_500
+    assert samples[("jamsos_bpjs_days_overdue", (("npp", NPP),))] == 35
+    assert samples[("jamsos_reconcile_differences", (("kind", "not_on_roster"),))] == 0
