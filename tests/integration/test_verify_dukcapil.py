@@ -116,6 +116,7 @@ CONDITIONS = [
     # (what the service does, the condition the pass stops with, the answer code)
     (lambda s: setattr(s, "quota", 0), "quota", "05"),
     (lambda s: setattr(s, "closed", True), "outside_hours", "06"),
+    (lambda s: setattr(s, "hours", _hours_excluding_now()), "outside_hours", "06"),
     (lambda s: s.force(None, "16"), "refused", "16"),
     (lambda s: s.force(None, "17"), "refused", "17"),
     (lambda s: s.state.allowed_ips.clear(), "refused", "04"),
@@ -125,6 +126,14 @@ CONDITIONS = [
     (lambda s: s.fail("malformed", times=1), "unavailable", None),
     (lambda s: (setattr(s.state, "delay", 1.5), s.fail("slow", times=2)), "unavailable", None),
 ]
+
+
+def _hours_excluding_now():
+    """An access window that has closed for today (or not opened yet), in WIB."""
+    from gateway.clock import WIB
+
+    hour = datetime.now(WIB).hour
+    return (hour + 1, 24) if hour < 23 else (0, 23)
 
 
 @pytest.mark.parametrize(("make", "condition", "code"), CONDITIONS,

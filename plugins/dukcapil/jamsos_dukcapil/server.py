@@ -9,7 +9,8 @@ against a real server:
         server.set_status(nik, "deceased")      # 11; "inactive" 14, "several" 12
         server.force(nik, "08")                 # any answer code for one NIK
         server.quota = 5                        # 05 after five answers today
-        server.closed = True                    # 06: outside access hours
+        server.closed = True                    # 06: outside access hours (or:
+        server.hours = (7, 17)                  #     answers 07:00-16:59 WIB only)
         server.fail("drop", times=1)            # drop | slow | http500 | malformed
         ... settings: url=server.url, user_id="jamsos", password=..., caller_ip="127.0.0.1"
 
@@ -22,7 +23,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from difflib import SequenceMatcher
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -93,6 +94,7 @@ class ServiceState:
     quota: int | None = None
     used_today: int = 0
     closed: bool = False
+    hours: tuple[int, int] | None = None  # access hours, WIB: (7, 17) is 07:00-16:59
     delay: float = 2.0  # seconds a "slow" answer takes
     forced: dict[str, str] = field(default_factory=dict)
     forced_all: str | None = None
@@ -177,6 +179,14 @@ class DukcapilServer:
         self.state.quota = value
 
     @property
+    def hours(self) -> tuple[int, int] | None:
+        return self.state.hours
+
+    @hours.setter
+    def hours(self, value: tuple[int, int] | None) -> None:
+        self.state.hours = value
+
+    @property
     def closed(self) -> bool:
         return self.state.closed
 
@@ -206,7 +216,7 @@ def answer(state: ServiceState, body: dict[str, Any], caller: str) -> dict[str, 
     forced = state.forced.get(nik) or state.forced_all
     if forced in ("16", "17"):
         return _code(forced)
-    if state.closed:
+    if state.closed or (state.hours is not None and not _within(state.hours)):
         return _code("06")
     if state.quota is not None and state.used_today >= state.quota:
         return _code("05")
@@ -238,6 +248,11 @@ def answer(state: ServiceState, body: dict[str, Any], caller: str) -> dict[str, 
     content = {"RESPONSE_CODE": "01", "RESPONSE": CODES["01"][1]}
     content.update({FIELDS[k]: score_text(s, threshold) for k, s in scores.items()})
     return {"content": [content], "lastPage": True, "numberOfElements": 1}
+
+
+def _within(hours: tuple[int, int]) -> bool:
+    hour = datetime.now(timezone(timedelta(hours=7))).hour  # the service keeps WIB
+    return hours[0] <= hour < hours[1]
 
 
 def _code(code: str) -> dict[str, Any]:
