@@ -179,6 +179,9 @@ def xlsx_response(filename: str, columns: Sequence[Column], rows: Iterable[Any],
     response = send_file(spool, mimetype=XLSX, as_attachment=True, download_name=filename,
                          max_age=0)
     response.call_on_close(spool.close)
+    # Masked PII all the same: never kept by a shared browser or a proxy (send_file says
+    # "no-cache", which allows keeping it).
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -42,6 +42,7 @@ def _book(response: Any) -> Any:
     assert response.status_code == 200, response.status_code
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
     return load_workbook(io.BytesIO(response.data))
 
 
