@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.test_scaffold import JAMSOS, run
+from tests.plugins.test_scaffold import run
 
 TOKEN = "tok-2f9a"
 
 
-def scaffold(tmp_path: Path, *flags: str) -> Path:
-    made = run([JAMSOS, "plugin", "new", "kemensos", "--kind", "soap", *flags,
-                "--dir", str(tmp_path)])  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return tmp_path / "kemensos"
+def scaffold(tmp_path: Path) -> Path:
+    """`jamsos plugin new kemensos --kind soap`, in this process (the command itself is
+    tested by test_scaffold.py)."""
+    from gateway.sources.scaffold import scaffold as new_plugin
+
+    return new_plugin("kemensos", kind="soap", agency=None, directory=tmp_path)
 
 
 def edit(path: Path, old: str, new: str) -> None:
