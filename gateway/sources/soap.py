@@ -44,6 +44,8 @@ from gateway.sources.transport import (
     with_retries,
 )
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from zeep import Client
 
@@ -146,6 +148,15 @@ def prepare_soap(source: SoapSource, cursor: str | None) -> Fetch:
     """Plan a sync: incremental from the saved cursor, or a full fetch without one."""
     if not source.incremental:
         cursor = None  # no "changed since": a saved cursor (an older release's) is not sent
+        from gateway.sources.base import SoapSource
+
+        if type(source).cursor_after is not SoapSource.cursor_after:
+            # A plugin written before `incremental` existed: it used to sync incrementally.
+            log.warning(
+                "source %s defines cursor_after() but not incremental = True: every sync is "
+                "a full snapshot (docs/writing-a-plugin.md) / setiap sinkronisasi penuh",
+                source.id,
+            )
     incremental = cursor is not None or not source.snapshot
     fetch = Fetch(open=_unopened, mode="incremental" if incremental else "snapshot")
 

@@ -267,3 +267,22 @@ def test_the_migration_adds_the_column_to_an_older_registry(tmp_path):
         assert list(held) == ids
     db.upgrade(engine)
     assert "problems_run_id" in {c["name"] for c in inspect(engine).get_columns("runs")}
+
+
+def test_a_cursor_without_incremental_is_a_full_snapshot_every_sync(gw, pm, server, monkeypatch,
+                                                                    caplog):
+    """A plugin written before `incremental` (a `cursor_after()` alone) is synced in full
+    every time, with a warning: it ends those who left instead of nobody."""
+    from jamsos_kemenkes import KemenkesPPNPN
+
+    monkeypatch.setattr(KemenkesPPNPN, "incremental", False)
+    first = full_sync(gw, pm, server, monkeypatch)
+    assert first.status == "succeeded"
+    assert gw.registry.get_cursor("kemenkes-ppnpn") is None
+    assert "defines cursor_after() but not incremental = True" in caplog.text
+    nik = next(n for n in sorted(server.state.employees) if gw.registry.find_worker(n))
+    del server.state.employees[nik]
+    source = make_source(pm, server, monkeypatch)
+    later = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")  # not --full
+    assert gw.registry.get_run(later.run_id)["mode"] == "snapshot"
+    assert later.report.changes["ended"] == 1
