@@ -340,6 +340,10 @@ def sync_source(
             )
         if report.replayed:  # discarded: an earlier run applied what this one fetched
             return _nothing_new(registry, source, report.run_id)
+        if report.status == "rejected" and report.run_id is not None:
+            # Rejected again as last time (a feed with no acceptable row): the same problems
+            # are kept once, as a succeeded run's are (on_success).
+            registry.share_problems(None, report.run_id, source.id, source.agency)
     except RunFailed as exc:
         report = exc.report
     result = SyncResult(source.id, report.status, report, stats=dict(fetch.stats))

@@ -2,10 +2,10 @@
 
 A feed synced every day from unchanged data reports the same problems every day (10,065
 rows a day grew the `problems` table to 70,075 in a week). A run whose problems are exactly
-those of its source's previous succeeded run stores none of its own: `runs.problems_run_id`
-names the run that holds them, and every reader asks `holder_of` first, so the run still
-shows them (the dashboard, its CSV export, the API, `jamsos runs`). Its counts (`warnings`,
-`rejected`) stay its own.
+those of its source's previous finished run stores none of its own: `runs.problems_run_id`
+names the run that holds them (a rejected re-sync's too), and every reader asks `holder_of`
+first, so the run still shows them (the dashboard, its CSV export, the API, `jamsos runs`).
+Its counts (`warnings`, `rejected`) stay its own.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ def _digest(conn: Connection, run_id: int) -> tuple[int, str]:
 
 
 def share_with_previous(conn: Connection, run_id: int, source: str, agency: str) -> int | None:
-    """Inside `run_id`'s transaction: if its problems equal those of the source's previous
-    succeeded run, drop its own copy and point at the run holding them. Returns that run's
-    id, or None (different problems, none at all, or no previous run)."""
+    """If `run_id`'s problems equal those of the source's previous finished run (succeeded or
+    rejected: a failed run keeps no problems), drop its own copy and point at the run holding
+    them. Returns that run's id, or None (different problems, none at all, or no previous
+    run). Run inside the run's transaction, or right after it committed."""
     previous = conn.execute(
         select(runs.c.id, runs.c.problems_run_id)
         .where(runs.c.source == source, runs.c.agency == agency,
-               runs.c.status == "succeeded", runs.c.id < run_id)
+               runs.c.status.in_(("succeeded", "rejected")), runs.c.id < run_id)
         .order_by(runs.c.id.desc())
         .limit(1)
     ).first()  # fmt: skip

@@ -298,10 +298,17 @@ class Registry:
         with writing(self.engine) as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(input_sha256=digest))
 
-    def share_problems(self, conn: Connection, run_id: int, source: str, agency: str) -> None:
-        """In the run's transaction: keep its problems once if they are the source's previous
-        succeeded run's (store/problem_sets.py)."""
-        share_with_previous(conn, run_id, source, agency)
+    def share_problems(
+        self, conn: Connection | None, run_id: int, source: str, agency: str
+    ) -> None:
+        """Keep a run's problems once if they are its source's previous run's
+        (store/problem_sets.py): in the run's transaction `conn`, or (None) in one of its own
+        once the run is recorded (a rejected run)."""
+        if conn is not None:
+            share_with_previous(conn, run_id, source, agency)
+            return
+        with writing(self.engine) as own:
+            share_with_previous(own, run_id, source, agency)
 
     def set_run_cursor_before(self, run_id: int, cursor: str | None) -> None:
         with writing(self.engine) as conn:

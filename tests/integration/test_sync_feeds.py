@@ -286,3 +286,13 @@ def test_a_cursor_without_incremental_is_a_full_snapshot_every_sync(gw, pm, serv
     later = sync_source(gw.registry, pm, source, today=TODAY, trigger="test")  # not --full
     assert gw.registry.get_run(later.run_id)["mode"] == "snapshot"
     assert later.report.changes["ended"] == 1
+
+
+def test_a_feed_rejected_again_keeps_its_problems_once(gw, pm, monkeypatch):
+    """Every row wrong (a typo in each): rejected, and the same again the next day."""
+    with SimpegServer(demo_employees(40, seed=9, error_rate=1.0)) as bad:
+        runs = [full_sync(gw, pm, bad, monkeypatch) for _ in range(3)]
+    assert [r.status for r in runs] == ["rejected"] * 3
+    first = gw.registry.run_problems(runs[0].run_id)
+    assert problem_rows(gw) == len(first) >= 40
+    assert all(gw.registry.run_problems(r.run_id) == first for r in runs[1:])
