@@ -60,6 +60,7 @@ from gateway.web import (  # noqa: E402, F401
     delivery_files,
     list_exports,
     pages,
+    reconcile,
     runs_pages,
     upload,
     verification,

@@ -11,6 +11,16 @@ from typing import Any
 from gateway.roster.sync import sync_source
 from gateway.sources.loader import source_catalog
 
+NPP, OTHER = "12345678", "22222222"  # Muaro Jambi's and Batang Hari's in the tests
+
+
+def nik(i: int) -> str:
+    """The NIK of roster worker number i (tests/helpers/roster.py)."""
+    from tests.helpers.roster import worker_row
+
+    return worker_row(i)[0]
+
+
 MEMBERS = ["NPP", "NIK", "KPJ", "Nama", "Tanggal Lahir", "Status", "TMT Kepesertaan", "Upah"]
 BILLS = ["NPP", "Bulan Iuran", "Kode Iuran", "JKK", "JKM", "Total", "Jatuh Tempo"]
 PAYMENTS = ["Referensi", "Kode Iuran", "Jumlah", "Tanggal Bayar"]

@@ -280,6 +280,8 @@ SCOPED.add("web.verification_page")  # issue 19: tests/integration/test_verify_p
 # tests/integration/test_delivery_sipp_web.py (files: operators only; others see the batches)
 SCOPED |= {"web.delivery_page", "web.delivery_rejected_xlsx", "web.delivery_files",
            "web.delivery_file", "web.delivery_files_uploaded", "web.delivery_files_answers"}
+# issue 18: tests/reconcile/test_reconcile_page.py (a bound user sees its agency only)
+SCOPED |= {"web.reconciliation_page", "web.reconciliation_differences_xlsx"}
 # Nothing of an agency's, or only what this browser session itself submitted.
 UNSCOPED = {"web.login", "web.logout", "web.static", "web.upload_run", "web.upload_run_status"}
 
