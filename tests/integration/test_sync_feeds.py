@@ -296,3 +296,17 @@ def test_a_feed_rejected_again_keeps_its_problems_once(gw, pm, monkeypatch):
     first = gw.registry.run_problems(runs[0].run_id)
     assert problem_rows(gw) == len(first) >= 40
     assert all(gw.registry.run_problems(r.run_id) == first for r in runs[1:])
+
+
+def test_every_field_of_sync_json_is_documented(gw, pm, server, monkeypatch):
+    """docs/writing-a-plugin.md, "`jamsos sync --json`", names every field it prints."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-plugin.md").read_text()
+    section = doc[doc.index("### `jamsos sync --json`"):]
+    section = section[: section.index("\n## ")]
+    printed = full_sync(gw, pm, server, monkeypatch).as_dict()
+    server.fail(page=2, kind="soap_fault")
+    printed_failed = full_sync(gw, pm, server, monkeypatch).as_dict()
+    fields = set(printed) | set(printed["report"]) | set(printed_failed["report"])
+    fields |= set(printed["stats"]) | set(printed["report"]["changes"])
+    missing = sorted(f for f in fields if f"`{f}`" not in section)
+    assert not missing, missing
