@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from gateway.store.db import writing as _writing
 from gateway.store.tables import (
     enrollment_history,
     enrollments,
@@ -86,6 +88,42 @@ def write_state(conn: Connection, state: Mapping[str, Any]) -> None:
                         .values(value=text))  # fmt: skip
     if not done.rowcount:
         conn.execute(gateway_meta.insert().values(key=STATE_KEY, value=text))
+
+
+LEASE_KEY = "verification_lease"
+
+
+def take_lease(engine: Engine, owner: str, until: datetime, now: datetime) -> bool:
+    """Hold the right to run a pass until `until` (or extend it): True when this `owner`
+    holds it. A compare-and-swap on one `gateway_meta` row, so two processes (two gunicorn
+    workers, a scheduled `jamsos verify run`) never ask about the same people at once; a
+    holder that died lets go when its time is up."""
+    new = json.dumps({"owner": owner, "until": until.isoformat()})
+    key = gateway_meta.c.key
+    try:
+        with _writing(engine) as conn:
+            old = conn.execute(select(gateway_meta.c.value).where(key == LEASE_KEY)).scalar()
+            if old is None:
+                conn.execute(gateway_meta.insert().values(key=LEASE_KEY, value=new))
+                return True
+            held = json.loads(old)
+            if held.get("owner") != owner and datetime.fromisoformat(held["until"]) > now:
+                return False
+            done = conn.execute(update(gateway_meta)
+                                .where(key == LEASE_KEY, gateway_meta.c.value == old)
+                                .values(value=new))  # fmt: skip
+            return bool(done.rowcount)
+    except IntegrityError:  # another process inserted it first (PostgreSQL)
+        return False
+
+
+def release_lease(engine: Engine, owner: str) -> None:
+    with _writing(engine) as conn:
+        old = conn.execute(select(gateway_meta.c.value)
+                           .where(gateway_meta.c.key == LEASE_KEY)).scalar()  # fmt: skip
+        if old is not None and json.loads(old).get("owner") == owner:
+            conn.execute(delete(gateway_meta).where(gateway_meta.c.key == LEASE_KEY,
+                                                    gateway_meta.c.value == old))  # fmt: skip
 
 
 # -- what people see ---------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from gateway.verify.settings import verification_settings
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
+BUSY_RETRY_SECONDS = 30
 _wanted = threading.Event()
 _worker: tuple[int, threading.Thread] | None = None
+_runtime: Any = None
 
 
 def after_roster(runtime: Any) -> bool:
@@ -44,28 +46,34 @@ def after_roster(runtime: Any) -> bool:
         # A command (`jamsos roster submit`, `jamsos sync`) ends with its process: a pass
         # started here would be cut off. `jamsos verify run` (scheduled) asks instead.
         return False
+    global _runtime
     with _lock:
+        _runtime = runtime  # the latest (one per process in a server; tests make several)
         _wanted.set()
         if _worker is None or _worker[0] != os.getpid() or not _worker[1].is_alive():
-            _start(runtime)
+            _start()
     return True
 
 
-def _start(runtime: Any) -> None:
+def _start() -> None:
     global _worker
-    thread = threading.Thread(target=_loop, args=(runtime,), daemon=True, name="jamsos-verify")
+    thread = threading.Thread(target=_loop, daemon=True, name="jamsos-verify")
     _worker = (os.getpid(), thread)
     thread.start()
 
 
-def _loop(runtime: Any) -> None:
+def _loop() -> None:
     while _wanted.wait(timeout=1):  # a wake during the pass: one more; else end
         _wanted.clear()
+        runtime = _runtime
         try:
             registry = runtime.registry
             result = verify_pending(registry.engine, registry.keyring, runtime.plugins,
                                     verification_settings(runtime.config))  # fmt: skip
             log.info("verification pass: %s", result.as_dict())
+            if result.stopped == "busy":  # another process's pass: ours may come after it
+                time.sleep(BUSY_RETRY_SECONDS)
+                _wanted.set()
         except VerificationOff as exc:
             log.warning("%s", exc)
         except Exception:
@@ -75,7 +83,7 @@ def _loop(runtime: Any) -> None:
     with _lock:
         _worker = None
         if _wanted.is_set():  # asked for again as the thread was ending: run on
-            _start(runtime)
+            _start()
 
 
 def idle(timeout: float = 30.0) -> bool:

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,8 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# One pass at a time in a process (the background queue and a command may both start one).
+# One pass at a time in a process (the background queue and a command may both start one),
+# and in the database (a lease in gateway_meta: two gunicorn workers, a scheduled command).
 _running = threading.Lock()
+LEASE = timedelta(minutes=5)  # renewed each batch; a dead holder lets go after this
 
 
 class VerificationOff(Exception):
@@ -121,14 +126,26 @@ def verify_pending(
     _hook(pm, settings.provider or "")
     if not _running.acquire(blocking=False):
         return PassResult(stopped="busy")
+    owner = f"{socket.gethostname()}|{os.getpid()}|{uuid.uuid4().hex[:8]}"
     try:
-        return _pass(engine, keyring, pm, settings, now or datetime.now(UTC), limit, force)
+        if not _lease(engine, owner):
+            return PassResult(stopped="busy")
+        return _pass(engine, keyring, pm, settings, now or datetime.now(UTC), limit, force,
+                     lambda: _lease(engine, owner))  # fmt: skip
     finally:
+        store.release_lease(engine, owner)
         _running.release()
 
 
+def _lease(engine: Engine, owner: str) -> bool:
+    """Hold (or extend) the database-wide right to ask for LEASE more (wall clock)."""
+    wall = datetime.now(UTC)
+    return store.take_lease(engine, owner, wall + LEASE, wall)
+
+
 def _pass(engine: Engine, keyring: KeyRing, pm: Any, settings: VerificationSettings,
-          now: datetime, limit: int | None, force: bool) -> PassResult:  # fmt: skip
+          now: datetime, limit: int | None, force: bool,
+          renew: Callable[[], bool]) -> PassResult:  # fmt: skip
     result = PassResult()
     with engine.connect() as conn:
         state = store.read_state(conn)
@@ -146,6 +163,9 @@ def _pass(engine: Engine, keyring: KeyRing, pm: Any, settings: VerificationSetti
                                           limit=size)  # fmt: skip
         if not batch:
             break
+        if not renew():  # our lease ran out and another process took over: leave it to it
+            result.stopped = "busy"
+            return result
         after = batch[-1]["id"]
         people, digests, confirmed = _people(keyring, batch, stale_before)
         if confirmed:

@@ -205,3 +205,19 @@ def test_migration_0014_adds_the_table_and_the_row_to_an_existing_registry(tmp_p
     db.upgrade(engine)
     assert shape() == (True, True)
     engine.dispose()
+
+
+def test_a_pass_of_another_process_is_not_doubled(gw, tmp_path, server):
+    # Two gunicorn workers, or a scheduled `jamsos verify run` beside a server's pass: the
+    # lease in gateway_meta lets one ask; the other asks nobody. A dead holder lets go.
+    from datetime import timedelta
+
+    submit(gw, tmp_path, range(3))
+    now = datetime.now(UTC)
+    assert store.take_lease(gw.engine, "other-host|1|x", now + timedelta(minutes=5), now)
+    assert verify(gw, verification(server)).stopped == "busy" and server.requests == []
+    assert store.take_lease(gw.engine, "other-host|1|x", now - timedelta(seconds=1), now)
+    assert verify(gw, verification(server)).answers == {"match": 3}
+    with gw.engine.connect() as conn:  # released at the end of the pass
+        assert conn.execute(store.select(store.gateway_meta.c.value).where(
+            store.gateway_meta.c.key == store.LEASE_KEY)).scalar() is None
