@@ -67,7 +67,8 @@ def verify_run(limit: int | None, force: bool, as_json: bool) -> None:
             click.echo(f"Identitas tetap, tidak ditanya ulang / identity unchanged, not asked "
                        f"again: {result.confirmed}")  # fmt: skip
         if result.stopped == "busy":
-            click.echo("Verifikasi lain sedang berjalan di proses ini / another pass is running")
+            click.echo("Verifikasi lain sedang berjalan; coba lagi nanti / another pass is "
+                       "running; try again later")
         elif result.stopped in CONDITION_WORDS or result.stopped == "paused":
             words = CONDITION_WORDS.get(result.detail if result.stopped == "paused"
                                         else result.stopped)  # fmt: skip
