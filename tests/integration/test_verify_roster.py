@@ -19,6 +19,7 @@ from gateway.verify import queue
 from gateway.verify.gate import delivery_holds
 from tests.helpers.roster import worker_row, write_roster
 from tests.helpers.verify import PASSWORD_ENV, nik_of, population, resident, settings_for
+from tests.integration.test_api_contract import conforms
 
 
 class Recording(Destination):
@@ -43,6 +44,32 @@ def dukcapil(monkeypatch):
         yield server
 
 
+def spec(client):
+    return client.get("/api/v1/openapi.json").json
+
+
+def test_the_verification_routes_answer_errors_as_documented(gw, client, tmp_path):
+    key = gw.registry.create_api_key("15.05")
+    other = gw.registry.create_api_key("31")
+    run_id = upload(client, key, tmp_path)
+    document = spec(client)
+    route, summary = "/api/v1/runs/{run_id}/verification", "/api/v1/verification"
+    for token, url, status in ((key, "/api/v1/runs/999/verification", 404),
+                               (other, f"/api/v1/runs/{run_id}/verification", 403),
+                               (None, f"/api/v1/runs/{run_id}/verification", 401)):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == status
+        conforms(document, route, "get", answer)
+    bad = client.get("/api/v1/verification?limit=0", headers={"Authorization": f"Bearer {key}"})
+    assert bad.status_code == 400
+    conforms(document, summary, "get", bad)
+    # Not configured: nothing verified, everyone pending, and the answer says so in counts.
+    quiet = client.get("/api/v1/verification", headers={"Authorization": f"Bearer {other}"})
+    conforms(document, summary, "get", quiet)
+    assert quiet.json["counts"]["total"] == 0 and quiet.json["problems"] == []
+
+
 def upload(client, key, tmp_path):
     path = write_roster(tmp_path / "pegawai.csv", [worker_row(i) for i in range(4)])
     answer = client.post("/api/v1/agencies/15.05/rosters?wait=1",
@@ -61,8 +88,10 @@ def test_deceased_and_mismatch_are_listed_for_the_clerk_and_their_mutations_wait
     run_id = upload(client, key, tmp_path)
     assert queue.idle(30), "the background verification did not finish"
 
-    body = client.get(f"/api/v1/runs/{run_id}/verification",
-                      headers={"Authorization": f"Bearer {key}"}).json
+    answer = client.get(f"/api/v1/runs/{run_id}/verification",
+                        headers={"Authorization": f"Bearer {key}"})
+    conforms(spec(client), "/api/v1/runs/{run_id}/verification", "get", answer)
+    body = answer.json
     listed = {p["row"]: p for p in body["problems"]}
     assert sorted(listed) == [3, 4]  # worker 1 and worker 2 (the header is row 1)
     assert listed[3]["outcome"] == "mismatch" and listed[3]["elements"] == ["name"]
@@ -73,6 +102,7 @@ def test_deceased_and_mismatch_are_listed_for_the_clerk_and_their_mutations_wait
     assert "remove them from the roster" in listed[4]["message_en"]
     assert body["counts"]["match"] == 2 and body["counts"]["pending"] == 0
     summary = client.get("/api/v1/verification", headers={"Authorization": f"Bearer {key}"})
+    conforms(spec(client), "/api/v1/verification", "get", summary)
     assert summary.json["counts"]["problems"] == 2
     assert {p["row"] for p in summary.json["problems"]} == {3, 4}
 
