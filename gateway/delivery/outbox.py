@@ -163,17 +163,19 @@ def _push(gw: Any, dest: Destination, rule: EmployerRule, result: DeliveryResult
     engine = gw.engine
     retries = int(dest.setting("retries", 4))
     base, cap = float(dest.setting("backoff_base", 1.0)), float(dest.setting("backoff_max", 30))
-    held: set[int] = set()
+    after = 0
     while True:
-        rows = store.due_mutations(engine, rule.id, datetime.now(UTC), dest.batch_size,
-                                   skip_workers=sorted(held))  # fmt: skip
-        new_holds = _holds(gw, [r["worker_id"] for r in rows]) - held
-        if new_holds:
-            held |= new_holds
-            result.add("waiting_verification", len(new_holds))
-            continue
-        if not rows:
+        found = store.due_mutations(engine, rule.id, datetime.now(UTC), dest.batch_size,
+                                    after_id=after)  # fmt: skip
+        if not found:
             return
+        after = found[-1]["id"]
+        held = _holds(gw, sorted({r["worker_id"] for r in found}))
+        rows = [r for r in found if r["worker_id"] not in held]
+        if held:
+            result.add("waiting_verification", len(found) - len(rows))
+        if not rows:
+            continue
         with engine.connect() as conn:
             kpjs = worker_kpjs(conn, {r["worker_id"] for r in rows})
         batch = [outgoing(gw, r, rule, kpjs.get(r["worker_id"])) for r in rows]

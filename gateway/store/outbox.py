@@ -126,16 +126,18 @@ def unlock_employer(engine: Engine, employer_id: int, delivery_id: int) -> None:
 
 
 def due_mutations(engine: Engine, employer_id: int, now: datetime, limit: int,
-                  skip_workers: Sequence[int] = ()) -> list[dict[str, Any]]:  # fmt: skip
+                  after_id: int = 0) -> list[dict[str, Any]]:  # fmt: skip
     """Mutations to send now, oldest first: pending ones, and those marked sent that never got
     through (a killed or failed attempt), once their retry time has come. With the identity
-    (sealed) each needs."""
+    (sealed) each needs. `after_id`: a keyset, so a caller passing over some (waiting for
+    identity verification) moves on without listing them."""
     query = (
         select(mutations, workers.c.nik_enc, workers.c.name_enc, workers.c.birth_date,
                workers.c.gender)
         .join(workers, workers.c.id == mutations.c.worker_id)
         .where(and_(
             mutations.c.employer_id == employer_id,
+            mutations.c.id > after_id,
             mutations.c.state.in_(("pending", "sent")),
             mutations.c.sent_at.is_(None),
             mutations.c.batch_id.is_(None),
@@ -144,8 +146,6 @@ def due_mutations(engine: Engine, employer_id: int, now: datetime, limit: int,
         .order_by(mutations.c.id)
         .limit(limit)
     )  # fmt: skip
-    if skip_workers:
-        query = query.where(mutations.c.worker_id.not_in(list(skip_workers)))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 
