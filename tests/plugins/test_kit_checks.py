@@ -121,3 +121,26 @@ def test_a_status_flag_on_a_field_the_samples_lack_fails_the_kit(tmp_path):
     said = kit(target, "every_sample_row")
     assert "1 failed" in said
     assert "no row has the status flag's field 'status'" in said
+
+
+def test_the_documented_curl_envelope_is_a_valid_request_of_the_generated_wsdl():
+    """docs/writing-a-plugin.md, "Recording sample pages with curl": its envelope's body is
+    valid against the generated WSDL's schema, and its SOAPAction is the binding's."""
+    import re
+    from importlib.resources import files
+
+    from lxml import etree
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "writing-a-plugin.md").read_text()
+    section = doc[doc.index("### Recording sample pages with curl"):]
+    envelope = re.search(r"<<'XML'\n(.*?)\nXML\n", section, re.S).group(1)
+    body = etree.fromstring(envelope.encode()).find(
+        "{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
+    wsdl = etree.fromstring((files("gateway.sources") / "templates" / "service.wsdl")
+                            .read_bytes())  # fmt: skip
+    schema = etree.tostring(wsdl.find(".//{http://www.w3.org/2001/XMLSchema}schema")).decode()
+    if "xmlns:tns=" not in schema:  # declared on wsdl:definitions; its types name it
+        schema = schema.replace("<xsd:schema ", f'<xsd:schema xmlns:tns="{wsdl.nsmap["tns"]}" ', 1)
+    etree.XMLSchema(etree.fromstring(schema.encode())).assertValid(body)
+    action = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}operation").get("soapAction")
+    assert f"SOAPAction: \"{action}\"" in section
