@@ -16,8 +16,10 @@ class Fetch:
     """One sync's plan: how to open the rows, and what the run record should say.
 
     `cursor_after` is set by the source while it reads (e.g. the server time of the first
-    page); the gateway saves it only when the run succeeds. `nothing_new` (a reason) means
-    there is nothing to apply: no run is started.
+    page); the gateway saves it only when the run succeeds. `sha256` is the input's digest,
+    what the receipt states: known when planned for a file, set by the fetch for a feed (the
+    canonical rows of a SOAP feed, the bytes of a download), then recorded on the run.
+    `nothing_new` (a reason) means there is nothing to apply: no run is started.
     """
 
     open: Callable[[], RowReader]
