@@ -36,3 +36,22 @@ def test_the_delivery_page_shows_rejections_and_who_cannot_be_delivered(
     assert log_in(client, "jambi").status_code == 302  # bound to the province: not 15.05
     scoped = client.get("/dashboard/delivery").text
     assert "12345678" not in scoped and "Satpol PP" not in scoped
+
+
+def test_the_nik_search_shows_the_kpj_and_the_bpjs_status(client, gw, counterpart, tmp_path):
+    from tests.helpers.web import csrf_of
+
+    create_user(gw.registry.engine, "siti", PASSWORD, role="viewer")
+    employer(gw)
+    counterpart.reject = {row(1)[0]}
+    roster(gw, tmp_path, [row(0), row(1)])
+    run(gw, counterpart)
+    assert log_in(client).status_code == 302
+    search = client.get("/dashboard/workers")
+    token = csrf_of(search.text) if 'name="csrf_token"' in search.text else None
+    found = client.post("/dashboard/workers", data={"nik": row(0)[0],
+                        **({"csrf_token": token} if token else {})})  # fmt: skip
+    assert "terdaftar" in found.text and "KPJ" in found.text and "00000000001" in found.text
+    rejected = client.post("/dashboard/workers", data={"nik": row(1)[0],
+                           **({"csrf_token": token} if token else {})})  # fmt: skip
+    assert "ditolak" in rejected.text and "NIK tidak dikenal Dukcapil" in rejected.text
