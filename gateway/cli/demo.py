@@ -82,6 +82,14 @@ def sync_demo_sources(gw: Any) -> None:
             click.echo(line)
     except Exception as exc:  # the demo's registry stands without it: say so, carry on
         click.echo(f"pengiriman demo gagal / demo delivery failed: {exc}", err=True)
+    # What BPJS sends back: membership lists, bills and payments, synced (docs/reconcile.md).
+    from gateway.demo.bpjs_facts import sync_bpjs_facts
+
+    try:
+        for line in sync_bpjs_facts(gw):
+            click.echo(line)
+    except Exception as exc:  # as above: the rest of the demo stands without it
+        click.echo(f"berkas BPJS demo gagal / demo BPJS files failed: {exc}", err=True)
 
 
 def _demo_credentials(gw: Any, folder: Path) -> str:

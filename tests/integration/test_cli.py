@@ -168,9 +168,17 @@ def test_demo_load_says_how_to_log_in_and_keeps_saying_it(env, tmp_path):
     assert told and int(told.group(1)) > 1000 and int(told.group(2)) >= 2, first.stdout
     rejected = jamsos(env, "deliver", "mutations", "--state", "rejected")
     assert "nik_unknown" in rejected.stdout and "Dukcapil" in rejected.stdout
+    # What BPJS sends back (issue 18): a membership list per NPP, bills, payments, synced.
+    for feed in ("kepesertaan", "tagihan", "pembayaran"):
+        assert re.search(rf"source bpjs-{feed}\S*\s+\d+ diterima.*succeeded", first.stdout)
+    status = json.loads(jamsos(env, "reconcile", "status", "--json").stdout)["agencies"]
+    assert any(f["covered"] > 0 for f in status.values()), status  # one NPP paid in full
+    assert any(f["registered"] > f["covered"] for f in status.values()), status  # one unpaid
     again = jamsos(env, "demo", "load")
     assert f"password: {password}" in again.stdout  # the same login, no second user
     assert re.search(r"destination bpjs-h2h\s+0 terdaftar.*?\b0 ditolak", again.stdout)
+    fed = [line for line in again.stdout.splitlines() if "source bpjs-" in line]
+    assert len(fed) >= 3 and all("tidak ada yang baru" in line for line in fed), again.stdout
     app = create_app({"INSTANCE_PATH": env["JAMSOS_INSTANCE_PATH"], "CONFIG_FILE": None})
     registry = app.extensions["jamsos"].registry
     assert authenticate(registry.engine, "demo", password).outcome == "ok"
