@@ -205,7 +205,7 @@ def test_the_first_tab_offers_to_skip_to_the_content(browser_page: Any, live_ser
     takes them past the menu to the page's content (WCAG 2.4.1)."""
     page = browser_page
     log_in_browser(page, live_server)
-    page.goto(f"{live_server}/dashboard/budget")
+    page.goto(f"{live_server}/dashboard/runs")
     page.keyboard.press("Tab")
     focused = page.evaluate("({text: document.activeElement.textContent.trim(),"
                             " top: document.activeElement.getBoundingClientRect().top})")
