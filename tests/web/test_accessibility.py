@@ -38,6 +38,7 @@ def dashboard_pages(web_app: Any) -> list[str]:
         "/dashboard/identity-conflicts", "/dashboard/upload", "/dashboard/no-such-page",
         "/dashboard/?lang=en", "/dashboard/budget?lang=en", "/dashboard/upload?lang=id",
         "/dashboard/delivery", "/dashboard/delivery/files", "/dashboard/verification",
+        "/dashboard/reconciliation",
     ]  # fmt: skip
 
 
