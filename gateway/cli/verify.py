@@ -75,6 +75,8 @@ def verify_run(limit: int | None, force: bool, as_json: bool) -> None:
             if words is not None:
                 code = result.code or "-"
                 click.echo(f"{words.id.format(code=code)}\n{words.en.format(code=code)}")
+            if result.stopped == "refused" and result.detail:
+                click.echo(f"Sebab / cause: {result.detail}")
             if result.resume_at is not None:
                 click.echo(f"Dilanjutkan / resumes: {result.resume_at.isoformat()}"
                            + (" (--force untuk sekarang / now)" if result.stopped == "paused"

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gateway.clock import WIB, aware
+from gateway.config import ConfigError
 from gateway.security.crypto import KeyRing
 from gateway.store import verification as store
 from gateway.store.db import writing
@@ -100,6 +101,9 @@ def ask(pm: Any, settings: VerificationSettings, people: list[Person]) -> list[V
                                           threshold=settings.threshold)}  # fmt: skip
     try:
         answers = impl.function(**{k: given[k] for k in impl.argnames}) or []
+    except ConfigError as exc:  # a secret reference that does not resolve: an operator's fix
+        log.warning("verify_identities of %s: %s", settings.provider, exc)
+        return [Verdict(p.ref, "refused", detail=str(exc)[:300]) for p in people]
     except Exception as exc:
         log.warning("verify_identities of %s failed: %s", settings.provider, type(exc).__name__)
         return [Verdict(p.ref, "unavailable", detail=f"{type(exc).__name__}") for p in people]

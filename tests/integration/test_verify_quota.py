@@ -127,3 +127,9 @@ def test_jamsos_verify_run_says_when_verification_is_off_or_refused(env, tmp_pat
     refused = jamsos(env, "verify", "run")
     assert refused.returncode == 3
     assert "ditolak" in refused.stdout and "refused" in refused.stdout
+    # A secret reference that does not resolve is the operator's to fix, said as such.
+    server.state.password = "rahasia-demo"
+    unset = {k: v for k, v in env.items() if k != PASSWORD_ENV}
+    missing = jamsos(unset, "verify", "run", "--force")
+    assert missing.returncode == 3 and PASSWORD_ENV in missing.stdout, missing.stdout
+    assert server.requests == [nik_of(0)]  # only the refused login was ever sent
