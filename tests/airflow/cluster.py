@@ -69,7 +69,8 @@ class AirflowCluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pool_slots = pool_slots
-        metadata = create_database(pg, f"airflow_{self.port}")
+        self.metadata_db = f"airflow_{self.port}"
+        metadata = create_database(pg, self.metadata_db)
         # psycopg 3 for both: Airflow derives no async URL from a psycopg one by itself.
         sync_url = metadata.replace("postgresql://", "postgresql+psycopg://", 1)
         base = {k: v for k, v in os.environ.items() if not k.startswith(("JAMSOS_", "AIRFLOW"))}
