@@ -219,6 +219,12 @@ def verdicts_of(conn: Connection, worker_ids: Sequence[int]) -> dict[int, str]:
     return found
 
 
+def any_verdicts(engine: Engine) -> bool:
+    """Whether anything was ever verified (pages skip their queries where nothing was)."""
+    with engine.connect() as conn:
+        return conn.execute(select(v.worker_id).limit(1)).first() is not None
+
+
 def names_of(engine: Engine, worker_ids: Sequence[int]) -> dict[int, str]:
     """{worker id: encrypted name} (the dashboard shows it masked)."""
     if not worker_ids:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import render_template
 
 from gateway.runtime import gateway
-from gateway.store.verification import names_of
+from gateway.store.verification import any_verdicts, names_of
 from gateway.verify.report import (
     agency_verification,
     compliance_counts,
@@ -64,12 +64,20 @@ def _configured() -> bool:
     return verification_settings(gateway().config).enabled
 
 
+def _shown(engine: Any) -> bool:
+    """Verification has something to say: configured, or answers kept from when it was (a
+    gateway without it pays one indexed read, not a join over the run's history)."""
+    return _configured() or any_verdicts(engine)
+
+
 @bp.app_template_global()
 def verification_of_run(run_id: int) -> dict[str, Any] | None:
     """The run's verification for run.html; None where there is nothing to say."""
     registry = gateway().registry
+    if not _shown(registry.engine):
+        return None
     body = run_verification(registry.engine, registry.keyring, run_id)
-    if not body["counts"]["total"] or not (_configured() or body["problems"]):
+    if not body["counts"]["total"]:
         return None
     body["problems"] = body["problems"][:SHOWN]
     return _with_names(body)
@@ -79,9 +87,9 @@ def verification_of_run(run_id: int) -> dict[str, Any] | None:
 def verification_of_agency(code: str) -> dict[str, Any] | None:
     """The agency's verification for agency.html; None where there is nothing to say."""
     registry = gateway().registry
-    body = agency_verification(registry.engine, registry.keyring, code, limit=SHOWN)
-    if not (_configured() or body["problems"]):
+    if not _shown(registry.engine):
         return None
+    body = agency_verification(registry.engine, registry.keyring, code, limit=SHOWN)
     body["state"] = pass_state(registry.engine)
     return _with_names(body)
 

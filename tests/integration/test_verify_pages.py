@@ -69,3 +69,12 @@ def test_a_user_of_another_agency_sees_none_of_it(client, verified):
     assert client.get(f"/dashboard/runs/{verified}").status_code == 404
     counts = client.get("/dashboard/verification").text
     assert "15.05" not in counts
+
+
+def test_without_verification_the_pages_say_nothing_of_it(gw, client, tmp_path):
+    report = submit(gw, tmp_path, range(3))
+    create_user(gw.engine, "siti", PASSWORD)
+    log_in(client)
+    assert 'id="verification"' not in client.get(f"/dashboard/runs/{report.run_id}").text
+    assert 'id="verification"' not in client.get("/dashboard/agencies/15.05").text
+    assert "belum dikonfigurasi" in client.get("/dashboard/verification").text
