@@ -281,6 +281,13 @@ _COVERAGE_ROW = _closed(
         "source": {"type": ["string", "null"], "description": "Where the target comes "
                    "from, in Bahasa Indonesia"},
         "source_en": {"type": ["string", "null"], "description": "The same in English"},
+        # BPJS's facts at the last reconciliation (docs/reconcile.md); null before any.
+        "registered": {"type": ["integer", "null"], "description": "A KPJ, status aktif"},
+        "covered": {"type": ["integer", "null"], "description": "Registered and paid up"},
+        "bpjs_as_of": {"type": ["string", "null"], "format": "date"},
+        "behind": {"enum": ["rostering", "registration", "payment", None]},
+        "behind_id": {"type": ["string", "null"]},
+        "behind_en": {"type": ["string", "null"]},
     },
 )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gateway import clock
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.store.coverage import covered_counts
+from gateway.store.reconcile import last_figures
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -144,8 +145,42 @@ def coverage(engine: Engine, targets: list[Target]) -> dict[str, list[dict[str, 
             )
         return out
 
-    return {
+    table = {
         "provinces": rows(provinces, "provinces"),
         "regencies": rows(regencies, "regencies"),
         "agencies": rows(agencies, "agencies"),
     }
+    return with_bpjs_facts(table, last_figures(engine))
+
+
+# Why a row is behind its target, the largest of the three shortfalls (docs/reconcile.md):
+# agencies roster too few, BPJS has not registered the rostered, or the registered are unpaid.
+BEHIND = {
+    "rostering": ("instansi belum mendaftarkan cukup pekerja", "agencies roster too few workers"),
+    "registration": ("pekerja belum terdaftar di BPJS", "workers not registered at BPJS"),
+    "payment": ("iuran belum lunas", "contributions not paid up"),
+}
+
+
+def with_bpjs_facts(table: dict[str, list[dict[str, Any]]],
+                    last: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Each row with BPJS's figures from the last reconciliation (`jamsos reconcile run`):
+    registered (a KPJ, aktif) and covered (registered and paid up), and why it is behind."""
+    for kind, rows in table.items():
+        found = (last or {}).get("provinces" if kind == "provinces" else "agencies", {})
+        for row in rows:
+            figures = found.get(row["code"]) if last else None
+            row["registered"] = figures["registered"] if figures else None
+            row["covered"] = figures["covered"] if figures else None
+            row["bpjs_as_of"] = last.get("today") if last else None
+            gaps = {}
+            if row["target"]:
+                gaps["rostering"] = row["target"] - row["enrolled"]
+            if figures:
+                gaps["registration"] = row["enrolled"] - figures["registered"]
+                gaps["payment"] = figures["registered"] - figures["covered"]
+            worst = max(gaps, key=lambda k: gaps[k]) if gaps else None
+            behind = worst if worst is not None and gaps[worst] > 0 else None
+            row["behind"] = behind
+            row["behind_id"], row["behind_en"] = BEHIND[behind] if behind else (None, None)
+    return table
