@@ -29,6 +29,16 @@ MATRIX = {
 # Identity verification (issue 19): a run's is its agency's; the summary is the key's own.
 MATRIX |= {("GET", "/api/v1/runs/{run_id}/verification"): (200, 403),
            ("GET", "/api/v1/verification"): (200, 200)}
+# Delivery (issue 17) and reconciliation (issue 18): each key reads and maps its own agency
+# only; another agency's employer cannot be removed; adding one always adds to the key's own.
+MATRIX |= {("GET", "/api/v1/employers"): (200, 200),
+           ("POST", "/api/v1/employers"): (201, 201),
+           ("DELETE", "/api/v1/employers/{employer_id}"): (204, 403),
+           ("GET", "/api/v1/mutations"): (200, 200),
+           ("GET", "/api/v1/delivery"): (200, 200),
+           ("GET", "/api/v1/reconciliation"): (200, 200),
+           ("GET", "/api/v1/reconciliation/differences"): (200, 200),
+           ("GET", "/api/v1/reconciliation/billing"): (200, 200)}
 
 
 @pytest.fixture
@@ -36,15 +46,25 @@ def world(gw, tmp_path):
     roster = write_roster(tmp_path / "r.csv", [worker_row(i) for i in range(3)])
     own = gw.registry.create_api_key("15.05")
     foreign = gw.registry.create_api_key("31")
+    from gateway.delivery.employers import register_employer
+
+    register_employer(gw, agency="15.05", kind="npp", npp="12345678", division=None,
+                      segment=None, work_unit=None, destination="bpjs-h2h")  # employer 1
     return {"own": own, "foreign": foreign, "roster": roster.read_bytes()}
 
 
 def call(client, method, template, token, world, run_id=1):
     url = template.format(code="15.05", run_id=run_id, nik=worker_row(0)[0],
-                          government="15.05", year=2026)
+                          government="15.05", year=2026, employer_id=1)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if template == "/api/v1/workers/lookup":
         return client.post(url, headers=headers, json={"nik": worker_row(0)[0]})
+    if template == "/api/v1/employers" and method == "POST":  # a work unit of the key's own
+        unit = f"Unit {len(headers.get('Authorization', ''))} {token}"[:60]
+        return client.post(url, headers=headers, json={
+            "npp": "87654321", "destination": "bpjs-h2h", "work_unit": unit})
+    if method == "DELETE":
+        return client.delete(url, headers=headers)
     if method == "POST":
         url += "?wait=1" if url.endswith("/rosters") else ""  # applied, not only accepted
         return client.post(url, headers=headers, content_type="multipart/form-data",
@@ -75,7 +95,8 @@ def test_every_route_for_every_kind_of_caller(client, world, route):
     if route == ("GET", "/api/v1/runs"):
         assert foreign.json["runs"] == []
     own = call(client, method, template, world["own"], world)
-    assert own.status_code == (200 if own_status == 201 else own_status)  # resend = replay
+    replay = own_status == 201 and template.endswith("/rosters")  # a roster sent again
+    assert own.status_code == (200 if replay else own_status)
 
 
 def test_no_plaintext_nik_in_logs_or_error_answers(client, world, caplog):
