@@ -9,13 +9,16 @@ the outbox, then synced through the bpjs_feeds plugin's sources (docs/reconcile.
   registry while BPJS still holds its KPJ aktif shows as "ended, still registered"; rostered
   workers BPJS has not registered show once `not_registered_after_days` (30) have passed.
 - **Bills** for the three months before the current WIB month, per NPP: the reconciliation's
-  expected amount per program (gateway/reconcile/billing.py), one NPP billed 2 % more.
-- **Payments**: the first NPP pays in full, the second underpays a month, the third pays late,
-  the fourth not at all, the rest in full.
+  expected amount per program (gateway/reconcile/billing.py).
+- **Payments**, NPPs in the order of their agency codes: the first pays in full, the second
+  underpays a month, the third pays two months late, the fourth nothing, the fifth is billed
+  2 % more than expected and pays it, the rest pay in full.
 
-Bills and payments are written once per month (the same files again are nothing new; a
-payment reference sent again with other facts would be refused); the membership lists are
-written from the registry every time and change only when it does.
+Each source reads a drop folder of its own under instance/demo/bpjs/ (a folder's newest file
+is processed once, so each NPP's membership list is a `bpjs-kepesertaan-<NPP>` instance of
+the plugin's source). Bills and payments are written once a month (a payment reference sent
+again with other facts would be refused); the membership lists are written from the registry
+every time and differ only when it does: a second `demo load` finds nothing new.
 """
 
 from __future__ import annotations
