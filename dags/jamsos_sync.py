@@ -31,19 +31,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from gateway.orchestration import START_DATE, SyncSpec, sync_specs, task_defaults
 from gateway.orchestration.alerting import FEED_LATE, SyncFailureAlert
-from gateway.orchestration.plan import (
-    BUDGET_ASSET,
-    BUDGET_ASSET_URI,
-    REGISTRY_ASSET,
-    REGISTRY_ASSET_URI,
-    deadline_minutes,
-    registry_pool,
-)
+from gateway.orchestration.plan import asset_uri, deadline_minutes, registry_pool
 
-ASSETS = {
-    REGISTRY_ASSET: Asset(name=REGISTRY_ASSET, uri=REGISTRY_ASSET_URI),
-    BUDGET_ASSET: Asset(name=BUDGET_ASSET, uri=BUDGET_ASSET_URI),
-}
 PARAMS = {"full": Param(False, type="boolean", description="sync everything, not since the cursor")}
 
 
@@ -98,7 +87,9 @@ def build_sync_dag(spec: SyncSpec, pool: str, late_after: int) -> Any:
                 # Bad data or a misspelt param stay bad on a retry: fail now.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task(task_id="publish", outlets=[ASSETS[spec.publishes]])
+        @task(
+            task_id="publish", outlets=[Asset(name=spec.publishes, uri=asset_uri(spec.publishes))]
+        )
         def publish(summary: dict[str, Any]) -> None:
             if not summary.get("changed"):
                 # Skipped: no asset event, so nothing downstream runs for a night of no news.

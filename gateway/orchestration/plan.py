@@ -71,8 +71,20 @@ def deadline_minutes() -> int:
 
 
 def publishes(kind: str) -> str:
-    """The asset a source of this kind changes: budgets for the SIPD feed, else rosters."""
-    return BUDGET_ASSET if kind == "budget" else REGISTRY_ASSET
+    """The asset a source of this kind changes: rosters (the registry asset), the SIPD
+    budgets, or for any other kind (BPJS's reconciliation feeds) an asset of its own,
+    `jamsos_<kind>`, which nothing in dags/ waits for: a deployment may."""
+    if kind == "roster":
+        return REGISTRY_ASSET
+    if kind == "budget":
+        return BUDGET_ASSET
+    return f"jamsos_{kind}"
+
+
+def asset_uri(name: str) -> str:
+    """The URI of an asset `publishes` names."""
+    known = {REGISTRY_ASSET: REGISTRY_ASSET_URI, BUDGET_ASSET: BUDGET_ASSET_URI}
+    return known.get(name) or f"jamsos://registry/{name.removeprefix('jamsos_')}"
 
 
 def changed_registry(summary: Mapping[str, Any]) -> bool:

@@ -21,9 +21,11 @@ from gateway.orchestration import SyncFailed, alerting, run_sync
 from gateway.orchestration.plan import (
     DEFAULT_POOL,
     UnknownParams,
+    asset_uri,
     changed_registry,
     check_params,
     deadline_minutes,
+    publishes,
     registry_pool,
 )
 from gateway.orchestration.uploads import registry_changes
@@ -93,6 +95,15 @@ def test_changed_registry() -> None:
     assert not changed_registry({"status": "nothing_new"})
     assert not changed_registry({"status": "failed", "changes": {"new": 3}})
     assert changed_registry({"status": "succeeded", "accepted": 40})  # the budget feed
+
+
+def test_each_kind_publishes_its_asset() -> None:
+    assert publishes("roster") == "jamsos_registry"  # what the report and deliveries wait for
+    assert publishes("budget") == "jamsos_budget_feed"
+    # BPJS's reconciliation feeds change no roster: an asset of their own.
+    assert publishes("bpjs_members") == "jamsos_bpjs_members"
+    assert asset_uri("jamsos_bpjs_members") == "jamsos://registry/bpjs_members"
+    assert asset_uri("jamsos_registry") == "jamsos://registry/rosters"
 
 
 def test_misspelt_param_refused_in_both_languages() -> None:

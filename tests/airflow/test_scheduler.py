@@ -79,7 +79,13 @@ def cluster(
         registry_url=registry_url,
         sources=sources,
         instance=instance,
-        env={"TEST_SIMPEG_PASSWORD": simpeg.state.password, "JAMSOS_AIRFLOW_RETRIES": "0"},
+        env={
+            "TEST_SIMPEG_PASSWORD": simpeg.state.password,
+            "JAMSOS_AIRFLOW_RETRIES": "0",
+            # A minute: the runs scheduled at startup (for their last missed time, hours ago)
+            # are past their deadline at once, so Airflow's late-feed alert fires for real.
+            "JAMSOS_AIRFLOW_DEADLINE_MINUTES": "1",
+        },
         pool_slots=2,
     )
     with af:
@@ -134,6 +140,19 @@ def test_scheduled_syncs_write_registry_and_start_report_on_assets(
     for dag_id in ("jamsos_daily_report", "jamsos_budget_check"):
         run = first_run(af, dag_id, "asset_triggered")
         assert run["state"] == "success", af.tasks(dag_id, run["dag_run_id"])
+
+    # Airflow's deadline callback (run by the executor) raised the gateway's late-feed alert.
+    from gateway.store import alerts as stored
+
+    deadline = time.monotonic() + 30
+    while True:
+        late = {a["agency"]: a for a in stored.recent(gw.engine, 200) if a["kind"] == "feed_late"}
+        if set(REGENCIES) <= set(late) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for code in REGENCIES:
+        assert late[code]["details"]["dag_id"] == f"jamsos_sync_roster-{code}"
+        assert "terlambat" in late[code]["title_id"] and "late" in late[code]["title_en"]
 
     # Triggered over the REST API with nothing new: success, publish skipped, no asset event.
     dag_id = f"jamsos_sync_roster-{REGENCIES[0]}"
