@@ -131,3 +131,25 @@ def test_daily_report_names_failing_sources(airflow_result: dict[str, Any], gw: 
     agencies = {r["code"]: r for r in cover["agencies"]}
     assert agencies["kemendes"]["target"] == 200_000
     assert agencies["kemenkes"]["enrolled"] == gw.registry.count_active("kemenkes")
+
+
+def test_failure_after_last_retry_raises_one_alert(
+    airflow_result: dict[str, Any], gw: Gateway
+) -> None:
+    """Airflow's failure callback, called once after the last try (and at once for a rejected
+    roster), raised the gateway's sync_failed alert, keyed by the gateway's run."""
+    from gateway.store import alerts as stored
+
+    failed = {a["details"]["source"]: a for a in stored.recent(gw.engine, 100)
+              if a["kind"] == "sync_failed"}  # fmt: skip
+    soap, rejected = airflow_result["runs"][5], airflow_result["runs"][6]
+    for source, run in (("kemenkes-ppnpn", soap), (EXTRA_SOURCE, rejected)):
+        alert = failed[source]
+        last = [
+            r for r in runs_of(gw, source) if r["external_id"] == f"{run['dag_id']}/{run['run_id']}"
+        ][-1]
+        assert alert["key"] == f"sync_failed:run:{last['id']}"
+        assert alert["details"]["run_id"] == run["run_id"]
+        assert alert["times"] == 1  # not once per try
+    assert failed["kemenkes-ppnpn"]["agency"] == "kemenkes"
+    assert failed[EXTRA_SOURCE]["agency"] == "15.05"
