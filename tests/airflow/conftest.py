@@ -63,6 +63,8 @@ def plan_for(site: AirflowSite, down_sources: Path) -> dict[str, Any]:
                 "env": {"JAMSOS_AIRFLOW_RETRIES": "2", **fast_retry},
             },
             {"dag_id": "jamsos_daily_report"},
+            # Every run above was Airflow's own: no upload to publish.
+            {"dag_id": "jamsos_registry_watch"},
         ],
     }
 

@@ -153,3 +153,11 @@ def test_failure_after_last_retry_raises_one_alert(
         assert alert["times"] == 1  # not once per try
     assert failed["kemenkes-ppnpn"]["agency"] == "kemenkes"
     assert failed[EXTRA_SOURCE]["agency"] == "15.05"
+
+
+def test_registry_watch_ignores_airflows_own_runs(airflow_result: dict[str, Any]) -> None:
+    run = airflow_result["runs"][8]
+    assert run["dag_id"] == "jamsos_registry_watch"
+    assert run["state"] == "success"
+    # Skipped: no asset event, so nothing downstream runs again for the syncs' own changes.
+    assert [t["state"] for t in tasks(run, "uploads")] == ["skipped"]
