@@ -23,13 +23,14 @@ from flask import abort, current_app, request
 
 from gateway import clock
 from gateway.budget.check import check_budget
-from gateway.budget.coverage import coverage, load_targets, name_of
+from gateway.budget.coverage import coverage, load_targets, name_of, with_bpjs_facts
 from gateway.budget.rates import load_packages, load_schedule
 from gateway.domain.agencies import UnknownAgency, resolve_agency
 from gateway.domain.budget import BudgetCheck
 from gateway.store import dashboard
 from gateway.store.budget import allocation_years
 from gateway.store.coverage import covered_counts
+from gateway.store.reconcile import last_figures
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -129,6 +130,8 @@ def _own_coverage(engine: Engine, table: dict[str, list[dict[str, Any]]], agency
         row = {"code": agency, "name": name_of(agency), "enrolled": enrolled,
                "target": None, "target_year": None, "percent": None, "gap": None,
                "reported_percent": None, "source": None}
+        # BPJS's figures of the government's own roster, not the province-wide ones.
+        with_bpjs_facts({"agencies": [row]}, last_figures(engine))
     out[kind] = [row]
     return out
 
