@@ -318,6 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
         after, limit = int(after_text), max(1, min(MAX_PAGE, int(limit_text)))
         if fault is not None and fault.kind == "repeat":
             after = max(0, after - limit)  # an answer given again: the page before, too
+        # Counted before the page is read: an acknowledgement committed in between is then on
+        # this page, or still counted as pending. Read after, a page could say "nothing, and
+        # nothing pending" of an answer made meanwhile, and the caller stop waiting for it.
+        pending = self.state.ledger.pending()
         acks = self.state.ledger.acks(after, limit + 1)
         more = len(acks) > limit
         acks = acks[:limit]
@@ -325,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
             "acks": acks,
             "next": acks[-1]["cursor"] if acks else str(after),
             "more": more,
-            "pending": self.state.ledger.pending(),
+            "pending": pending,
         }
 
     def _admin(self, method: str, body: bytes) -> None:
