@@ -350,10 +350,15 @@ def test_health_metrics_and_readiness(web_app: Any) -> None:
     assert 'jamsos_source_health{agency="31",source="upload",state="healthy"} 1.0' in text
     # Every metric the operations guide tells operators to alert on is one /metrics exposes
     # (it named `jamsos_rows`, which never matches: the counter is `jamsos_rows_total`).
+    # The sections that name metrics: the guide also names DAGs, pools, assets and secrets
+    # in the same backticks elsewhere.
     guide = (Path(__file__).parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    sections = re.split(r"^## ", guide, flags=re.M)
+    monitored = "".join(s for s in sections if s.startswith(("What to monitor",
+                                                             "Alerts from the gateway")))
     exposed = set(re.findall(r"^(jamsos_\w+)[{ ]", text, re.M))
     dags = {"jamsos_budget_check", "jamsos_daily_report"}  # named in the same backticks
-    named = set(re.findall(r"`(jamsos_[a-z_]+)[{`]", guide)) - dags
+    named = set(re.findall(r"`(jamsos_[a-z_]+)[{`]", monitored)) - dags
     assert named and named <= exposed, named - exposed
 
 
