@@ -1,10 +1,11 @@
 """One delivery DAG per configured destination: `jamsos_deliver_<destination id>`.
 
 Generated from the plugins as the sync DAGs are (`gateway.orchestration.delivery.delivery_ids`):
-a destination plugin installed, or a `[destinations.<id>]` table added, is a new DAG at the
-next parse. It runs when the registry changed (the registry asset: a sync, or an upload seen by
-`jamsos_registry_watch`; events arriving during a delivery are gathered into the next) and on
-the monthly cut-off, the 1st at 08:00 UTC, at the latest. The task writes the registry (what
+a destination a plugin registers and the destinations file configures (a `[destinations.<id>]`
+table) is a DAG at the next parse; a registered one nobody configured gets none. It runs
+when the registry changed (the registry asset: a sync, or an upload seen by
+`jamsos_registry_watch`; events arriving during a delivery are gathered into the next) and
+on the monthly cut-off, the 1st at 08:00 UTC, at the latest. The task writes the registry (what
 was sent, the answers), so it runs in the registry writers' pool; a failure after the last
 retry raises a gateway alert. No network, key or database is touched while this file is parsed.
 """
@@ -63,6 +64,8 @@ def build_delivery_dag(destination_id: str, pool: str) -> Any:
             except UnknownParams as exc:
                 raise AirflowFailException(str(exc)) from exc
             external_id = f"{ctx['dag'].dag_id}/{ctx['run_id']}"
+            # DeliveryFailed (failed, or refused while another delivery held the employers)
+            # is recorded already and retried; the failure callback alerts after the last try.
             return run_delivery(destination, external_id=external_id)
 
         deliver(destination_id)

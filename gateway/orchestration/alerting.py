@@ -76,6 +76,7 @@ class SyncFailureAlert:
     kind = "sync_failed"
     what_id = "Sinkronisasi"
     what_en = "Sync"
+    record = "run"  # the gateway's record behind the failure: a run (its id in the summary)
 
     def __call__(self, context: Mapping[str, Any]) -> None:
         ti = context.get("ti")
@@ -86,7 +87,7 @@ class SyncFailureAlert:
         summary = getattr(error, "summary", None) or getattr(
             getattr(error, "__cause__", None), "summary", None
         )
-        gateway_run = summary.get("run_id") if isinstance(summary, Mapping) else None
+        gateway_run = summary.get(f"{self.record}_id") if isinstance(summary, Mapping) else None
         details = {
             "source": self.source_id,
             "dag_id": _get(ti, "dag_id"),
@@ -95,7 +96,7 @@ class SyncFailureAlert:
             "error": str(error)[:500] if error else None,
             "gateway_run_id": gateway_run,
         }
-        key = f"{self.kind}:run:{gateway_run}" if gateway_run else ""
+        key = f"{self.kind}:{self.record}:{gateway_run}" if gateway_run else ""
         if not key:
             key = f"{self.kind}:{details['dag_id']}/{details['run_id']}"
         send(
@@ -117,6 +118,7 @@ class DeliveryFailureAlert(SyncFailureAlert):
     kind = "delivery_failed"
     what_id = "Pengiriman ke"
     what_en = "Delivery to"
+    record = "delivery"
 
 
 def feed_late(

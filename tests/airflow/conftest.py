@@ -30,6 +30,9 @@ def airflow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowSi
     site.home.mkdir()
     # Every plugin's demo: drop folders with sample rosters, the SOAP service on loopback.
     write_demo_sources(site.sources, site.instance)
+    # One configured destination (a file one: it needs no counterpart); the other installed
+    # destinations are left unconfigured, so they get no DAG.
+    (site.root / "destinations.toml").write_text('[destinations."bpjs-sipp"]\n')
     yield site
 
 
@@ -65,6 +68,7 @@ def plan_for(site: AirflowSite, down_sources: Path) -> dict[str, Any]:
             {"dag_id": "jamsos_daily_report"},
             # Every run above was Airflow's own: no upload to publish.
             {"dag_id": "jamsos_registry_watch"},
+            {"dag_id": "jamsos_deliver_bpjs-sipp"},
         ],
     }
 

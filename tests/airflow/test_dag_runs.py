@@ -161,3 +161,19 @@ def test_registry_watch_ignores_airflows_own_runs(airflow_result: dict[str, Any]
     assert run["state"] == "success"
     # Skipped: no asset event, so nothing downstream runs again for the syncs' own changes.
     assert [t["state"] for t in tasks(run, "uploads")] == ["skipped"]
+
+
+def test_delivery_dag_records_its_delivery(airflow_result: dict[str, Any], gw: Gateway) -> None:
+    from gateway.store.outbox import get_delivery
+
+    run = airflow_result["runs"][9]
+    assert run["dag_id"] == "jamsos_deliver_bpjs-sipp"
+    assert run["state"] == "success", run
+    summary = run["xcoms"]["deliver"]
+    assert summary["status"] == "succeeded"
+    assert summary["external_id"] == f"{run['dag_id']}/{run['run_id']}"
+    record = get_delivery(gw.engine, summary["delivery_id"])
+    assert record is not None
+    assert record["trigger"] == "airflow"
+    assert record["external_id"] == summary["external_id"]
+    assert record["status"] == "succeeded"

@@ -44,6 +44,8 @@ class AirflowSite:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "JAMSOS_INSTANCE_PATH": str(self.instance),
             "JAMSOS_SOURCES_FILE": str(self.sources),
+            # Written by the Airflow tests' conftest: the destinations that get delivery DAGs.
+            "JAMSOS_DESTINATIONS_FILE": str(self.root / "destinations.toml"),
             "JAMSOS_TARGETS_FILE": str(REPO / "config" / "targets.toml"),
             "JAMSOS_CONFIG_FILE": "",
         }
