@@ -98,7 +98,24 @@ def overview() -> Any:
                        for s in ("no_budget", "shortfall", "unchecked", "sufficient")},
         provinces=provinces,
         coverage_chart=coverage_chart(provinces, _target_title()), display_name=display_name,
+        arrears=_arrears(scope()),
     )
+
+
+def _arrears(agency: str | None) -> list[dict[str, Any]]:
+    """NPPs past due at the last reconciliation, most overdue first (docs/reconcile.md): the
+    overview's "bills overdue" card; a bound user sees its own agency's only."""
+    from gateway.store.employers import list_employers
+    from gateway.store.reconcile import last_figures
+
+    last = last_figures(engine()) or {}
+    agency_of = {r["npp"]: r["agency"] for r in list_employers(engine())}
+    rows = [dict(e, agency=agency_of.get(e["npp"]), as_of=last.get("today"))
+            for e in last.get("employers", []) if e.get("billed") and
+            (e["months_owed"] or e["lapsed_from"] or e["warnings"])]  # fmt: skip
+    if agency is not None:
+        rows = [r for r in rows if r["agency"] == agency]
+    return sorted(rows, key=lambda r: (-r["days_overdue"], r["npp"]))
 
 
 @bp.get("/feeds")
@@ -244,7 +261,20 @@ def budget_detail(government: str) -> Any:
     )
     return render_template("budget_detail.html", agency=found, year=year, check=check,
                            chart=chart, years=budget_years(engine()), simulated=simulated,
-                           what_error=what_error, what=request.args), 400 if what_error else 200
+                           what_error=what_error, what=request.args,
+                           paid=_paid_to_bpjs(found.code, year, check),
+                           ), 400 if what_error else 200
+
+
+def _paid_to_bpjs(government: str, year: int, check: Any) -> dict[str, Any]:
+    """Paid to BPJS so far this year beside allocation and obligation (docs/reconcile.md)."""
+    from gateway.reconcile.billing import budget_paid, paid_this_year
+    from gateway.reconcile.settings import reconcile_settings
+
+    gw = gateway()
+    paid = paid_this_year(gw.engine, government, year, reconcile_settings(gw.config),
+                          clock.today())  # fmt: skip
+    return budget_paid(check, paid)
 
 
 def _rates_not_in_force(exc: RatesNotInForce, year: int, agency: Any = None) -> Any:

@@ -83,3 +83,26 @@ def test_coverage_and_overview_show_the_three_figures_and_why_behind(registry, c
     assert "Terdaftar di BPJS" in page and "Data BPJS per" in page
     overview = client.get("/dashboard/").text
     assert "overview-three-figures" in overview and "Tertinggal karena" in overview
+
+
+def test_overview_lists_overdue_bills_and_the_budget_page_what_was_paid(registry, client,
+                                                                         tmp_path):
+    from datetime import date
+
+    from gateway.cli import main
+    from tests.reconcile.test_reconcile import gw_app_runner
+
+    gw = registry
+    create_user(gw.registry.engine, "siti", PASSWORD, role="viewer")
+    sync_file(gw, "bpjs-tagihan", write(tmp_path / "b.csv", BILLS, [
+        bill(NPP, "2026-03", "11000000003", 42_000, 52_500),
+        bill(NPP, "2026-04", "11000000004", 42_000, 52_500)]))
+    sync_file(gw, "bpjs-pembayaran", write(tmp_path / "p.csv", PAYMENTS, [
+        payment("BNI-1", "11000000003", 94_500, date(2026, 4, 10))]))
+    assert gw_app_runner(gw).invoke(main, ["reconcile", "run", "--today",
+                                           "2026-05-20"]).exit_code == 0  # fmt: skip
+    assert log_in(client).status_code == 302
+    overview = client.get("/dashboard/").text
+    assert "bpjs-arrears" in overview and "94.500" in overview and NPP in overview
+    budget = client.get("/dashboard/budget/15.05?year=2026").text
+    assert 'id="paid-to-bpjs"' in budget and "Rp 94.500" in budget
