@@ -37,6 +37,20 @@ def test_compose_names_every_component() -> None:
     assert services["gateway"]["command"][:2] == ["jamsos", "serve"]
     for name in COMPONENTS - {"postgres", "redis"}:
         assert services[name]["image"] == services["gateway"]["image"]  # one image for all
+        # Load control, the same on every component that parses or runs the DAGs.
+        env = services[name]["environment"]
+        assert env["JAMSOS_AIRFLOW_POOL_SLOTS"] == "${JAMSOS_AIRFLOW_POOL_SLOTS:-4}"
+        assert env["JAMSOS_SCHEDULE_SPREAD_MINUTES"] == "${JAMSOS_SCHEDULE_SPREAD_MINUTES:-180}"
+    # The pool exists before the scheduler starts: airflow-init, which everything waits for.
+    assert services["airflow-init"]["command"] == ["airflow-init.sh"]
+    assert (
+        "deploy/airflow-init.sh /usr/local/bin/airflow-init.sh"
+        in (DEPLOY / "Dockerfile").read_text()
+    )
+    for name in COMPONENTS - {"postgres", "redis", "airflow-init"}:
+        assert services[name]["depends_on"] == {
+            "airflow-init": {"condition": "service_completed_successfully"}
+        }
 
 
 def test_compose_connection_strings() -> None:
