@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Reinstall only when what we depend on changed: re-running `make install` is instant.
-# The agency plugins are packages of their own (plugins/*), installed editable beside it.
+# The agency plugins are packages of their own (plugins/*), installed editable beside it. The
+# Celery and Kubernetes executors' extras are installed too: tests/airflow/test_deploy.py loads
+# them (the gateway itself needs neither).
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 DEPS   := pyproject.toml $(PLUGINS)
 
@@ -16,7 +18,7 @@ $(STAMP): $(DEPS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (found %s)" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,airflow]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,airflow,celery,kubernetes]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	@touch $(STAMP)
 
 run: install

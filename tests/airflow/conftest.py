@@ -69,6 +69,7 @@ def plan_for(site: AirflowSite, down_sources: Path) -> dict[str, Any]:
             # Every run above was Airflow's own: no upload to publish.
             {"dag_id": "jamsos_registry_watch"},
             {"dag_id": "jamsos_deliver_bpjs-sipp"},
+            {"dag_id": "jamsos_reconcile"},  # issue 18: runs[10]
         ],
     }
 

@@ -177,3 +177,18 @@ def test_delivery_dag_records_its_delivery(airflow_result: dict[str, Any], gw: G
     assert record["trigger"] == "airflow"
     assert record["external_id"] == summary["external_id"]
     assert record["status"] == "succeeded"
+
+
+def test_reconcile_dag_saves_the_figures_for_metrics(airflow_result: dict[str, Any],
+                                                     gw: Gateway) -> None:  # fmt: skip
+    from gateway.store.reconcile import last_figures
+
+    run = airflow_result["runs"][10]
+    assert run["dag_id"] == "jamsos_reconcile"
+    assert run["state"] == "success", run
+    summary = run["xcoms"]["reconcile"]
+    assert set(summary["differences"]) == {"not_registered", "ended_still_registered",
+                                           "other_employer", "wage_differs", "not_on_roster"}
+    saved = last_figures(gw.engine)
+    assert saved is not None and saved["today"] == summary["today"]
+    assert sum(f["rostered"] for f in saved["agencies"].values()) > 0

@@ -152,3 +152,15 @@ def test_one_delivery_dag_per_destination(airflow_result: dict[str, Any]) -> Non
         assert dag["tasks"]["deliver"]["pool"] == "jamsos_registry_writers"
         assert dag["tasks"]["deliver"]["on_failure"] == ["DeliveryFailureAlert"]
         assert _retry(dag["tasks"]["deliver"]) == PRODUCTION_RETRY
+
+
+def test_reconcile_dag_waits_for_bpjs_facts_and_the_due_date(
+        airflow_result: dict[str, Any]) -> None:  # fmt: skip
+    dag = airflow_result["dags"]["jamsos_reconcile"]
+    # A membership list, bills or payments synced; the 17th, after the 15th's due date.
+    assert dag["timetable"] == "AssetOrTimeSchedule"
+    assert sorted(dag["assets"]) == ["jamsos_bpjs_bills", "jamsos_bpjs_members",
+                                     "jamsos_bpjs_payments"]  # fmt: skip
+    assert dag["schedule"] == "0 3 17 * *" and dag["max_active_runs"] == 1
+    assert list(dag["tasks"]) == ["reconcile"]
+    assert _retry(dag["tasks"]["reconcile"]) == PRODUCTION_RETRY
