@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gateway.clock import WIB, aware
 from gateway.delivery.employers import EmployerRule, Undeliverable, employer_for
 from gateway.security.crypto import KeyRing
 from gateway.store import mutations as store
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 # longer names (docs/domain.md §4).
 END_REASONS = {
     "left_roster": ("Tidak lagi tercantum di daftar instansi", "No longer on the agency's roster"),
+    "moved": ("Pindah ke unit kerja pemberi kerja lain", "Moved to another employer's unit"),
 }
 FACTS = ("category", "position", "work_unit", "wage", "start_date")
 
@@ -93,7 +95,9 @@ def _desired(row: dict, told: dict | None, employer: EmployerRule, keyring: KeyR
         return [(employer.id, "new", facts)]
     assert told is not None and told_payload is not None
     if told["employer_id"] != employer.id:
-        end = {**told_payload, "end_date": None, "end_reason": "moved"}
+        # Moved to a unit of another NPP: ended there on the day the registry moved them.
+        moved_on = aware(row["updated_at"]).astimezone(WIB).date()  # type: ignore[union-attr]
+        end = {**told_payload, "end_date": moved_on.isoformat(), "end_reason": "moved"}
         return [(told["employer_id"], "ended", end), (employer.id, "new", facts)]
     out = []
     if told_payload.get("wage") != facts["wage"]:

@@ -34,6 +34,7 @@ from gateway.delivery.mutations import derive
 from gateway.store import outbox as store
 from gateway.store.db import writing
 from gateway.store.employers import list_employers
+from gateway.verify.gate import delivery_holds
 
 
 @dataclass
@@ -147,11 +148,7 @@ def _date(value: Any) -> Any:
 
 
 def _holds(gw: Any, worker_ids: list[int]) -> set[int]:
-    """Workers whose mutations wait for identity verification (verify/, when installed)."""
-    try:
-        from gateway.verify.gate import delivery_holds
-    except ImportError:
-        return set()
+    """Workers whose mutations wait for identity verification (docs/verification.md)."""
     with gw.engine.connect() as conn:
         return set(delivery_holds(conn, worker_ids, gw.config))
 

@@ -23,8 +23,8 @@ def enrollment_chunk(conn: Connection, agency: str, after_id: int) -> list[dict[
     cols = (enrollments.c.id, enrollments.c.worker_id, enrollments.c.status,
             enrollments.c.category, enrollments.c.position, enrollments.c.work_unit,
             enrollments.c.wage, enrollments.c.start_date, enrollments.c.end_date,
-            enrollments.c.record_hash, workers.c.name_enc, workers.c.birth_date,
-            workers.c.gender)  # fmt: skip
+            enrollments.c.record_hash, enrollments.c.updated_at, workers.c.name_enc,
+            workers.c.birth_date, workers.c.gender)  # fmt: skip
     rows = conn.execute(
         select(*cols)
         .join(workers, workers.c.id == enrollments.c.worker_id)

@@ -112,6 +112,8 @@ def test_moving_to_another_employer_ends_there_and_registers_here(gw, counterpar
     moved = [(m.kind, m.employer.npp) for m in counterpart.seen.values()
              if m.nik == worker_row(0)[0]]  # fmt: skip
     assert moved == [("new", "12345678"), ("ended", "12345678"), ("new", "87654321")]
+    ended = next(m for m in counterpart.seen.values() if m.kind == "ended")
+    assert ended.end_reason == "moved" and ended.end_date is not None  # BPJS needs the day
 
 
 # -- the outbox -----------------------------------------------------------------------------
