@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.budget.coverage import TargetsError, coverage, load_targets
-from gateway.runtime import gateway
+from gateway.cli.options import registry_to_read
 
 
 @click.command("coverage")
@@ -28,7 +28,7 @@ def coverage_command(targets_file: str | None, as_json: bool) -> None:
         targets = load_targets(targets_file)
     except TargetsError as exc:
         raise click.BadParameter(str(exc), param_hint="--targets") from exc
-    result = coverage(gateway().registry.engine, targets)
+    result = coverage(registry_to_read().engine, targets)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

@@ -84,11 +84,11 @@ def _print_result(r: dict[str, Any]) -> None:
 @with_appcontext
 def status(agency: str | None, as_json: bool) -> None:
     """Mutations per employer, month and state."""
-    from gateway.cli.options import agency_of
+    from gateway.cli.options import agency_of, registry_to_read
     from gateway.store.mutations import counts_by_state
 
     code = agency_of(agency).code if agency else None
-    rows = counts_by_state(gateway().engine, agency=code)
+    rows = counts_by_state(registry_to_read().engine, agency=code)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -113,10 +113,11 @@ def status(agency: str | None, as_json: bool) -> None:
 def mutations_command(agency: str | None, state: str | None, undeliverable: bool, limit: int,
                       as_json: bool) -> None:  # fmt: skip
     """List mutations (rejected ones with the reason and what to do)."""
-    from gateway.cli.options import agency_of
+    from gateway.cli.options import agency_of, registry_to_read
     from gateway.delivery.views import undeliverable_workers
     from gateway.store.mutations import list_mutations
 
+    registry_to_read()  # a folder with no registry: said, not created
     gw = gateway()
     code = agency_of(agency).code if agency else None
     if undeliverable:

@@ -53,10 +53,10 @@ def add(agency: str, npp: str, division: str | None, work_unit: str | None,
 @with_appcontext
 def list_command(agency: str | None, as_json: bool) -> None:
     """List the employer mapping."""
-    from gateway.cli.options import agency_of
+    from gateway.cli.options import agency_of, registry_to_read
 
     code = agency_of(agency).code if agency else None
-    rows = store.list_employers(gateway().engine, agency=code)
+    rows = store.list_employers(registry_to_read().engine, agency=code)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

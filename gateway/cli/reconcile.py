@@ -24,8 +24,10 @@ def reconcile_group() -> None:
 
 
 def _run(today: date | None) -> tuple:
+    from gateway.cli.options import registry_to_read
     from gateway.reconcile.report import reconciliation
 
+    registry_to_read()  # a folder with no registry: said, not created
     gw = gateway()
     return gw, reconciliation(gw, today=today or clock.today())
 

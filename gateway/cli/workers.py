@@ -9,9 +9,9 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from gateway.cli.options import registry_to_read
 from gateway.cli.output import rupiah
 from gateway.domain.nik import normalize_nik
-from gateway.runtime import gateway
 
 
 @click.group()
@@ -37,7 +37,7 @@ def workers_find(nik: str | None, as_json: bool) -> None:
     wanted = normalize_nik(nik or "")
     if len(wanted) != 16 or not wanted.isdigit():  # "abcd" is a typo, not an unknown worker
         raise click.BadParameter("NIK terdiri dari 16 angka / a NIK is 16 digits", param_hint="NIK")
-    found = gateway().registry.find_worker(wanted)
+    found = registry_to_read().find_worker(wanted)
     if found is None:
         click.echo("NIK tidak terdaftar. / NIK not in the registry.", err=True)
         sys.exit(1)

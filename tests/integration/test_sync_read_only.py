@@ -20,7 +20,11 @@ def elsewhere(tmp_path):
     return env, folder
 
 
-@pytest.mark.parametrize("command", [["runs"], ["runs", "--json"]])
+@pytest.mark.parametrize("command", [
+    ["runs"], ["runs", "--json"], ["workers", "find", "1505014101800001"], ["coverage"],
+    ["employers", "list"], ["deliver", "status"], ["deliver", "mutations"],
+    ["reconcile", "status"], ["reconcile", "differences"],
+])  # fmt: skip
 def test_a_read_only_command_with_no_registry_says_where_it_looked(elsewhere, command):
     env, folder = elsewhere
     done = jamsos(env, *command, cwd=folder)
