@@ -237,5 +237,6 @@ def test_a_targets_file_that_cannot_be_read_is_a_usage_error(env, tmp_path):
 def test_workers_find_tells_a_nik_that_is_not_one_from_an_unknown_worker(env):
     typo = jamsos(env, "workers", "find", "abcd")
     assert typo.returncode == 2 and "16" in typo.stderr  # it said "not in the registry"
+    assert jamsos(env, "db", "upgrade").returncode == 0  # a registry, without that worker
     unknown = jamsos(env, "workers", "find", "1505010101800099")
     assert unknown.returncode == 1 and "not in the registry" in unknown.stderr
