@@ -70,6 +70,7 @@ def plan_for(site: AirflowSite, down_sources: Path) -> dict[str, Any]:
             {"dag_id": "jamsos_registry_watch"},
             {"dag_id": "jamsos_deliver_bpjs-sipp"},
             {"dag_id": "jamsos_reconcile"},  # issue 18: runs[10]
+            {"dag_id": "jamsos_verify"},  # issue 19: runs[11]
         ],
     }
 

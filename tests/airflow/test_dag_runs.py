@@ -192,3 +192,11 @@ def test_reconcile_dag_saves_the_figures_for_metrics(airflow_result: dict[str, A
     saved = last_figures(gw.engine)
     assert saved is not None and saved["today"] == summary["today"]
     assert sum(f["rostered"] for f in saved["agencies"].values()) > 0
+
+
+def test_verify_dag_without_a_provider_does_nothing_and_succeeds(
+        airflow_result: dict[str, Any]) -> None:  # fmt: skip
+    run = airflow_result["runs"][11]
+    assert run["dag_id"] == "jamsos_verify" and run["state"] == "success", run
+    summary = run["xcoms"]["verify"]
+    assert summary["off"] is True and "verification" in summary["reason"].lower()

@@ -164,3 +164,12 @@ def test_reconcile_dag_waits_for_bpjs_facts_and_the_due_date(
     assert dag["schedule"] == "0 3 17 * *" and dag["max_active_runs"] == 1
     assert list(dag["tasks"]) == ["reconcile"]
     assert _retry(dag["tasks"]["reconcile"]) == PRODUCTION_RETRY
+
+
+def test_verify_dag_follows_the_registry_and_resumes_after_midnight_wib(
+        airflow_result: dict[str, Any]) -> None:  # fmt: skip
+    dag = airflow_result["dags"]["jamsos_verify"]
+    assert dag["timetable"] == "AssetOrTimeSchedule"
+    assert dag["assets"] == ["jamsos_registry"]
+    assert dag["schedule"] == "10 17 * * *"  # 00:10 WIB: the quota is new
+    assert dag["max_active_runs"] == 1 and list(dag["tasks"]) == ["verify"]
