@@ -22,6 +22,22 @@ from gateway.web.export import Column, key, xlsx_response
 from gateway.web.i18n import tr
 
 PER_KIND = 50
+# A reconciliation reads every enrollment and membership row (about 27 s at a million,
+# docs/benchmarks.md): pages reuse one per day, registry stamp (a feed or roster applied
+# since makes a new one) and employer mapping, for at most RECONCILE_TTL seconds.
+RECONCILE_TTL = 600.0
+
+
+def _reconciliation(gw: Any) -> Any:
+    from gateway.store.dashboard import registry_stamp
+    from gateway.store.employers import list_employers
+    from gateway.web.data import cache
+
+    today = clock.today()
+    stamp = (today, registry_stamp(gw.engine),
+             tuple(tuple(r.values()) for r in list_employers(gw.engine)))  # fmt: skip
+    return cache().get("reconciliation", lambda: reconciliation(gw, today=today),
+                       ttl=RECONCILE_TTL, stamp=stamp)  # fmt: skip
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -44,7 +60,7 @@ def _agency_and_month() -> tuple[str | None, str]:
 def reconciliation_page() -> Any:
     gw = gateway()
     code, month = _agency_and_month()
-    rec = reconciliation(gw, today=clock.today())
+    rec = _reconciliation(gw)
     agencies = sorted(rec.findings.agencies) if scope() is None else [scope()]
     figures = rec.findings.agencies.get(code) if code else None
     npps = sorted({r.npp for r in rec.rules if r.agency == code}) if code else []
@@ -70,8 +86,7 @@ def reconciliation_differences_xlsx() -> Any:
     code, _ = _agency_and_month()
     if code is None:
         abort(404)
-    rows = difference_rows(gw, reconciliation(gw, today=clock.today()), agency=code,
-                           limit=1_000_000)  # fmt: skip
+    rows = difference_rows(gw, _reconciliation(gw), agency=code, limit=1_000_000)
     english = tr("id", "en") == "en"
     columns = [
         Column(tr("Jenis", "Kind"), key("label_en" if english else "label_id")),
