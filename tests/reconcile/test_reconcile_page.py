@@ -106,3 +106,5 @@ def test_overview_lists_overdue_bills_and_the_budget_page_what_was_paid(registry
     assert "bpjs-arrears" in overview and "94.500" in overview and NPP in overview
     budget = client.get("/dashboard/budget/15.05?year=2026").text
     assert 'id="paid-to-bpjs"' in budget and "Rp 94.500" in budget
+    title = budget.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and "Anggaran" in title  # the what-if form was in the title
