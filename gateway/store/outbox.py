@@ -243,7 +243,13 @@ def save_poll_cursor(conn: Connection, destination: str, cursor: str | None) -> 
     name, now = f"destination:{destination}", datetime.now(UTC)
     if conn.execute(update(source_state).where(source_state.c.source == name)
                     .values(cursor=cursor, updated_at=now)).rowcount == 0:  # fmt: skip
-        conn.execute(insert(source_state).values(source=name, cursor=cursor, updated_at=now))
+        try:  # two deliveries of one destination (other employers) may both be first
+            with conn.begin_nested():
+                conn.execute(insert(source_state).values(source=name, cursor=cursor,
+                                                         updated_at=now))  # fmt: skip
+        except IntegrityError:
+            conn.execute(update(source_state).where(source_state.c.source == name)
+                         .values(cursor=cursor, updated_at=now))  # fmt: skip
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> list[list[int]]:

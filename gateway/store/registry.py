@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.clock import aware
 from gateway.domain.records import Problem, Severity
@@ -340,8 +341,15 @@ class Registry:
                 .values(checked_at=now)
             ).rowcount  # fmt: skip
             if not checked:
-                conn.execute(insert(source_state).values(source=source, updated_at=now,
-                                                         checked_at=now))  # fmt: skip
+                # A concurrent sync of the same source may insert the row first (three
+                # `jamsos sync apbd-sipd` at once on PostgreSQL): then it is there to update.
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(source_state).values(source=source, updated_at=now,
+                                                                 checked_at=now))  # fmt: skip
+                except IntegrityError:
+                    conn.execute(update(source_state).where(source_state.c.source == source)
+                                 .values(checked_at=now))  # fmt: skip
 
     def last_runs_by_source(self) -> dict[str, dict]:
         """Each source's latest run (uploads are the source "upload")."""
