@@ -12,7 +12,7 @@ from typing import Any
 
 from gateway.config import ConfigError
 from gateway.delivery.base import Destination, DestinationEntry
-from gateway.sources.loader import GatewayPluginManager
+from gateway.sources.loader import GatewayPluginManager, registered_classes
 
 DESTINATIONS_ENV = "JAMSOS_DESTINATIONS_FILE"
 
@@ -50,25 +50,12 @@ def _check(cls: object) -> str | None:
 def collect_destinations(
     pm: GatewayPluginManager, settings: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, DestinationEntry]:
-    """Destination classes by id, one plugin at a time, so that one broken plugin costs only
-    its own destinations (its error is shown by `jamsos plugins list`)."""
+    """Destination classes by id with their settings, one plugin at a time, so that one broken
+    plugin costs only its own destinations (its error is shown by `jamsos plugins list`)."""
     settings = settings or {}
-    found: dict[str, DestinationEntry] = {}
-    for impl in pm.hook.register_destinations.get_hookimpls():
-        try:
-            classes = list(impl.function() or [])
-        except Exception as exc:
-            pm.report(impl.plugin_name, f"register_destinations: {type(exc).__name__}: {exc}")
-            continue
-        for cls in classes:
-            problem = _check(cls)
-            if problem is None and cls.id in found:
-                problem = f"destination id {cls.id!r} already registered by {found[cls.id].plugin}"
-            if problem:
-                pm.report(impl.plugin_name, f"register_destinations: {problem}")
-                continue
-            found[cls.id] = DestinationEntry(cls, impl.plugin_name, dict(settings.get(cls.id, {})))
-    return dict(sorted(found.items()))
+    found = registered_classes(pm, "register_destinations", "destination", _check)
+    return {did: DestinationEntry(cls, plugin, dict(settings.get(did, {})))
+            for did, (cls, plugin) in sorted(found.items())}  # fmt: skip
 
 
 def destination_ids(pm: GatewayPluginManager) -> list[str]:

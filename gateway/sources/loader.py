@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -138,25 +138,34 @@ class SourceEntry:
         return source
 
 
-def collect_sources(pm: GatewayPluginManager) -> dict[str, SourceEntry]:
-    """Source classes by id, from each plugin's `register_sources`, one plugin at a time so
-    that one broken plugin costs only its own sources."""
-    found: dict[str, SourceEntry] = {}
-    for impl in pm.hook.register_sources.get_hookimpls():
+def registered_classes(pm: GatewayPluginManager, hook: str, what: str,
+                       check: Callable[[object], str | None]) -> dict[str, tuple[Any, str]]:
+    """{id: (class, plugin)} from each plugin's `hook` (register_sources,
+    register_destinations), one plugin at a time, so that one broken plugin costs only its own
+    classes: a hook that raises, a class `check` refuses (its reason) or an id already taken
+    is reported for `jamsos plugins list` and skipped."""
+    found: dict[str, tuple[Any, str]] = {}
+    for impl in getattr(pm.hook, hook).get_hookimpls():
         try:
             classes = list(impl.function() or [])
         except Exception as exc:
-            pm.report(impl.plugin_name, f"register_sources: {_error(exc)}")
+            pm.report(impl.plugin_name, f"{hook}: {_error(exc)}")
             continue
         for cls in classes:
-            problem = _check_source_class(cls)
+            problem = check(cls)
             if problem is None and cls.id in found:
-                problem = f"source id {cls.id!r} already registered by {found[cls.id].plugin}"
+                problem = f"{what} id {cls.id!r} already registered by {found[cls.id][1]}"
             if problem:
-                pm.report(impl.plugin_name, f"register_sources: {problem}")
+                pm.report(impl.plugin_name, f"{hook}: {problem}")
                 continue
-            found[cls.id] = SourceEntry(cls, impl.plugin_name)
+            found[cls.id] = (cls, impl.plugin_name)
     return found
+
+
+def collect_sources(pm: GatewayPluginManager) -> dict[str, SourceEntry]:
+    """Source classes by id, from each plugin's `register_sources`."""
+    found = registered_classes(pm, "register_sources", "source", _check_source_class)
+    return {sid: SourceEntry(cls, plugin) for sid, (cls, plugin) in found.items()}
 
 
 def _check_source_class(cls: object) -> str | None:
