@@ -4,15 +4,11 @@ DESTINATIONS_FILE setting). Secrets stay `$env:`/`$file:` references until used.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from gateway.config import ConfigError
 from gateway.delivery.base import Destination, DestinationEntry
-from gateway.sources.loader import GatewayPluginManager, registered_classes
+from gateway.sources.loader import GatewayPluginManager, plugin_tables, registered_classes
 
 DESTINATIONS_ENV = "JAMSOS_DESTINATIONS_FILE"
 
@@ -22,19 +18,7 @@ class UnknownDestination(LookupError):
 
 
 def load_destination_settings(config: Mapping[str, Any] | None = None) -> dict[str, dict]:
-    config = config or {}
-    path = config.get("DESTINATIONS_FILE") or os.environ.get(DESTINATIONS_ENV)
-    if path is None and Path("config/destinations.toml").is_file():
-        path = "config/destinations.toml"
-    if not path:
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read destinations file {path}: {exc}") from exc
-    found = data.get("destinations", {})
-    return {str(k): dict(v) for k, v in found.items() if isinstance(v, dict)}
+    return plugin_tables(config or {}, "destinations", "DESTINATIONS_FILE", DESTINATIONS_ENV)
 
 
 def _check(cls: object) -> str | None:

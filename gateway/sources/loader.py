@@ -181,17 +181,24 @@ def _check_source_class(cls: object) -> str | None:
 def load_source_settings(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """`[sources.<id>]` tables of config/sources.toml (or $JAMSOS_SOURCES_FILE, or the
     SOURCES_FILE setting); secrets stay `$env:`/`$file:` references until used."""
-    path = config.get("SOURCES_FILE") or os.environ.get(SOURCES_ENV)
-    if path is None and Path("config/sources.toml").is_file():
-        path = "config/sources.toml"
+    return plugin_tables(config, "sources", "SOURCES_FILE", SOURCES_ENV)
+
+
+def plugin_tables(config: Mapping[str, Any], name: str, setting: str, env: str
+                  ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The `[<name>.<id>]` tables of the file the `setting` or $`env` names, else of
+    config/<name>.toml when there is one (sources, destinations)."""
+    path = config.get(setting) or os.environ.get(env)
+    if path is None and Path(f"config/{name}.toml").is_file():
+        path = f"config/{name}.toml"
     if not path:
         return {}
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read sources file {path}: {exc}") from exc
-    return {str(k): dict(v) for k, v in data.get("sources", {}).items() if isinstance(v, dict)}
+        raise ConfigError(f"cannot read {name} file {path}: {exc}") from exc
+    return {str(k): dict(v) for k, v in data.get(name, {}).items() if isinstance(v, dict)}
 
 
 def source_catalog(
