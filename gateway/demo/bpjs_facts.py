@@ -36,8 +36,7 @@ from gateway.domain.billing import due_date
 from gateway.reconcile.billing import expected_by_month
 from gateway.reconcile.feeds import PROGRAMS
 from gateway.store.employers import list_employers
-from gateway.store.mutations import bpjs_status, enrollment_chunk
-from gateway.store.reconcile import sealed_niks
+from gateway.store.mutations import bpjs_status, enrollment_chunk, worker_niks
 
 MEMBERS = ["NPP", "NIK", "KPJ", "Nama", "Tanggal Lahir", "Status", "TMT Kepesertaan", "Upah"]
 BILLS = ["NPP", "Bulan Iuran", "Kode Iuran", "JKK", "JKM", "JHT", "JP", "JKP", "Total"]
@@ -88,10 +87,10 @@ def membership_rows(gw: Any, rules: list[EmployerRule]) -> dict[str, list[list[s
             with gw.engine.connect() as conn:
                 chunk = enrollment_chunk(conn, agency, after)
                 told = bpjs_status(conn, [e["id"] for e in chunk])
+                niks = worker_niks(conn, [e["worker_id"] for e in chunk])
             if not chunk:
                 break
             after = chunk[-1]["id"]
-            niks = sealed_niks(gw.engine, [e["worker_id"] for e in chunk])
             for e in chunk:
                 state = told.get(e["id"], {})
                 rule = employer_for(own, agency, e["work_unit"])

@@ -10,7 +10,8 @@ from gateway.domain.nik import mask_nik
 from gateway.reconcile.differences import KINDS
 from gateway.reconcile.report import Reconciliation
 from gateway.store import bpjs_feeds
-from gateway.store.reconcile import last_figures, save_figures, sealed_niks
+from gateway.store.mutations import worker_niks
+from gateway.store.reconcile import last_figures, save_figures
 
 
 def difference_rows(gw: Any, rec: Reconciliation, *, agency: str | None = None,
@@ -22,7 +23,8 @@ def difference_rows(gw: Any, rec: Reconciliation, *, agency: str | None = None,
     rows = sorted(rows, key=lambda d: (list(KINDS).index(d["kind"]), d["agency"] or "",
                                        d.get("enrollment_id") or 0, d.get("member_id") or 0))
     rows = [dict(d) for d in rows[:limit]]
-    workers = sealed_niks(gw.engine, [d["worker_id"] for d in rows if d.get("worker_id")])
+    with gw.engine.connect() as conn:
+        workers = worker_niks(conn, [d["worker_id"] for d in rows if d.get("worker_id")])
     members = bpjs_feeds.member_identities(gw.engine, [d["member_id"] for d in rows
                                                        if d.get("member_id")])  # fmt: skip
     for d in rows:

@@ -129,12 +129,13 @@ def member_rows(engine: Engine) -> list[dict[str, Any]]:
 
 def member_identities(engine: Engine, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     """Sealed NIK and name of member rows (decrypted by the caller only to be masked)."""
-    if not ids:
-        return {}
+    ids, out = list(ids), {}
     with engine.connect() as conn:
-        return {r.id: (r.nik_enc, r.name_enc) for r in conn.execute(
-            select(bpjs_members.c.id, bpjs_members.c.nik_enc, bpjs_members.c.name_enc)
-            .where(bpjs_members.c.id.in_(list(ids))))}  # fmt: skip
+        for i in range(0, len(ids), _CHUNK):
+            out.update((r.id, (r.nik_enc, r.name_enc)) for r in conn.execute(
+                select(bpjs_members.c.id, bpjs_members.c.nik_enc, bpjs_members.c.name_enc)
+                .where(bpjs_members.c.id.in_(ids[i:i + _CHUNK]))))  # fmt: skip
+    return out
 
 
 def member_count(engine: Engine) -> int:

@@ -164,10 +164,11 @@ def list_mutations(engine: Engine, *, agency: str | None = None, employer_id: in
 
 def worker_niks(conn: Connection, worker_ids: Sequence[int]) -> dict[int, str]:
     """Sealed NIKs by worker id (decrypted by the caller only to show them masked)."""
-    if not worker_ids:
-        return {}
-    return dict(conn.execute(select(workers.c.id, workers.c.nik_enc)
-                             .where(workers.c.id.in_(list(worker_ids)))).all())
+    ids, out = list(worker_ids), {}
+    for i in range(0, len(ids), CHUNK):  # an export's list: under SQLite's bound parameters
+        out.update(conn.execute(select(workers.c.id, workers.c.nik_enc)
+                                .where(workers.c.id.in_(ids[i:i + CHUNK]))).all())  # fmt: skip
+    return out
 
 
 def rejected_page(engine: Engine, *, agency: str | None = None, before: int | None = None,

@@ -27,14 +27,6 @@ def enrollment_facts(engine: Engine) -> Iterator[dict[str, Any]]:
             yield dict(row)
 
 
-def sealed_niks(engine: Engine, worker_ids: list[int]) -> dict[int, str]:
-    if not worker_ids:
-        return {}
-    with engine.connect() as conn:
-        return dict(conn.execute(select(workers.c.id, workers.c.nik_enc)
-                                 .where(workers.c.id.in_(worker_ids))).all())  # fmt: skip
-
-
 def last_figures(engine: Engine) -> dict[str, Any] | None:
     """The figures of the last reconciliation (for /metrics and "is it rising?")."""
     import json
