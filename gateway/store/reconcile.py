@@ -1,14 +1,17 @@
 """The registry's side of reconciliation, streamed: every enrollment with its worker's blind
-index (gateway/reconcile/differences.py compares them with BPJS's membership lists)."""
+index (gateway/reconcile/differences.py compares them with BPJS's membership lists); and the
+last reconciliation's figures."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, insert, select
 
-from gateway.store.tables import enrollments, workers
+from gateway.store.db import writing
+from gateway.store.tables import enrollments, gateway_meta, workers
 
 
 def enrollment_facts(engine: Engine) -> Iterator[dict[str, Any]]:
@@ -27,12 +30,12 @@ def enrollment_facts(engine: Engine) -> Iterator[dict[str, Any]]:
             yield dict(row)
 
 
+# The figures of the last `jamsos reconcile run`, one row of gateway_meta.
+LAST_KEY = "reconcile:last"
+
+
 def last_figures(engine: Engine) -> dict[str, Any] | None:
     """The figures of the last reconciliation (for /metrics and "is it rising?")."""
-    import json
-
-    from gateway.store.tables import gateway_meta
-
     with engine.connect() as conn:
         text = conn.execute(select(gateway_meta.c.value)
                             .where(gateway_meta.c.key == LAST_KEY)).scalar()  # fmt: skip
@@ -40,16 +43,6 @@ def last_figures(engine: Engine) -> dict[str, Any] | None:
 
 
 def save_figures(engine: Engine, figures: dict[str, Any]) -> None:
-    import json
-
-    from sqlalchemy import delete, insert
-
-    from gateway.store.db import writing
-    from gateway.store.tables import gateway_meta
-
     with writing(engine) as conn:
         conn.execute(delete(gateway_meta).where(gateway_meta.c.key == LAST_KEY))
         conn.execute(insert(gateway_meta).values(key=LAST_KEY, value=json.dumps(figures)))
-
-
-LAST_KEY = "reconcile:last"
